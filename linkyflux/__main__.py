@@ -1,0 +1,3 @@
+from linkyflux.cli import main
+
+main()

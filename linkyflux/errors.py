@@ -1,0 +1,59 @@
+"""Errors, grouped by what the user can do about them.
+
+    LinkyfluxError                 exit code  what to do
+    ├── ConfigError                    3      fix the named key in the named file
+    ├── AuthError                      4      run `linkyflux auth` (consent missing, expired, denied)
+    ├── UpstreamError                  5      nothing: retry later (gateway down, 5xx, timeouts)
+    │   └── RateLimited                5      retry after `retry_after` seconds
+    ├── DataError                      6      report it: the gateway sent something we cannot read
+    └── SinkError                      7      check InfluxDB (down, wrong database, credentials)
+
+Foreign exceptions (httpx, json, influxdb-client) are translated once, at the edge that
+raised them, with ``raise ... from exc``. Messages never contain a token or a password.
+"""
+
+from __future__ import annotations
+
+
+class LinkyfluxError(Exception):
+    """Base class: ``str(error)`` is the one line shown to the user."""
+
+    exit_code = 1
+
+
+class ConfigError(LinkyfluxError):
+    exit_code = 3
+
+
+class AuthError(LinkyfluxError):
+    exit_code = 4
+
+
+class UpstreamError(LinkyfluxError):
+    exit_code = 5
+
+
+class RateLimited(UpstreamError):
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class DataError(LinkyfluxError):
+    exit_code = 6
+
+
+class SinkError(LinkyfluxError):
+    exit_code = 7
+
+
+EXIT_CODES: dict[int, str] = {
+    0: "success (a day not yet published by Enedis is not an error)",
+    1: "internal error (a bug: please report it)",
+    2: "bad command-line usage",
+    ConfigError.exit_code: "bad configuration or off-peak schedule",
+    AuthError.exit_code: "consent missing, expired or refused: run `linkyflux auth`",
+    UpstreamError.exit_code: "the gateway or Enedis failed or rate-limited us: retry later",
+    DataError.exit_code: "the gateway sent data linkyflux cannot read",
+    SinkError.exit_code: "InfluxDB (or the output file) refused or could not be reached",
+}
