@@ -1,12 +1,12 @@
 """Errors, grouped by what the user can do about them.
 
-    LinkyfluxError                 exit code  what to do
-    ├── ConfigError                    3      fix the named key in the named file
-    ├── AuthError                      4      run `linkyflux auth` (consent missing, expired, denied)
-    ├── UpstreamError                  5      nothing: retry later (gateway down, 5xx, timeouts)
-    │   └── RateLimited                5      retry after `retry_after` seconds
-    ├── DataError                      6      report it: the gateway sent something we cannot read
-    └── SinkError                      7      check InfluxDB (down, wrong database, credentials)
+    LinkyfluxError               exit code  what to do
+    ├── ConfigError                  3      fix the named key in the named file
+    ├── AuthError                    4      run `linkyflux auth` (consent missing, expired, refused)
+    ├── UpstreamError                5      nothing: retry later (gateway down, 5xx, timeouts)
+    │   └── RateLimited              5      retry after `retry_after` seconds
+    ├── DataError                    6      report it: the gateway sent something we cannot read
+    └── SinkError                    7      check InfluxDB (down, wrong database, credentials)
 
 Foreign exceptions (httpx, json, influxdb-client) are translated once, at the edge that
 raised them, with ``raise ... from exc``. Messages never contain a token or a password.

@@ -1,0 +1,18 @@
+"""The InfluxDB schema: the contract between the writer, the dashboards and users.
+
+Dashboards are generated from these names, so renaming one here changes both.
+"""
+
+from __future__ import annotations
+
+LOAD_CURVE = "linky_load_curve"
+DAILY = "linky_daily"
+MAX_POWER = "linky_max_power"
+
+TAG_USAGE_POINT = "usage_point_id"
+TAG_DIRECTION = "direction"
+TAG_TARIFF = "tariff"
+
+FIELD_POWER_W = "power_w"
+FIELD_ENERGY_WH = "energy_wh"
+FIELD_POWER_VA = "power_va"
