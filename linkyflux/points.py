@@ -1,0 +1,59 @@
+"""Readings -> classified line-protocol lines, in the schema of :mod:`linkyflux.schema`.
+
+A load-curve point is stamped at its interval start and tagged HC, HP or BASE by the
+schedule, classified at that start in Europe/Paris. Daily energy and max power are
+stamped at the local midnight that starts their day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from linkyflux import schema
+from linkyflux.lineprotocol import line
+from linkyflux.models import CurveReading, DailyReading, MaxPowerReading
+from linkyflux.tariffs import Schedule
+from linkyflux.timeutil import paris_midnight
+
+
+def curve_line(reading: CurveReading, tariff: str) -> str:
+    return line(
+        schema.LOAD_CURVE,
+        (
+            (schema.TAG_DIRECTION, reading.direction),
+            (schema.TAG_TARIFF, tariff),
+            (schema.TAG_USAGE_POINT, reading.usage_point_id),
+        ),
+        ((schema.FIELD_ENERGY_WH, reading.energy_wh), (schema.FIELD_POWER_W, reading.power_w)),
+        int(reading.start.timestamp()),
+    )
+
+
+def curve_lines(readings: Iterable[CurveReading], schedule: Schedule) -> list[str]:
+    return [
+        curve_line(r, schedule.classify(r.usage_point_id, r.direction, r.start)) for r in readings
+    ]
+
+
+def daily_lines(readings: Iterable[DailyReading]) -> list[str]:
+    return [
+        line(
+            schema.DAILY,
+            ((schema.TAG_DIRECTION, r.direction), (schema.TAG_USAGE_POINT, r.usage_point_id)),
+            ((schema.FIELD_ENERGY_WH, r.energy_wh),),
+            int(paris_midnight(r.day).timestamp()),
+        )
+        for r in readings
+    ]
+
+
+def max_power_lines(readings: Iterable[MaxPowerReading]) -> list[str]:
+    return [
+        line(
+            schema.MAX_POWER,
+            ((schema.TAG_DIRECTION, "consumption"), (schema.TAG_USAGE_POINT, r.usage_point_id)),
+            ((schema.FIELD_POWER_VA, r.power_va),),
+            int(paris_midnight(r.day).timestamp()),
+        )
+        for r in readings
+    ]
