@@ -1,0 +1,366 @@
+"""Enedis v5 metering through the consent proxy: the only code that knows its URLs and JSON.
+
+Everything leaves this module as typed readings in UTC (:mod:`linkyflux.models`) or as an
+error the pipeline knows how to act on:
+
+    NoData            404 no_data_found: nothing published for the range (or no hourly collection)
+    WrongDirection    ADAM-ERR0069: the meter does not measure that direction
+    BeforeActivation  ADAM-ERR0123: the range starts before the meter's last activation
+    BeyondHorizon     ADAM-DC-0016 / ADAM-ERR0125: the range starts before the history horizon
+    ConsentRevoked    ADAM-DC-0007/0008/0009, unauthorized_user (an AuthError, per usage point)
+
+Load-curve timestamps are the END of their interval, in naive Europe/Paris time; a point's
+start is its end minus its own ``interval_length``. Points are walked in order: when a local
+label does not move forward (the repeated 02:00 and 02:30 of October), it is the second
+occurrence, ``fold=1``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, TypeVar
+
+import httpx
+from dateutil.relativedelta import relativedelta
+
+from linkyflux.errors import AuthError, DataError, LinkyfluxError, RateLimited, UpstreamError
+from linkyflux.models import CurveReading, DailyReading, Direction, MaxPowerReading
+from linkyflux.timeutil import PARIS, Clock
+from linkyflux.transport import Pacer
+
+T = TypeVar("T")
+
+CURVE_PATHS: dict[Direction, str] = {
+    "consumption": "metering_data_clc/v5/consumption_load_curve",
+    "production": "metering_data_plc/v5/production_load_curve",
+}
+DAILY_PATHS: dict[Direction, str] = {
+    "consumption": "metering_data_dc/v5/daily_consumption",
+    "production": "metering_data_dp/v5/daily_production",
+}
+MAX_POWER_PATH = "metering_data_dcmp/v5/daily_consumption_max_power"
+
+CURVE_WINDOW_DAYS = 7
+DAILY_WINDOW_DAYS = 365
+CURVE_HORIZON = relativedelta(months=24, days=15)
+DAILY_HORIZON = relativedelta(months=36, days=15)
+
+# Bounded retries for what is usually transient: 5xx, timeouts, truncated bodies.
+RETRY_DELAYS = (5.0, 30.0, 120.0)
+
+_DURATION = re.compile(r"PT(\d+)([MH])")
+_THRESHOLD = re.compile(r"(-?\d+):(-?\d+):(-?\d+)")
+_CONSENT_CODES = (
+    "ADAM-DC-0007",
+    "ADAM-DC-0008",
+    "ADAM_DC_0008",
+    "ADAM-DC-0009",
+    "unauthorized_user",
+)
+
+
+class NoData(LinkyfluxError):
+    exit_code = 0
+
+
+class WrongDirection(LinkyfluxError):
+    exit_code = 0
+
+
+class BeforeActivation(LinkyfluxError):
+    exit_code = 0
+
+
+class BeyondHorizon(LinkyfluxError):
+    exit_code = 0
+
+
+class ConsentRevoked(AuthError):
+    pass
+
+
+@dataclass(frozen=True)
+class Request:
+    path: str
+    usage_point_id: str
+    start: date
+    end: date
+
+    def __str__(self) -> str:
+        return f"{self.path} for {self.usage_point_id} [{self.start}, {self.end})"
+
+
+def error_of(response: httpx.Response) -> tuple[str, str]:
+    """(code, description) of an error answer, whatever shape the gateway used."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        if isinstance(body.get("fault"), dict):  # WSO2 gateway throttling
+            fault = body["fault"]
+            return str(fault.get("code", "")), str(fault.get("description") or fault.get("message"))
+        if "error" in body:
+            return str(body["error"]), str(body.get("error_description") or "")
+    match = re.search(r'error="([^"]+)"', response.headers.get("WWW-Authenticate", ""))
+    if match:
+        return match.group(1), ""
+    return "", " ".join(response.text.split())[:120]
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    """Seconds to wait from ``Retry-After`` or Enedis' ``Call threshold allowed on H:MM:SS``."""
+    header = response.headers.get("Retry-After", "")
+    if header.isdigit():
+        return float(header)
+    match = _THRESHOLD.search(error_of(response)[1])
+    if match:
+        h, m, s = (abs(int(g)) for g in match.groups())
+        return float(h * 3600 + m * 60 + s)
+    return None
+
+
+class _Retry(Exception):
+    def __init__(self, error: LinkyfluxError) -> None:
+        self.error = error
+
+
+class MeteringApi:
+    """The five v5 metering endpoints behind the proxy's ``/data/proxy/``."""
+
+    def __init__(self, http: httpx.Client, pacer: Pacer, clock: Clock) -> None:
+        self.http = http
+        self.pacer = pacer
+        self.clock = clock
+
+    def curve(
+        self, usage_point_id: str, direction: Direction, start: date, end: date
+    ) -> list[CurveReading]:
+        req = Request(CURVE_PATHS[direction], usage_point_id, start, end)
+        return parse_curve(self._get(req), req, direction)
+
+    def daily(
+        self, usage_point_id: str, direction: Direction, start: date, end: date
+    ) -> list[DailyReading]:
+        req = Request(DAILY_PATHS[direction], usage_point_id, start, end)
+        return parse_daily(self._get(req), req, direction)
+
+    def max_power(self, usage_point_id: str, start: date, end: date) -> list[MaxPowerReading]:
+        req = Request(MAX_POWER_PATH, usage_point_id, start, end)
+        return parse_max_power(self._get(req), req)
+
+    def _get(self, req: Request) -> dict[str, Any]:
+        params = {
+            "start": req.start.isoformat(),
+            "end": req.end.isoformat(),
+            "usage_point_id": req.usage_point_id,
+        }
+        failure: LinkyfluxError | None = None
+        for delay in (*RETRY_DELAYS, None):
+            try:
+                response = self.http.get(f"/data/proxy/{req.path}", params=params)
+                return self._answer(req, response)
+            except httpx.TimeoutException as exc:
+                failure = UpstreamError(f"{req}: no answer from the gateway ({type(exc).__name__})")
+            except httpx.TransportError as exc:
+                failure = UpstreamError(f"{req}: cannot reach the gateway ({type(exc).__name__})")
+            except _Retry as retry:
+                failure = retry.error
+            if delay is None:
+                break
+            self.clock.sleep(delay)
+        assert failure is not None
+        raise failure
+
+    def _answer(self, req: Request, response: httpx.Response) -> dict[str, Any]:
+        status = response.status_code
+        if status == 200:
+            try:
+                body = response.json()
+            except ValueError as exc:
+                raise _Retry(DataError(f"{req}: malformed JSON from the gateway ({exc})")) from None
+            if not isinstance(body, dict):
+                raise DataError(f"{req}: expected a JSON object, got {type(body).__name__}")
+            return body
+        code, description = error_of(response)
+        what = f"{req}: {status} {code}" + (f": {description}" if description else "")
+        if code == "slow_down":
+            self.pacer.saturate()
+            raise _Retry(UpstreamError(f"{req}: the consent proxy keeps asking us to slow down"))
+        if status == 429:
+            raise RateLimited(f"{what} (quota exceeded, retry later)", retry_after(response))
+        if status >= 500:
+            raise _Retry(UpstreamError(what))
+        if code in ("no_data_found", "STM-ERR-0000014", "STM-ERR-0000020"):
+            raise NoData(what)
+        if code == "ADAM-ERR0069":
+            raise WrongDirection(what)
+        if code == "ADAM-ERR0123":
+            raise BeforeActivation(what)
+        if code in ("ADAM-DC-0016", "ADAM-ERR0125"):
+            raise BeyondHorizon(what)
+        if code in _CONSENT_CODES:
+            raise ConsentRevoked(f"{what}: renew the consent with `linkyflux auth`")
+        if status == 403 and "access token" in description.lower():
+            raise AuthError(
+                f"{req}: the consent proxy rejects our access token even after a refresh: "
+                "run `linkyflux auth`"
+            )
+        if status == 404 and code == "Unauthorized":
+            raise AuthError(
+                f"{req}: the consent proxy says this usage point is not covered by your consent "
+                f"({description}): run `linkyflux auth`"
+            )
+        raise DataError(what)
+
+
+# --------------------------------------------------------------------------- parsing
+def _readings(body: dict[str, Any], req: Request) -> list[dict[str, Any]]:
+    reading = body.get("meter_reading")
+    if not isinstance(reading, dict):
+        raise DataError(f"{req}: no meter_reading in the answer")
+    echoed = reading.get("usage_point_id")
+    if echoed is not None and str(echoed) != req.usage_point_id:
+        raise DataError(f"{req}: the answer is for usage point {echoed}")
+    items = reading.get("interval_reading", [])
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise DataError(f"{req}: interval_reading is not a list of objects")
+    return items
+
+
+def _number(item: dict[str, Any], req: Request, index: int) -> float:
+    try:
+        value = float(item["value"])
+    except (KeyError, TypeError, ValueError):
+        raise DataError(
+            f"{req}: interval_reading[{index}].value is not a number: {item.get('value')!r}"
+        ) from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise DataError(f"{req}: interval_reading[{index}].value is not finite")
+    return value
+
+
+def minutes_of(interval_length: str) -> int:
+    """``PT30M`` -> 30, ``PT1H`` -> 60; any other shape is a ValueError."""
+    match = _DURATION.fullmatch(interval_length)
+    if not match or int(match.group(1)) == 0:
+        raise ValueError(f"bad interval_length {interval_length!r}")
+    amount = int(match.group(1))
+    return amount * 60 if match.group(2) == "H" else amount
+
+
+def local_to_utc(naive: datetime, after: datetime | None = None) -> datetime:
+    """A naive Europe/Paris wall-clock time as a UTC instant, later than ``after`` if it can be.
+
+    The first occurrence of an ambiguous October time is ``fold=0`` (CEST); when that would
+    not move forward from the previous point, the second one (``fold=1``, CET) is meant.
+    """
+    first = naive.replace(tzinfo=PARIS, fold=0).astimezone(UTC)
+    if after is not None and first <= after:
+        second = naive.replace(tzinfo=PARIS, fold=1).astimezone(UTC)
+        if second > after:
+            return second
+    return first
+
+
+def parse_curve(body: dict[str, Any], req: Request, direction: Direction) -> list[CurveReading]:
+    out: list[CurveReading] = []
+    previous: datetime | None = None
+    for index, item in enumerate(_readings(body, req)):
+        value = _number(item, req, index)
+        try:
+            label = datetime.strptime(str(item["date"]), "%Y-%m-%d %H:%M:%S")
+            minutes = minutes_of(str(item.get("interval_length") or "PT30M"))
+        except (KeyError, ValueError) as exc:
+            raise DataError(
+                f"{req}: interval_reading[{index}]: bad date or length ({exc})"
+            ) from None
+        end = local_to_utc(label, previous)
+        if previous is not None and end <= previous:
+            if end == previous:
+                continue  # an exact repeat of the previous point: nothing new
+            raise DataError(f"{req}: interval_reading[{index}] goes back in time ({item['date']})")
+        previous = end
+        start = end - timedelta(minutes=minutes)
+        out.append(CurveReading(req.usage_point_id, direction, start, minutes, value))
+    return out
+
+
+def parse_daily(body: dict[str, Any], req: Request, direction: Direction) -> list[DailyReading]:
+    out = []
+    for index, item in enumerate(_readings(body, req)):
+        value = _number(item, req, index)
+        try:
+            day = date.fromisoformat(str(item["date"])[:10])
+        except (KeyError, ValueError):
+            raise DataError(
+                f"{req}: interval_reading[{index}].date is not a date: {item.get('date')!r}"
+            ) from None
+        out.append(DailyReading(req.usage_point_id, direction, day, value))
+    return out
+
+
+def parse_max_power(body: dict[str, Any], req: Request) -> list[MaxPowerReading]:
+    out = []
+    for index, item in enumerate(_readings(body, req)):
+        value = _number(item, req, index)
+        raw = str(item.get("date", ""))
+        try:
+            day = date.fromisoformat(raw[:10])
+            at = (
+                local_to_utc(datetime.strptime(raw, "%Y-%m-%d %H:%M:%S")) if len(raw) > 10 else None
+            )
+        except ValueError:
+            raise DataError(
+                f"{req}: interval_reading[{index}].date is not a date: {raw!r}"
+            ) from None
+        out.append(MaxPowerReading(req.usage_point_id, day, value, at))
+    return out
+
+
+# --------------------------------------------------------------------------- ranges
+def windows(start: date, end: date, days: int) -> Iterator[tuple[date, date]]:
+    """[start, end) cut into consecutive windows of at most ``days`` days, oldest first."""
+    cursor = start
+    while cursor < end:
+        stop = min(cursor + timedelta(days=days), end)
+        yield cursor, stop
+        cursor = stop
+
+
+def horizon(today: date, curve: bool) -> date:
+    """The oldest ``start`` Enedis accepts today (J-24 months+15 days, or J-36 months+15 days)."""
+    return today - (CURVE_HORIZON if curve else DAILY_HORIZON)
+
+
+def first_day_after_activation(
+    call: Callable[[date, date], list[T]], start: date, end: date
+) -> tuple[list[T], date | None]:
+    """Call ``[start, end)``; on ADAM-ERR0123 find the activation day by bisection.
+
+    Returns the readings and, when the range crossed it, the meter's activation date
+    (the first ``start`` Enedis accepts; ``end`` when the whole range predates it), so
+    later calls never ask before it again.
+    """
+    try:
+        return call(start, end), None
+    except BeforeActivation:
+        pass
+    # The activation day is in (start, end]. ``found`` always holds the answer for
+    # [hi, end), the narrowest range known to be accepted.
+    lo, hi = start + timedelta(days=1), end
+    found: list[T] = []
+    while lo < hi:
+        mid = lo + (hi - lo) // 2
+        try:
+            found = call(mid, end)
+        except BeforeActivation:
+            lo = mid + timedelta(days=1)
+        except NoData:
+            found, hi = [], mid
+        else:
+            hi = mid
+    return found, lo
