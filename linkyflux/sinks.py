@@ -1,0 +1,159 @@
+"""Where line protocol goes: InfluxDB 2.x/3.x/1.8+ (influxdb-client), InfluxDB 1.x /write, a file.
+
+Every sink takes lines in batches and either stores all of a batch or raises
+:class:`SinkError` naming the server (never its credentials). influxdb-client is imported
+only when the v2 sink is used: it costs a quarter of a second at start-up.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+import httpx
+
+from linkyflux.errors import SinkError
+
+BATCH_SIZE = 5000
+
+
+class Sink(Protocol):
+    description: str
+
+    def write(self, lines: Sequence[str]) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def _batches(lines: Sequence[str], size: int) -> list[Sequence[str]]:
+    return [lines[i : i + size] for i in range(0, len(lines), size)]
+
+
+class FileSink:
+    """Appends to a file (fsync'd on close), or writes to stdout for ``-``."""
+
+    def __init__(self, output: str) -> None:
+        self.description = "stdout" if output == "-" else output
+        self._path = None if output == "-" else Path(output)
+        self._out: IO[str] | None = None
+
+    def write(self, lines: Sequence[str]) -> None:
+        if not lines:
+            return
+        try:
+            if self._out is None:
+                self._out = sys.stdout if self._path is None else self._path.open("a")
+            self._out.write("".join(f"{ln}\n" for ln in lines))
+            self._out.flush()
+        except OSError as exc:
+            raise SinkError(f"cannot write to {self.description}: {exc.strerror}") from None
+
+    def close(self) -> None:
+        if self._out is not None and self._path is not None:
+            os.fsync(self._out.fileno())
+            self._out.close()
+        self._out = None
+
+
+def _influx_error(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+        if isinstance(body, dict):
+            return str(body.get("error") or body.get("message") or body)
+    except ValueError:
+        pass
+    return " ".join(response.text.split())[:200]
+
+
+class InfluxV1Sink:
+    """InfluxDB 1.x: ``POST /write?db=…&precision=s``, basic auth when a user is set."""
+
+    def __init__(
+        self,
+        url: str,
+        database: str,
+        *,
+        username: str = "",
+        password: str = "",
+        retention_policy: str = "",
+        timeout: float = 30.0,
+        batch_size: int = BATCH_SIZE,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.database = database
+        self.description = f"InfluxDB 1.x at {self.url}, database {database!r}"
+        self.batch_size = batch_size
+        self.params = {"db": database, "precision": "s"}
+        if retention_policy:
+            self.params["rp"] = retention_policy
+        auth = httpx.BasicAuth(username, password) if username else None
+        self.http = httpx.Client(timeout=timeout, auth=auth)
+
+    def write(self, lines: Sequence[str]) -> None:
+        for batch in _batches(lines, self.batch_size):
+            body = "\n".join(batch).encode()
+            try:
+                response = self.http.post(f"{self.url}/write", params=self.params, content=body)
+            except httpx.TransportError as exc:
+                raise SinkError(f"cannot reach {self.description} ({type(exc).__name__})") from None
+            if response.status_code == 204:
+                continue
+            detail = _influx_error(response)
+            if response.status_code == 404 and "database not found" in detail:
+                raise SinkError(
+                    f"{self.description}: the database does not exist "
+                    f'(create it: CREATE DATABASE "{self.database}")'
+                )
+            if response.status_code in (401, 403):
+                raise SinkError(f"{self.description}: credentials refused ({detail})")
+            raise SinkError(f"{self.description}: {response.status_code} {detail}")
+
+    def close(self) -> None:
+        self.http.close()
+
+
+class InfluxV2Sink:
+    """InfluxDB 2.x, 3.x and 1.8+ through influxdb-client, synchronous writes in batches."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        token: str,
+        org: str,
+        bucket: str,
+        timeout: float = 30.0,
+        batch_size: int = BATCH_SIZE,
+    ) -> None:
+        from influxdb_client import InfluxDBClient
+        from influxdb_client.client.write_api import SYNCHRONOUS
+
+        self.url = url.rstrip("/")
+        self.bucket = bucket
+        self.description = f"InfluxDB at {self.url}, bucket {bucket!r}"
+        self.batch_size = batch_size
+        self.client = InfluxDBClient(url=self.url, token=token, org=org, timeout=int(timeout * 1000))
+        self.api: Any = self.client.write_api(write_options=SYNCHRONOUS)
+
+    def write(self, lines: Sequence[str]) -> None:
+        from influxdb_client.rest import ApiException
+
+        for batch in _batches(lines, self.batch_size):
+            try:
+                self.api.write(bucket=self.bucket, record="\n".join(batch), write_precision="s")
+            except ApiException as exc:
+                raise SinkError(f"{self.description}: {exc.status} {_api_message(exc)}") from None
+            except Exception as exc:  # urllib3 / socket errors: the server is unreachable
+                raise SinkError(f"cannot reach {self.description} ({type(exc).__name__})") from None
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _api_message(exc: Any) -> str:
+    body = getattr(exc, "body", None) or getattr(exc, "reason", "")
+    text = body.decode(errors="replace") if isinstance(body, bytes) else str(body)
+    return " ".join(text.split())[:200]
