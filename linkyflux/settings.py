@@ -1,0 +1,193 @@
+"""Settings: a TOML file, overridden by ``LINKYFLUX_<SECTION>__<KEY>`` environment variables.
+
+The file is ``--config FILE``, else ``$LINKYFLUX_CONFIG``, else ``config.toml`` in the user
+config dir (``$XDG_CONFIG_HOME/linkyflux``, ``~/.config/linkyflux``). Every problem is
+reported on its own line naming the key and where its value came from.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from linkyflux.errors import ConfigError
+
+ENV_PREFIX = "LINKYFLUX_"
+SECRET_KEYS = ("token", "password")
+
+
+def _http_url(value: str) -> str:
+    if value and not value.startswith(("http://", "https://")):
+        raise ValueError("must start with http:// or https://")
+    return value.rstrip("/")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ConsentSettings(_Section):
+    """The device-flow consent proxy (Device-Flow-Proxy-Server protocol)."""
+
+    url: str = ""
+    client_id: str = ""
+    requests_per_minute: int = Field(12, ge=1, le=600)
+    timeout: float = Field(30.0, gt=0)
+
+    _url = field_validator("url")(_http_url)
+
+
+class InfluxSettings(_Section):
+    api: Literal["v1", "v2"] = "v2"
+    url: str = "http://localhost:8086"
+    token: SecretStr = SecretStr("")
+    org: str = ""
+    bucket: str = "linky"
+    database: str = "linky"
+    username: str = ""
+    password: SecretStr = SecretStr("")
+    retention_policy: str = ""
+    output: str = ""
+    timeout: float = Field(30.0, gt=0)
+    batch_size: int = Field(5000, ge=1)
+
+    _url = field_validator("url")(_http_url)
+
+
+class TariffSettings(_Section):
+    offpeak: str = ""
+    holiday_subdivision: str = ""
+
+
+class StateSettings(_Section):
+    dir: str = ""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", case_sensitive=False
+    )
+
+    consent: ConsentSettings = ConsentSettings()
+    influxdb: InfluxSettings = InfluxSettings()
+    tariff: TariffSettings = TariffSettings()
+    state: StateSettings = StateSettings()
+
+    # Where the values came from, for messages; not a setting.
+    _source: str = PrivateAttr("the environment")
+
+    @property
+    def source(self) -> str:
+        return self._source
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    def state_dir(self) -> Path:
+        if self.state.dir:
+            return Path(self.state.dir).expanduser()
+        base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+        return Path(base) / "linkyflux"
+
+    def require_consent(self) -> None:
+        for key in ("url", "client_id"):
+            if not getattr(self.consent, key):
+                raise ConfigError(f"{self.source}: consent.{key} is not set (see config.example.toml)")
+
+
+def default_config_path() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "linkyflux" / "config.toml"
+
+
+def config_path(option: str | None) -> tuple[Path, bool]:
+    """The config file to read and whether it must exist (it must, when named explicitly)."""
+    if option:
+        return Path(option), True
+    env = os.environ.get(f"{ENV_PREFIX}CONFIG")
+    if env:
+        return Path(env), True
+    return default_config_path(), False
+
+
+def load_settings(option: str | None = None) -> Settings:
+    path, required = config_path(option)
+    toml_file: Path | None = None
+    if path.exists():
+        toml_file = path
+        try:
+            tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    elif required:
+        raise ConfigError(f"{path}: no such config file")
+
+    class _FromFile(Settings):
+        model_config = SettingsConfigDict(toml_file=toml_file)
+
+    try:
+        loaded = _FromFile()
+    except ValidationError as exc:
+        raise ConfigError("\n".join(_problems(exc, path))) from None
+    settings = Settings.model_construct(**{k: getattr(loaded, k) for k in Settings.model_fields})
+    settings._source = str(path) if toml_file else "the environment"
+    _check_schedule(settings)
+    return settings
+
+
+def _problems(exc: ValidationError, path: Path) -> list[str]:
+    """One line per problem: where the value came from, the key, what is wrong with it."""
+    lines = []
+    env_names = {name.upper() for name in os.environ}
+    for error in exc.errors():
+        loc = [str(part) for part in error["loc"]]
+        key = ".".join(loc)
+        env = ENV_PREFIX + "__".join(loc).upper()
+        where = env if env in env_names else str(path)
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown key"
+        elif not any(secret in key for secret in SECRET_KEYS):
+            message = f"{message} (got {error['input']!r})"
+        lines.append(f"{where}: {key}: {message}")
+    return lines
+
+
+def _check_schedule(settings: Settings) -> None:
+    from linkyflux.tariffs import ScheduleError, parse_offpeak
+
+    try:
+        parse_offpeak(
+            settings.tariff.offpeak,
+            holiday_subdivision=settings.tariff.holiday_subdivision or None,
+        )
+    except ScheduleError as exc:
+        raise ConfigError(f"{settings.source}: tariff.offpeak: {exc}") from None
