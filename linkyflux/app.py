@@ -1,0 +1,150 @@
+"""The composition root: settings + runtime -> gateway client, sink, schedule, and the runs.
+
+Each function here is one command's work, called by :mod:`linkyflux.cli` (and the demo);
+none of them prints except through the ``echo`` it is given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import httpx
+
+from linkyflux.auth import DeviceCode, DeviceFlow, ProxyAuth
+from linkyflux.enedis import MeteringApi
+from linkyflux.pipeline import Fetcher, FetchReport
+from linkyflux.settings import Settings
+from linkyflux.sinks import FileSink, InfluxV1Sink, InfluxV2Sink, Sink
+from linkyflux.state import SyncState
+from linkyflux.tariffs import Schedule, parse_offpeak
+from linkyflux.timeutil import Clock, SystemClock, paris_today
+from linkyflux.tokens import Tokens, TokenStore
+from linkyflux.transport import Pacer, paced_client
+
+Echo = Callable[[str], None]
+
+
+@dataclass
+class Runtime:
+    """What the outside world is made of: swapped by tests and the demo, never by users."""
+
+    clock: Clock = field(default_factory=SystemClock)
+    transport: httpx.BaseTransport | None = None
+    # Called once the user has been shown the consent link (the demo acts as the browser).
+    on_device_code: Callable[[DeviceCode], None] | None = None
+
+
+def make_sink(settings: Settings) -> Sink:
+    influx = settings.influxdb
+    if influx.output:
+        return FileSink(influx.output)
+    if influx.api == "v1":
+        return InfluxV1Sink(
+            influx.url,
+            influx.database,
+            username=influx.username,
+            password=influx.password.get_secret_value(),
+            retention_policy=influx.retention_policy,
+            timeout=influx.timeout,
+            batch_size=influx.batch_size,
+        )
+    return InfluxV2Sink(
+        influx.url,
+        token=influx.token.get_secret_value(),
+        org=influx.org,
+        bucket=influx.bucket,
+        timeout=influx.timeout,
+        batch_size=influx.batch_size,
+    )
+
+
+def make_schedule(settings: Settings) -> Schedule:
+    return parse_offpeak(
+        settings.tariff.offpeak, holiday_subdivision=settings.tariff.holiday_subdivision or None
+    )
+
+
+def _gateway(
+    settings: Settings, runtime: Runtime, auth: Callable[[Pacer], httpx.Auth] | None = None
+) -> tuple[httpx.Client, Pacer]:
+    pacer = Pacer(runtime.clock, settings.consent.requests_per_minute)
+    client = paced_client(
+        settings.consent.url,
+        pacer,
+        timeout=settings.consent.timeout,
+        auth=auth(pacer) if auth else None,
+        transport=runtime.transport,
+    )
+    return client, pacer
+
+
+def run_auth(settings: Settings, runtime: Runtime, echo: Echo) -> Tokens:
+    """The device flow: show the link and code, wait for consent, store the tokens."""
+    settings.require_consent()
+    store = TokenStore(settings.state_dir())
+    client, _ = _gateway(settings, runtime)
+    with client:
+        flow = DeviceFlow(client, settings.consent.client_id, runtime.clock)
+        code = flow.start()
+        minutes = max(1, round((code.expires_at - runtime.clock.now()).total_seconds() / 60))
+        echo(f"Open {code.link}")
+        echo(f"and confirm the code {code.user_code} within {minutes} minutes.")
+        echo("Waiting for your consent on the Enedis page…")
+        if runtime.on_device_code:
+            runtime.on_device_code(code)
+        tokens = flow.wait(code)
+    store.save(tokens)
+    points = ", ".join(tokens.usage_points)
+    echo(f"Consent granted for {len(tokens.usage_points)} usage point(s): {points}")
+    echo(f"Tokens saved in {store.path}")
+    return tokens
+
+
+def run_fetch(
+    settings: Settings, runtime: Runtime, days: int, echo: Echo, warn: Echo
+) -> tuple[FetchReport, Sink]:
+    """Fetch the last ``days`` days (ending yesterday, Europe/Paris) into the sink."""
+    settings.require_consent()
+    store = TokenStore(settings.state_dir())
+    tokens = store.load()
+    if tokens.consent_url != settings.consent.url:
+        warn(
+            f"the tokens were granted by {tokens.consent_url}, not by consent.url "
+            f"{settings.consent.url}: run `linkyflux auth` if the proxy changed"
+        )
+    schedule = make_schedule(settings)
+    state = SyncState(settings.state_dir())
+    today = paris_today(runtime.clock)
+    start, end = today - timedelta(days=days), today
+
+    def auth(pacer: Pacer) -> httpx.Auth:
+        return ProxyAuth(store, tokens, settings.consent.client_id, runtime.clock, pacer)
+
+    sink = make_sink(settings)
+    client, pacer = _gateway(settings, runtime, auth)
+    try:
+        with client:
+            api = MeteringApi(client, pacer, runtime.clock)
+            fetcher = Fetcher(api, sink, schedule, state, today, warn)
+            report = fetcher.run(tokens.usage_points, start, end)
+    finally:
+        sink.close()
+    return report, sink
+
+
+def format_report(report: FetchReport, sink: Sink) -> str:
+    last = report.end - timedelta(days=1)
+    rows = [
+        f"Fetched {report.start} … {last} into {sink.description}: {report.lines_written} lines.",
+        f"{'usage point':<15} {'direction':<12} {'curve pts':>9} {'HC kWh':>9} {'HP kWh':>9} "
+        f"{'BASE kWh':>9} {'daily kWh':>10} {'max pwr':>7}",
+    ]
+    for (prm, direction), s in sorted(report.series.items()):
+        kwh = {t: f"{s.energy_by_tariff.get(t, 0.0) / 1000:9.3f}" for t in ("HC", "HP", "BASE")}
+        rows.append(
+            f"{prm:<15} {direction:<12} {s.curve_points:>9} {kwh['HC']} {kwh['HP']} "
+            f"{kwh['BASE']} {s.daily_energy_wh / 1000:>10.3f} {s.max_power_values:>7}"
+        )
+    return "\n".join(rows)

@@ -1,0 +1,135 @@
+"""The `linkyflux` command: each subcommand loads settings and calls one function of app.py.
+
+Errors become one line each on stderr and the exit code of their kind (see errors.py).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import NoReturn
+
+import click
+
+from linkyflux import __version__
+from linkyflux.errors import EXIT_CODES, LinkyfluxError
+from linkyflux.settings import load_settings
+
+EXIT_CODES_HELP = "\n".join(f"  {code}  {meaning}" for code, meaning in EXIT_CODES.items())
+
+
+def _fail(error: LinkyfluxError) -> NoReturn:
+    for line in str(error).splitlines():
+        click.echo(f"linkyflux: {line}", err=True)
+    sys.exit(error.exit_code)
+
+
+def _fail_on(errors: list[LinkyfluxError]) -> None:
+    """Report every error of a run; exit with the code of the first."""
+    if errors:
+        for error in errors[1:]:
+            click.echo(f"linkyflux: {error}", err=True)
+        _fail(errors[0])
+
+
+def _warn(message: str) -> None:
+    click.echo(f"linkyflux: warning: {message}", err=True)
+
+
+class _Group(click.Group):
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        formatter.write_paragraph()
+        formatter.write_text("Exit codes:")
+        formatter.write(EXIT_CODES_HELP + "\n")
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_file",
+    metavar="FILE",
+    help="Config file (default: $LINKYFLUX_CONFIG, else ~/.config/linkyflux/config.toml).",
+)
+@click.version_option(__version__, prog_name="linkyflux")
+@click.pass_context
+def cli(ctx: click.Context, config_file: str | None) -> None:
+    """Linky (Enedis) load curves, daily energy and max power into InfluxDB, tagged HC/HP."""
+    from linkyflux.app import Runtime
+
+    if not isinstance(ctx.obj, Runtime):
+        ctx.obj = Runtime()
+    ctx.meta["config_file"] = config_file
+
+
+@cli.command()
+@click.pass_context
+def auth(ctx: click.Context) -> None:
+    """Give linkyflux access to your meters (device flow: open a link, confirm a code)."""
+    from linkyflux.app import run_auth
+
+    try:
+        settings = load_settings(ctx.meta["config_file"])
+        run_auth(settings, ctx.obj, click.echo)
+    except LinkyfluxError as exc:
+        _fail(exc)
+
+
+@cli.command()
+@click.option(
+    "-d",
+    "--days",
+    type=click.IntRange(1, 1110),
+    default=1,
+    show_default=True,
+    help="How many days to fetch, ending yesterday (Europe/Paris).",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing on success (for cron).")
+@click.pass_context
+def fetch(ctx: click.Context, days: int, quiet: bool) -> None:
+    """Fetch load curves, daily energy and max power of every consented meter."""
+    from linkyflux.app import format_report, run_fetch
+
+    try:
+        settings = load_settings(ctx.meta["config_file"])
+        report, sink = run_fetch(settings, ctx.obj, days, click.echo, _warn)
+    except LinkyfluxError as exc:
+        _fail(exc)
+    if not quiet:
+        click.echo(format_report(report, sink))
+    _fail_on(report.errors)
+
+
+@cli.command()
+@click.option(
+    "-d",
+    "--days",
+    type=click.IntRange(1, 30),
+    default=7,
+    show_default=True,
+    help="How many days of simulated data to fetch.",
+)
+@click.pass_context
+def demo(ctx: click.Context, days: int) -> None:
+    """Run auth + fetch against the built-in simulator: no account, no server needed.
+
+    Writes to the configured InfluxDB or output file if a config file exists,
+    else to ./linkyflux-demo.lp.
+    """
+    from linkyflux.app import format_report
+    from linkyflux.demo import run_demo
+    from linkyflux.settings import config_path
+    from linkyflux.timeutil import SystemClock
+
+    try:
+        path, _ = config_path(ctx.meta["config_file"])
+        settings = load_settings(ctx.meta["config_file"]) if path.exists() else None
+        # The real clock is replaced by a simulated one; a test's clock is kept.
+        clock = None if isinstance(ctx.obj.clock, SystemClock) else ctx.obj.clock
+        report, sink = run_demo(settings, days, click.echo, _warn, clock)
+    except LinkyfluxError as exc:
+        _fail(exc)
+    click.echo(format_report(report, sink))
+    _fail_on(report.errors)
+
+
+def main() -> None:
+    cli(prog_name="linkyflux")

@@ -1,0 +1,56 @@
+"""`linkyflux demo`: the whole job against the built-in simulator, no account, no server.
+
+The simulator runs in-process on a free loopback port. The demo performs the real device
+flow (acting as the user's browser to accept the consent) and the real fetch, on a
+simulated clock: the proxy's 12 requests/minute pacing is honoured in simulated time, so
+the demo finishes in seconds. It writes to the configured sink, or to ./linkyflux-demo.lp.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from linkyflux.app import Echo, Runtime, run_auth, run_fetch
+from linkyflux.auth import DeviceCode
+from linkyflux.pipeline import FetchReport
+from linkyflux.settings import ConsentSettings, Settings, StateSettings, TariffSettings
+from linkyflux.simulator import Simulator, SimulatorServer, browser_consent
+from linkyflux.sinks import Sink
+from linkyflux.timeutil import Clock, FakeClock, SystemClock
+
+DEMO_OUTPUT = "linkyflux-demo.lp"
+DEMO_OFFPEAK = "22h00-6h00"
+DEMO_CLIENT_ID = "linkyflux-demo"
+
+
+def run_demo(
+    settings: Settings | None,
+    days: int,
+    echo: Echo,
+    warn: Echo,
+    clock: Clock | None = None,
+) -> tuple[FetchReport, Sink]:
+    clock = clock or FakeClock(SystemClock().now())
+    simulator = Simulator(clock, client_id=DEMO_CLIENT_ID)
+    base = settings or Settings.model_construct()
+    update: dict[str, object] = {}
+    if settings is None or not (settings.influxdb.output or settings.source != "the environment"):
+        Path(DEMO_OUTPUT).unlink(missing_ok=True)
+        update["influxdb"] = base.influxdb.model_copy(update={"output": DEMO_OUTPUT})
+    if not base.tariff.offpeak:
+        update["tariff"] = TariffSettings(offpeak=DEMO_OFFPEAK)
+    with SimulatorServer(simulator) as server, tempfile.TemporaryDirectory() as state_dir:
+        echo(f"Simulator (consent proxy + Enedis v5) on {server.url}, today {simulator.today()}.")
+        update["consent"] = ConsentSettings(url=server.url, client_id=DEMO_CLIENT_ID)
+        update["state"] = StateSettings(dir=state_dir)
+        demo_settings = base.model_copy(update=update)
+
+        def accept(code: DeviceCode) -> None:
+            echo("[demo] Opening the link and accepting the consent, as you would in a browser.")
+            browser_consent(server.url, code.user_code)
+
+        runtime = Runtime(clock=clock, on_device_code=accept)
+        run_auth(demo_settings, runtime, echo)
+        echo(f"Off-peak schedule: {demo_settings.tariff.offpeak!r}")
+        return run_fetch(demo_settings, runtime, days, echo, warn)
