@@ -333,7 +333,8 @@ def windows(start: date, end: date, days: int) -> Iterator[tuple[date, date]]:
 
 def horizon(today: date, curve: bool) -> date:
     """The oldest ``start`` Enedis accepts today (J-24 months+15 days, or J-36 months+15 days)."""
-    return today - (CURVE_HORIZON if curve else DAILY_HORIZON)
+    oldest: date = today - (CURVE_HORIZON if curve else DAILY_HORIZON)
+    return oldest
 
 
 def first_day_after_activation(

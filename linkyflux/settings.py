@@ -118,7 +118,9 @@ class Settings(BaseSettings):
     def require_consent(self) -> None:
         for key in ("url", "client_id"):
             if not getattr(self.consent, key):
-                raise ConfigError(f"{self.source}: consent.{key} is not set (see config.example.toml)")
+                raise ConfigError(
+                    f"{self.source}: consent.{key} is not set (see config.example.toml)"
+                )
 
 
 def default_config_path() -> Path:

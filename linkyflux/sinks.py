@@ -1,4 +1,4 @@
-"""Where line protocol goes: InfluxDB 2.x/3.x/1.8+ (influxdb-client), InfluxDB 1.x /write, a file.
+"""Where line protocol goes: InfluxDB 2.x/3.x/1.8+ (influxdb-client), 1.x ``/write``, a file.
 
 Every sink takes lines in batches and either stores all of a batch or raises
 :class:`SinkError` naming the server (never its credentials). influxdb-client is imported
@@ -128,14 +128,16 @@ class InfluxV2Sink:
         timeout: float = 30.0,
         batch_size: int = BATCH_SIZE,
     ) -> None:
-        from influxdb_client import InfluxDBClient
+        from influxdb_client.client.influxdb_client import InfluxDBClient
         from influxdb_client.client.write_api import SYNCHRONOUS
 
         self.url = url.rstrip("/")
         self.bucket = bucket
         self.description = f"InfluxDB at {self.url}, bucket {bucket!r}"
         self.batch_size = batch_size
-        self.client = InfluxDBClient(url=self.url, token=token, org=org, timeout=int(timeout * 1000))
+        self.client: Any = InfluxDBClient(
+            url=self.url, token=token, org=org, timeout=int(timeout * 1000)
+        )
         self.api: Any = self.client.write_api(write_options=SYNCHRONOUS)
 
     def write(self, lines: Sequence[str]) -> None:

@@ -68,7 +68,9 @@ class TokenStore:
             raw = json.loads(self.path.read_text())
             return Tokens.from_json(raw)
         except FileNotFoundError:
-            raise AuthError(f"no consent yet ({self.path} is missing): run `linkyflux auth`") from None
+            raise AuthError(
+                f"no consent yet ({self.path} is missing): run `linkyflux auth`"
+            ) from None
         except (ValueError, KeyError, TypeError) as exc:
             raise AuthError(
                 f"{self.path} is unreadable ({type(exc).__name__}): run `linkyflux auth`"

@@ -1,0 +1,86 @@
+"""A simulated world for end-to-end tests: simulator on loopback, fake clock, CLI runner."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+
+from linkyflux.app import Runtime
+from linkyflux.auth import DeviceCode
+from linkyflux.cli import cli
+from linkyflux.simulator import Simulator, SimulatorServer, browser_consent
+from linkyflux.timeutil import PARIS, FakeClock
+
+CLIENT_ID = "linkyflux-tests"
+
+
+def paris(*args: int) -> datetime:
+    return datetime(*args, tzinfo=PARIS)  # type: ignore[misc]
+
+
+@dataclass
+class World:
+    clock: FakeClock
+    simulator: Simulator
+    url: str
+    home: Path
+    consent: tuple[str, ...] | None = None  # usage points the "user" ticks; None = all
+    accept: bool = True
+    browser_calls: list[str] = field(default_factory=list)
+
+    @property
+    def state_dir(self) -> Path:
+        return self.home / "state"
+
+    def config(self, **sections: dict[str, object]) -> Path:
+        """Write config.toml: consent pointing at the simulator, output to a file by default."""
+        values: dict[str, dict[str, object]] = {
+            "consent": {"url": self.url, "client_id": CLIENT_ID},
+            "influxdb": {"output": str(self.home / "out.lp")},
+            "state": {"dir": str(self.state_dir)},
+        }
+        for name, extra in sections.items():
+            values.setdefault(name, {}).update(extra)
+        lines = []
+        for name, entries in values.items():
+            lines.append(f"[{name}]")
+            lines += [f"{k} = {_toml(v)}" for k, v in entries.items()]
+        path = self.home / "config.toml"
+        path.write_text("\n".join(lines) + "\n")
+        return path
+
+    def _browser(self, code: DeviceCode) -> None:
+        self.browser_calls.append(code.user_code)
+        browser_consent(self.url, code.user_code, accept=self.accept, usage_points=self.consent)
+
+    def run(self, *args: str, config: Path | None = None) -> Result:
+        runtime = Runtime(clock=self.clock, on_device_code=self._browser)
+        argv = ["--config", str(config or self.home / "config.toml"), *args]
+        return CliRunner().invoke(cli, argv, obj=runtime, catch_exceptions=False)
+
+    def output_lines(self) -> list[str]:
+        path = self.home / "out.lp"
+        return path.read_text().splitlines() if path.exists() else []
+
+
+def _toml(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+@contextmanager
+def world(
+    home: Path, today: date = date(2026, 11, 22), hour: int = 9, **simulator_options: object
+) -> Iterator[World]:
+    clock = FakeClock(paris(today.year, today.month, today.day, hour))
+    simulator = Simulator(clock, client_id=CLIENT_ID, **simulator_options)  # type: ignore[arg-type]
+    with SimulatorServer(simulator) as server:
+        yield World(clock, simulator, server.url, home)
