@@ -194,15 +194,21 @@ class Simulator:
         meter = METERS_BY_ID[usage_point_id]
         if direction not in meter.directions or not meter.hourly_collection:
             return []
+        if day < meter.activation or meter.revoked:
+            return []
         return published_curve(meter, direction, day)
 
     def truth_daily(self, usage_point_id: str, direction: Direction, day: date) -> int | None:
         meter = METERS_BY_ID[usage_point_id]
-        return daily_energy_wh(meter, direction, day) if direction in meter.directions else None
+        if direction not in meter.directions or day < meter.activation or meter.revoked:
+            return None
+        return daily_energy_wh(meter, direction, day)
 
     def truth_max_power(self, usage_point_id: str, day: date) -> int | None:
         meter = METERS_BY_ID[usage_point_id]
-        return max_power(meter, day)[0] if "consumption" in meter.directions else None
+        if "consumption" not in meter.directions or day < meter.activation or meter.revoked:
+            return None
+        return max_power(meter, day)[0]
 
     # ----------------------------------------------------------------- dispatch
     def handle(

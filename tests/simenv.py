@@ -20,7 +20,7 @@ CLIENT_ID = "linkyflux-tests"
 
 
 def paris(*args: int) -> datetime:
-    return datetime(*args, tzinfo=PARIS)  # type: ignore[misc]
+    return datetime(*args, tzinfo=PARIS)
 
 
 @dataclass
@@ -81,6 +81,6 @@ def world(
     home: Path, today: date = date(2026, 11, 22), hour: int = 9, **simulator_options: object
 ) -> Iterator[World]:
     clock = FakeClock(paris(today.year, today.month, today.day, hour))
-    simulator = Simulator(clock, client_id=CLIENT_ID, **simulator_options)  # type: ignore[arg-type]
+    simulator = Simulator(clock, client_id=CLIENT_ID, **simulator_options)
     with SimulatorServer(simulator) as server:
         yield World(clock, simulator, server.url, home)

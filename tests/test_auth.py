@@ -8,18 +8,19 @@ from pathlib import Path
 
 import httpx
 import pytest
-from simenv import World, paris, world
 
 from linkyflux.auth import DeviceCode, DeviceFlow
 from linkyflux.errors import AuthError
 from linkyflux.timeutil import FakeClock
+
+from simenv import World, paris, world
 
 
 @pytest.fixture
 def w(tmp_path: Path) -> World:
     with world(tmp_path) as w:
         w.config()
-        yield w  # type: ignore[misc]
+        yield w
 
 
 def test_auth_prints_link_and_code_then_stores_tokens_0600(w: World) -> None:

@@ -8,9 +8,10 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from simenv import World, world
 
 from linkyflux.timeutil import PARIS, paris_day_bounds
+
+from simenv import World, world
 
 HOUSE = "22516914714270"
 
@@ -20,7 +21,7 @@ def w(tmp_path: Path) -> World:
     with world(tmp_path) as w:
         w.config(tariff={"offpeak": "22h00-6h00"})
         assert w.run("auth").exit_code == 0
-        yield w  # type: ignore[misc]
+        yield w
 
 
 def parse(lines: list[str]) -> list[tuple[str, dict[str, str], dict[str, float], int]]:
@@ -102,7 +103,7 @@ def test_a_week_of_every_meter_matches_ground_truth(w: World) -> None:
     for prm in w.simulator.consent:
         for direction in ("consumption", "production"):
             for day in days:
-                truth = w.simulator.truth_curve(prm, direction, day)  # type: ignore[arg-type]
+                truth = w.simulator.truth_curve(prm, direction, day)
                 key = (prm, direction, day)
                 assert count[key] == len(truth), key
                 assert energy[key] == pytest.approx(sum(i.energy_wh for i in truth), abs=1e-6)
