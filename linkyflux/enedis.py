@@ -18,10 +18,10 @@ occurrence, ``fold=1``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 from dateutil.relativedelta import relativedelta
@@ -30,8 +30,6 @@ from linkyflux.errors import AuthError, DataError, LinkyfluxError, RateLimited, 
 from linkyflux.models import CurveReading, DailyReading, Direction, MaxPowerReading
 from linkyflux.timeutil import PARIS, Clock
 from linkyflux.transport import Pacer
-
-T = TypeVar("T")
 
 CURVE_PATHS: dict[Direction, str] = {
     "consumption": "metering_data_clc/v5/consumption_load_curve",
@@ -335,33 +333,3 @@ def horizon(today: date, curve: bool) -> date:
     """The oldest ``start`` Enedis accepts today (J-24 months+15 days, or J-36 months+15 days)."""
     oldest: date = today - (CURVE_HORIZON if curve else DAILY_HORIZON)
     return oldest
-
-
-def first_day_after_activation(
-    call: Callable[[date, date], list[T]], start: date, end: date
-) -> tuple[list[T], date | None]:
-    """Call ``[start, end)``; on ADAM-ERR0123 find the activation day by bisection.
-
-    Returns the readings and, when the range crossed it, the meter's activation date
-    (the first ``start`` Enedis accepts; ``end`` when the whole range predates it), so
-    later calls never ask before it again.
-    """
-    try:
-        return call(start, end), None
-    except BeforeActivation:
-        pass
-    # The activation day is in (start, end]. ``found`` always holds the answer for
-    # [hi, end), the narrowest range known to be accepted.
-    lo, hi = start + timedelta(days=1), end
-    found: list[T] = []
-    while lo < hi:
-        mid = lo + (hi - lo) // 2
-        try:
-            found = call(mid, end)
-        except BeforeActivation:
-            lo = mid + timedelta(days=1)
-        except NoData:
-            found, hi = [], mid
-        else:
-            hi = mid
-    return found, lo

@@ -20,20 +20,19 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import TypeVar
 
 from linkyflux.enedis import (
     CURVE_WINDOW_DAYS,
     DAILY_WINDOW_DAYS,
+    BeforeActivation,
     BeyondHorizon,
     ConsentRevoked,
     MeteringApi,
     NoData,
     WrongDirection,
-    first_day_after_activation,
     horizon,
-    windows,
 )
 from linkyflux.errors import AuthError, DataError, LinkyfluxError, SinkError, UpstreamError
 from linkyflux.models import DIRECTIONS, CurveReading, DailyReading, Direction, MaxPowerReading
@@ -138,24 +137,29 @@ class Fetcher:
         curve: bool,
     ) -> list[list[T]]:
         """Call ``[start, end)`` window by window, within the horizon and after activation."""
-        lo = max(report.start, horizon(self.today, curve), point.activation or report.start)
-        size = CURVE_WINDOW_DAYS if curve else DAILY_WINDOW_DAYS
+        size = timedelta(days=CURVE_WINDOW_DAYS if curve else DAILY_WINDOW_DAYS)
+        cursor = max(report.start, horizon(self.today, curve), point.activation or report.start)
         results = []
-        for start, end in windows(lo, report.end, size):
+        while cursor < report.end:
+            end = min(cursor + size, report.end)
             try:
-                readings, activation = first_day_after_activation(call, start, end)
+                try:
+                    readings = call(cursor, end)
+                except BeforeActivation:
+                    cursor, readings = find_activation(call, cursor, report.end, size)
+                    point.activation = cursor
+                    end = min(cursor + size, report.end)
             except NoData:
-                message = f"{prm}: no {what} published for [{start}, {end})"
+                message = f"{prm}: no {what} published for [{cursor}, {end})"
                 if curve:
                     message += " (is hourly collection enabled in your Enedis account?)"
                 report.warnings.append(message)
                 self.warn(message)
-                continue
             except BeyondHorizon:
-                continue
-            if activation is not None:
-                point.activation = max(point.activation or activation, activation)
-            results.append(readings)
+                pass
+            else:
+                results.append(readings)
+            cursor = end
         return results
 
     def _write(self, lines: list[str], report: FetchReport) -> None:
@@ -205,3 +209,27 @@ class Fetcher:
         for readings in self._windows(prm, point, report, "daily max power", call, curve=False):
             summary.max_power_values += len(readings)
             self._write(max_power_lines(readings), report)
+
+
+def find_activation(
+    call: Callable[[date, date], list[T]], start: date, end: date, size: timedelta
+) -> tuple[date, list[T]]:
+    """The meter's activation day, knowing ``start`` predates it (ADAM-ERR0123), by bisection.
+
+    A window starting on day ``s`` is refused exactly when ``s`` is before the activation, so
+    a few calls over the whole range find it (about log2 of its length). Returns the day
+    (``end`` when the whole range predates it) and the answer for the window starting there.
+    """
+    lo, hi = start + timedelta(days=1), end
+    found: list[T] = []  # always the answer for the window starting at ``hi``
+    while lo < hi:
+        mid = lo + (hi - lo) // 2
+        try:
+            found = call(mid, min(mid + size, end))
+        except BeforeActivation:
+            lo = mid + timedelta(days=1)
+            continue
+        except NoData:
+            found = []
+        hi = mid
+    return lo, found

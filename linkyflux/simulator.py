@@ -160,6 +160,7 @@ class Simulator:
         self._buckets: dict[str, deque[datetime]] = {}
         self._faults: list[Fault] = []
         self.requests: list[tuple[str, str, dict[str, str]]] = []
+        self.request_times: list[datetime] = []  # when each of ``requests`` arrived
 
     # ----------------------------------------------------------------- test controls
     def now(self) -> datetime:
@@ -220,6 +221,7 @@ class Simulator:
         form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
         with self._lock:
             self.requests.append((method, path, query))
+            self.request_times.append(self.now())
         if path.startswith("/_sim/"):
             return self._control(method, path, query, body)
         if path == "/device/code" and method == "POST":

@@ -1,0 +1,152 @@
+"""Upstream failures and bad input, through the CLI: clear lines, documented exit codes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from simenv import World, world
+
+HOUSE = "22516914714270"
+SOLAR = "24880057139941"
+
+
+@pytest.fixture
+def w(tmp_path: Path) -> World:
+    with world(tmp_path) as w:
+        w.consent = (HOUSE, SOLAR)
+        w.config(consent={"timeout": 0.5})
+        assert w.run("auth").exit_code == 0
+        yield w
+
+
+def data_paths(w: World) -> list[str]:
+    return [p.rsplit("/", 1)[-1] for p, _ in w.simulator.data_calls()]
+
+
+@pytest.mark.parametrize("kind", ["technical_error", "unavailable", "malformed", "timeout"])
+def test_transient_failures_are_retried(w: World, kind: str) -> None:
+    w.simulator.inject(kind, count=2, path_contains="consumption_load_curve", delay=1.0)
+    before = len(w.clock.slept)
+    result = w.run("fetch", "-q")
+    assert result.exit_code == 0, result.output
+    assert data_paths(w)[:3] == ["consumption_load_curve"] * 3
+    assert w.clock.slept[before:] == [5.0, 30.0]  # the back-off, nothing else
+    assert len([ln for ln in w.output_lines() if ln.startswith("linky_load_curve")]) == 48 + 48
+
+
+def test_a_lasting_outage_stops_the_run_keeping_what_was_fetched(w: World) -> None:
+    w.simulator.inject("technical_error", count=100, path_contains="daily_consumption")
+    result = w.run("fetch", "-q")
+    assert result.exit_code == 5
+    assert result.output.splitlines()[-1] == (
+        "linkyflux: metering_data_dc/v5/daily_consumption for 22516914714270 "
+        "[2026-11-21, 2026-11-22): 500 technical_error: Technical error. Please try later."
+    )
+    # The curve fetched before the outage is in the sink; the run stopped there.
+    assert len(w.output_lines()) == 48
+    assert data_paths(w) == ["consumption_load_curve"] + ["daily_consumption"] * 4
+
+
+def test_quota_answer_stops_the_run(w: World) -> None:
+    w.simulator.inject("quota", count=1, path_contains="consumption_load_curve")
+    result = w.run("fetch", "-q")
+    assert result.exit_code == 5
+    assert result.output.splitlines()[-1] == (
+        "linkyflux: metering_data_clc/v5/consumption_load_curve for 22516914714270 "
+        "[2026-11-21, 2026-11-22): 429 Quota Q4 reached: Call threshold allowed on 0:-30:-40 "
+        "(quota exceeded, retry later)"
+    )
+
+
+def test_throttle_answer_of_the_api_gateway(w: World) -> None:
+    w.simulator.inject("throttle", count=1)
+    result = w.run("fetch", "-q")
+    assert result.exit_code == 5
+    assert "429 900807: You have exceeded your quota (quota exceeded, retry later)" in result.output
+
+
+def test_pacing_keeps_a_long_fetch_under_twelve_requests_a_minute(tmp_path: Path) -> None:
+    with world(tmp_path) as w:
+        w.config()
+        assert w.run("auth").exit_code == 0
+        result = w.run("fetch", "-d", "60", "-q")
+        assert result.exit_code == 0, result.output
+        sim = w.simulator
+        times = [
+            t
+            for (_, path, _), t in zip(sim.requests, sim.request_times, strict=True)
+            if path.startswith("/data/proxy/")
+        ]
+    # Per direction measured: 9 curve windows, 1 daily window (+1 max power for consumption);
+    # one refused call for a direction not measured. 4 plain consumers and the one without
+    # hourly collection: 12 each; solar: 11; both directions: 21; the meter activated on
+    # 2026-11-10: 1 refused + 6 bisection probes + 1 curve window, daily, max power,
+    # production refused = 11.
+    assert len(times) == 5 * 12 + 11 + 21 + 11
+    # never more than 12 in any 60 s, so the proxy never had to say slow_down
+    assert max(sum(1 for u in times if t <= u < t + timedelta(seconds=60)) for t in times) == 12
+    assert (times[-1] - times[0]).total_seconds() > 13 * 60
+
+
+def test_bad_config_one_line_per_problem(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text('[influxdb]\napi = "v3"\nurl = "localhost:8086"\n[tarif]\noffpeak = "x"\n')
+    with world(tmp_path) as w:
+        result = w.run("fetch", config=config)
+    assert result.exit_code == 3
+    assert result.output.splitlines() == [
+        f"linkyflux: {config}: influxdb.api: Input should be 'v1' or 'v2' (got 'v3')",
+        f"linkyflux: {config}: influxdb.url: must start with http:// or https:// "
+        "(got 'localhost:8086')",
+        f"linkyflux: {config}: tarif: unknown key",
+    ]
+
+
+def test_bad_schedule_names_token_and_position(tmp_path: Path) -> None:
+    with world(tmp_path) as w:
+        config = w.config(tariff={"offpeak": "22h00-6h00 25h00-7h00"})
+        result = w.run("fetch")
+    assert result.exit_code == 3
+    assert result.output.splitlines() == [
+        f'linkyflux: {config}: tariff.offpeak: offpeak schedule: "25h00-7h00" at position 12: '
+        "hour 25 is out of range (0-24)"
+    ]
+
+
+def test_env_override_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LINKYFLUX_CONSENT__REQUESTS_PER_MINUTE", "0")
+    with world(tmp_path) as w:
+        w.config()
+        result = w.run("fetch")
+    assert result.exit_code == 3
+    assert result.output.splitlines() == [
+        "linkyflux: LINKYFLUX_CONSENT__REQUESTS_PER_MINUTE: consent.requests_per_minute: "
+        "Input should be greater than or equal to 1 (got '0')"
+    ]
+
+
+def test_missing_config_file(tmp_path: Path) -> None:
+    with world(tmp_path) as w:
+        result = w.run("fetch", config=tmp_path / "nope.toml")
+    assert result.exit_code == 3
+    assert result.output.splitlines() == [f"linkyflux: {tmp_path}/nope.toml: no such config file"]
+
+
+def test_missing_consent_url(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text("[influxdb]\noutput = '-'\n")
+    with world(tmp_path) as w:
+        result = w.run("auth", config=config)
+    assert result.exit_code == 3
+    assert result.output.splitlines() == [
+        f"linkyflux: {config}: consent.url is not set (see config.example.toml)"
+    ]
+
+
+def test_bad_days_argument_is_a_usage_error(w: World) -> None:
+    result = w.run("fetch", "-d", "0")
+    assert result.exit_code == 2
+    assert "Invalid value for '-d' / '--days': 0 is not in the range 1<=x<=1110." in result.output
