@@ -10,6 +10,7 @@ the code, regenerate them with::
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 import tomllib
@@ -138,8 +139,6 @@ def readme() -> str:
 
 @pytest.fixture
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    import os
-
     for name in list(os.environ):
         if name.upper().startswith("LINKYFLUX_"):
             monkeypatch.delenv(name)
