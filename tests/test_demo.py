@@ -1,0 +1,60 @@
+"""`linkyflux demo`: the real device flow and fetch against the embedded simulator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from linkyflux.app import Runtime
+from linkyflux.cli import cli
+from linkyflux.timeutil import FakeClock
+from simenv import paris, world
+
+
+def test_demo_writes_what_a_real_fetch_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "no-config"))
+    monkeypatch.delenv("LINKYFLUX_CONFIG", raising=False)
+    (tmp_path / "linkyflux-demo.lp").write_text("stale line from an earlier demo\n")
+    clock = FakeClock(paris(2026, 11, 22, 9))
+    result = CliRunner().invoke(cli, ["demo"], obj=Runtime(clock=clock), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    demo_lines = (tmp_path / "linkyflux-demo.lp").read_text().splitlines()
+    assert f"Fetched 2026-11-15 … 2026-11-21 into linkyflux-demo.lp: {len(demo_lines)} lines." in (
+        result.output
+    )
+    assert "Off-peak schedule: '22h00-6h00'" in result.output
+
+    home = tmp_path / "user"
+    home.mkdir()
+    with world(home) as w:
+        w.config(tariff={"offpeak": "22h00-6h00"})
+        assert w.run("auth").exit_code == 0
+        assert w.run("fetch", "-d", "7", "-q").exit_code == 0
+        assert demo_lines == w.output_lines()
+    assert len(demo_lines) == 3288
+
+
+def test_demo_uses_the_configured_sink_and_schedule(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(f'[influxdb]\noutput = "{tmp_path}/mine.lp"\n[tariff]\noffpeak = "BASE"\n')
+    result = CliRunner().invoke(
+        cli,
+        ["--config", str(config), "demo", "-d", "1"],
+        obj=Runtime(clock=FakeClock(paris(2026, 11, 22, 9))),
+    )
+    assert result.exit_code == 3
+    assert "tariff.offpeak" in result.output
+    config.write_text(f'[influxdb]\noutput = "{tmp_path}/mine.lp"\n')
+    result = CliRunner().invoke(
+        cli,
+        ["--config", str(config), "demo", "-d", "1"],
+        obj=Runtime(clock=FakeClock(paris(2026, 11, 22, 9))),
+    )
+    assert result.exit_code == 0, result.output
+    lines = (tmp_path / "mine.lp").read_text().splitlines()
+    assert lines[0].startswith("linky_load_curve,direction=consumption,tariff=HC,")
