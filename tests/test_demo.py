@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from linkyflux.app import Runtime
 from linkyflux.cli import cli
 from linkyflux.timeutil import FakeClock
+
 from simenv import paris, world
 
 

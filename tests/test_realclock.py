@@ -44,7 +44,7 @@ def simulator_url() -> str:
             "rc",
             "--publication-hour",
             "0",
-        ],  # fmt: skip
+        ],
         stdout=subprocess.PIPE,
         text=True,
     )
