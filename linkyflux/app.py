@@ -139,12 +139,12 @@ def format_report(report: FetchReport, sink: Sink) -> str:
     rows = [
         f"Fetched {report.start} … {last} into {sink.description}: {report.lines_written} lines.",
         f"{'usage point':<15} {'direction':<12} {'curve pts':>9} {'HC kWh':>9} {'HP kWh':>9} "
-        f"{'BASE kWh':>9} {'daily kWh':>10} {'max pwr':>7}",
+        f"{'BASE kWh':>9} {'daily kWh':>10} {'peak days':>9}",
     ]
     for (prm, direction), s in sorted(report.series.items()):
         kwh = {t: f"{s.energy_by_tariff.get(t, 0.0) / 1000:9.3f}" for t in ("HC", "HP", "BASE")}
         rows.append(
             f"{prm:<15} {direction:<12} {s.curve_points:>9} {kwh['HC']} {kwh['HP']} "
-            f"{kwh['BASE']} {s.daily_energy_wh / 1000:>10.3f} {s.max_power_values:>7}"
+            f"{kwh['BASE']} {s.daily_energy_wh / 1000:>10.3f} {s.max_power_values:>9}"
         )
     return "\n".join(rows)

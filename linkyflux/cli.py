@@ -60,7 +60,7 @@ def cli(ctx: click.Context, config_file: str | None) -> None:
     ctx.meta["config_file"] = config_file
 
 
-@cli.command()
+@cli.command(short_help="Give linkyflux access to your meters (once).")
 @click.pass_context
 def auth(ctx: click.Context) -> None:
     """Give linkyflux access to your meters (device flow: open a link, confirm a code)."""
@@ -73,7 +73,7 @@ def auth(ctx: click.Context) -> None:
         _fail(exc)
 
 
-@cli.command()
+@cli.command(short_help="Fetch the last days of every consented meter.")
 @click.option(
     "-d",
     "--days",
@@ -94,11 +94,12 @@ def fetch(ctx: click.Context, days: int, quiet: bool) -> None:
     except LinkyfluxError as exc:
         _fail(exc)
     if not quiet:
-        click.echo(format_report(report, sink))
+        # With `output = "-"` stdout carries line protocol: the summary goes to stderr.
+        click.echo(format_report(report, sink), err=sink.description == "stdout")
     _fail_on(report.errors)
 
 
-@cli.command()
+@cli.command(short_help="Try it all against the built-in simulator.")
 @click.option(
     "-d",
     "--days",

@@ -173,7 +173,7 @@ def _problems(exc: ValidationError, path: Path) -> list[str]:
         loc = [str(part) for part in error["loc"]]
         key = ".".join(loc)
         env = ENV_PREFIX + "__".join(loc).upper()
-        where = env if env in env_names else str(path)
+        where = env if env in env_names else str(path)  # settings do not exist yet here
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             message = "unknown key"
@@ -183,13 +183,18 @@ def _problems(exc: ValidationError, path: Path) -> list[str]:
     return lines
 
 
+def _where(settings: Settings, *loc: str) -> str:
+    """Where a key's value came from: its environment variable if set, else the file."""
+    env = ENV_PREFIX + "__".join(loc).upper()
+    return env if env in {name.upper() for name in os.environ} else settings.source
+
+
 def _check_schedule(settings: Settings) -> None:
     from linkyflux.tariffs import ScheduleError, parse_offpeak
 
-    try:
-        parse_offpeak(
-            settings.tariff.offpeak,
-            holiday_subdivision=settings.tariff.holiday_subdivision or None,
-        )
-    except ScheduleError as exc:
-        raise ConfigError(f"{settings.source}: tariff.offpeak: {exc}") from None
+    subdivision = settings.tariff.holiday_subdivision or None
+    for key, text in (("holiday_subdivision", ""), ("offpeak", settings.tariff.offpeak)):
+        try:
+            parse_offpeak(text, holiday_subdivision=subdivision)
+        except ScheduleError as exc:
+            raise ConfigError(f"{_where(settings, 'tariff', key)}: tariff.{key}: {exc}") from None

@@ -150,3 +150,15 @@ def test_bad_days_argument_is_a_usage_error(w: World) -> None:
     result = w.run("fetch", "-d", "0")
     assert result.exit_code == 2
     assert "Invalid value for '-d' / '--days': 0 is not in the range 1<=x<=1110." in result.output
+
+
+def test_bad_holiday_subdivision_names_its_own_key(tmp_path: Path) -> None:
+    with world(tmp_path) as w:
+        config = w.config(tariff={"offpeak": "22h00-6h00", "holiday_subdivision": "99"})
+        result = w.run("fetch")
+    assert result.exit_code == 3
+    line = result.output.splitlines()[0]
+    assert line.startswith(
+        f"linkyflux: {config}: tariff.holiday_subdivision: offpeak schedule: unknown public "
+        'holiday subdivision "99" for France'
+    )

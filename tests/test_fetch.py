@@ -193,3 +193,17 @@ def test_revoked_consent_for_one_meter_does_not_stop_the_others(w: World) -> Non
     )
     written = {p[1]["usage_point_id"] for p in parse(w.output_lines())}
     assert written == {HOUSE, "24880057139941"}
+
+
+def test_stdout_sink_keeps_stdout_for_line_protocol(w: World) -> None:
+    w.consent = (HOUSE,)
+    assert w.run("auth").exit_code == 0
+    w.config(tariff={"offpeak": "22h00-6h00"}, influxdb={"output": "-"})
+    result = w.run("fetch")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert len(lines) == 50
+    assert all(
+        ln.startswith(("linky_load_curve,", "linky_daily,", "linky_max_power,")) for ln in lines
+    )
+    assert result.stderr.startswith("Fetched 2026-11-21 … 2026-11-21 into stdout: 50 lines.")
