@@ -1,6 +1,7 @@
 """The `linkyflux` command: each subcommand loads settings and calls one function of app.py.
 
 Errors become one line each on stderr and the exit code of their kind (see errors.py).
+Everything heavier than click is imported inside the commands, so `--help` starts fast.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import click
 
 from linkyflux import __version__
 from linkyflux.errors import EXIT_CODES, LinkyfluxError
-from linkyflux.settings import load_settings
 
 EXIT_CODES_HELP = "\n".join(f"  {code}  {meaning}" for code, meaning in EXIT_CODES.items())
 
@@ -65,6 +65,7 @@ def cli(ctx: click.Context, config_file: str | None) -> None:
 def auth(ctx: click.Context) -> None:
     """Give linkyflux access to your meters (device flow: open a link, confirm a code)."""
     from linkyflux.app import run_auth
+    from linkyflux.settings import load_settings
 
     try:
         settings = load_settings(ctx.meta["config_file"])
@@ -87,6 +88,7 @@ def auth(ctx: click.Context) -> None:
 def fetch(ctx: click.Context, days: int, quiet: bool) -> None:
     """Fetch load curves, daily energy and max power of every consented meter."""
     from linkyflux.app import format_report, run_fetch
+    from linkyflux.settings import load_settings
 
     try:
         settings = load_settings(ctx.meta["config_file"])
@@ -117,7 +119,7 @@ def demo(ctx: click.Context, days: int) -> None:
     """
     from linkyflux.app import format_report
     from linkyflux.demo import run_demo
-    from linkyflux.settings import config_path
+    from linkyflux.settings import config_path, load_settings
     from linkyflux.timeutil import SystemClock
 
     try:
