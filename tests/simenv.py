@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+import httpx
 from click.testing import CliRunner, Result
 
 from linkyflux.app import Runtime
-from linkyflux.auth import DeviceCode
+from linkyflux.auth import DeviceCode, DeviceFlow
 from linkyflux.cli import cli
 from linkyflux.simulator import Simulator, SimulatorServer, browser_consent
 from linkyflux.timeutil import PARIS, FakeClock
@@ -57,6 +58,15 @@ class World:
     def _browser(self, code: DeviceCode) -> None:
         self.browser_calls.append(code.user_code)
         browser_consent(self.url, code.user_code, accept=self.accept, usage_points=self.consent)
+
+    def api_client(self) -> httpx.Client:
+        """A raw client holding a fresh access token for the usage points of ``consent``."""
+        http = httpx.Client(base_url=self.url)
+        flow = DeviceFlow(http, CLIENT_ID, self.clock)
+        code = flow.start()
+        self._browser(code)
+        http.headers["Authorization"] = f"Bearer {flow.wait(code).access_token}"
+        return http
 
     def run(self, *args: str, config: Path | None = None) -> Result:
         runtime = Runtime(clock=self.clock, on_device_code=self._browser)

@@ -8,9 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from linkyflux.auth import DeviceFlow
-
-from simenv import CLIENT_ID, World, world
+from simenv import World, world
 
 HOUSE = "22516914714270"
 CURVE = "/data/proxy/metering_data_clc/v5/consumption_load_curve"
@@ -25,13 +23,7 @@ def w(tmp_path: Path) -> World:
 
 @pytest.fixture
 def api(w: World) -> httpx.Client:
-    http = httpx.Client(base_url=w.url)
-    flow = DeviceFlow(http, CLIENT_ID, w.clock)
-    code = flow.start()
-    w._browser(code)
-    tokens = flow.wait(code)
-    http.headers["Authorization"] = f"Bearer {tokens.access_token}"
-    return http
+    return w.api_client()
 
 
 def get(api: httpx.Client, path: str, start: str, end: str, prm: str = HOUSE) -> httpx.Response:
@@ -200,11 +192,7 @@ def test_proxy_token_errors(w: World) -> None:
 
 def test_publication_at_eight(tmp_path: Path) -> None:
     with world(tmp_path, hour=7) as w:
-        http = httpx.Client(base_url=w.url)
-        flow = DeviceFlow(http, CLIENT_ID, w.clock)
-        code = flow.start()
-        w._browser(code)
-        http.headers["Authorization"] = f"Bearer {flow.wait(code).access_token}"
+        http = w.api_client()
         assert get(http, CURVE, "2026-11-21", "2026-11-22").status_code == 404
         w.clock.advance(3600)
         assert get(http, CURVE, "2026-11-21", "2026-11-22").status_code == 200
