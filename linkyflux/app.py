@@ -6,17 +6,21 @@ none of them prints except through the ``echo`` it is given.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 
 import httpx
 
 from linkyflux.auth import DeviceCode, DeviceFlow, ProxyAuth
 from linkyflux.enedis import MeteringApi
+from linkyflux.errors import SinkError
+from linkyflux.lock import run_lock
 from linkyflux.pipeline import Fetcher, FetchReport
 from linkyflux.settings import Settings
 from linkyflux.sinks import FileSink, InfluxV1Sink, InfluxV2Sink, Sink
+from linkyflux.spool import Spool, SpoolingSink
 from linkyflux.state import SyncState
 from linkyflux.tariffs import Schedule, parse_offpeak
 from linkyflux.timeutil import Clock, SystemClock, paris_today
@@ -31,6 +35,7 @@ class Runtime:
     """What the outside world is made of: swapped by tests and the demo, never by users."""
 
     clock: Clock = field(default_factory=SystemClock)
+    rng: random.Random = field(default_factory=random.Random)
     transport: httpx.BaseTransport | None = None
     # Called once the user has been shown the consent link (the demo acts as the browser).
     on_device_code: Callable[[DeviceCode], None] | None = None
@@ -85,7 +90,7 @@ def run_auth(settings: Settings, runtime: Runtime, echo: Echo) -> Tokens:
     settings.require_consent()
     store = TokenStore(settings.state_dir())
     client, _ = _gateway(settings, runtime)
-    with client:
+    with run_lock(settings.state_dir()), client:
         flow = DeviceFlow(client, settings.consent.client_id, runtime.clock)
         code = flow.start()
         minutes = max(1, round((code.expires_at - runtime.clock.now()).total_seconds() / 60))
@@ -102,42 +107,76 @@ def run_auth(settings: Settings, runtime: Runtime, echo: Echo) -> Tokens:
     return tokens
 
 
-def run_fetch(
-    settings: Settings, runtime: Runtime, days: int, echo: Echo, warn: Echo
-) -> tuple[FetchReport, Sink]:
-    """Fetch the last ``days`` days (ending yesterday, Europe/Paris) into the sink."""
+def run_sync(
+    settings: Settings,
+    runtime: Runtime,
+    start: date,
+    end: date,
+    warn: Echo,
+    *,
+    catch_up: bool,
+    progress: Callable[[int], Callable[[], None]] | None = None,
+) -> tuple[FetchReport, SpoolingSink]:
+    """Fetch ``[start, end)`` (and, with ``catch_up``, earlier missing days) into the sink.
+
+    Holds the state directory's lock; writes the spool of an earlier failed run first; keeps
+    in the spool whatever the sink cannot take now.
+    """
     settings.require_consent()
-    store = TokenStore(settings.state_dir())
-    tokens = store.load()
-    if tokens.consent_url != settings.consent.url:
-        warn(
-            f"the tokens were granted by {tokens.consent_url}, not by consent.url "
-            f"{settings.consent.url}: run `linkyflux auth` if the proxy changed"
-        )
-    schedule = make_schedule(settings)
-    state = SyncState(settings.state_dir())
+    state_dir = settings.state_dir()
+    with run_lock(state_dir):
+        store = TokenStore(state_dir)
+        tokens = store.load()
+        if tokens.consent_url != settings.consent.url:
+            warn(
+                f"the tokens were granted by {tokens.consent_url}, not by consent.url "
+                f"{settings.consent.url}: run `linkyflux auth` if the proxy changed"
+            )
+        schedule = make_schedule(settings)
+        state = SyncState(state_dir)
+
+        def auth(pacer: Pacer) -> httpx.Auth:
+            return ProxyAuth(store, tokens, settings.consent.client_id, runtime.clock, pacer)
+
+        sink = SpoolingSink(make_sink(settings), Spool(state_dir))
+        client, pacer = _gateway(settings, runtime, auth)
+        try:
+            drained = sink.drain_spool()
+            with client:
+                api = MeteringApi(client, pacer, runtime.clock)
+                fetcher = Fetcher(api, sink, schedule, state, runtime.clock, warn)
+                if progress is not None:
+                    total = fetcher.planned_windows(
+                        tokens.usage_points, start, end, catch_up=catch_up
+                    )
+                    fetcher.on_window = progress(total)
+                report = fetcher.run(tokens.usage_points, start, end, catch_up=catch_up)
+        finally:
+            sink.close()
+        report.lines_written += drained
+        if sink.failure is not None:
+            report.errors.append(
+                SinkError(
+                    f"{sink.failure} ({sink.spooled} lines kept in the spool, "
+                    "written first on the next run)"
+                )
+            )
+        return report, sink
+
+
+def run_fetch(
+    settings: Settings, runtime: Runtime, days: int, warn: Echo
+) -> tuple[FetchReport, SpoolingSink]:
+    """The last ``days`` days (ending yesterday, Europe/Paris) and every day missed since."""
     today = paris_today(runtime.clock)
-    start, end = today - timedelta(days=days), today
-
-    def auth(pacer: Pacer) -> httpx.Auth:
-        return ProxyAuth(store, tokens, settings.consent.client_id, runtime.clock, pacer)
-
-    sink = make_sink(settings)
-    client, pacer = _gateway(settings, runtime, auth)
-    try:
-        with client:
-            api = MeteringApi(client, pacer, runtime.clock)
-            fetcher = Fetcher(api, sink, schedule, state, today, warn)
-            report = fetcher.run(tokens.usage_points, start, end)
-    finally:
-        sink.close()
-    return report, sink
+    return run_sync(settings, runtime, today - timedelta(days=days), today, warn, catch_up=True)
 
 
 def format_report(report: FetchReport, sink: Sink) -> str:
     last = report.end - timedelta(days=1)
     rows = [
-        f"Fetched {report.start} … {last} into {sink.description}: {report.lines_written} lines.",
+        f"Fetched {report.start} … {last} into {sink.description}: "
+        f"{report.lines_written} lines, {report.calls} API calls.",
         f"{'usage point':<15} {'direction':<12} {'curve pts':>9} {'HC kWh':>9} {'HP kWh':>9} "
         f"{'BASE kWh':>9} {'daily kWh':>10} {'peak days':>9}",
     ]
@@ -147,4 +186,7 @@ def format_report(report: FetchReport, sink: Sink) -> str:
             f"{prm:<15} {direction:<12} {s.curve_points:>9} {kwh['HC']} {kwh['HP']} "
             f"{kwh['BASE']} {s.daily_energy_wh / 1000:>10.3f} {s.max_power_values:>9}"
         )
+    for (prm, label), days in sorted(report.pending.items()):
+        listed = ", ".join(d.isoformat() for d in sorted(days))
+        rows.append(f"Not published yet, fetched on the next run: {prm} {label}: {listed}")
     return "\n".join(rows)

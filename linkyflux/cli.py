@@ -7,6 +7,8 @@ Everything heavier than click is imported inside the commands, so `--help` start
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import NoReturn
 
 import click
@@ -84,21 +86,89 @@ def auth(ctx: click.Context) -> None:
     help="How many days to fetch, ending yesterday (Europe/Paris).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success (for cron).")
+@click.option(
+    "--jitter",
+    type=click.IntRange(0, 3600),
+    default=0,
+    metavar="SECONDS",
+    help="Wait a random time up to SECONDS first, to spread cron runs.",
+)
 @click.pass_context
-def fetch(ctx: click.Context, days: int, quiet: bool) -> None:
-    """Fetch load curves, daily energy and max power of every consented meter."""
+def fetch(ctx: click.Context, days: int, quiet: bool, jitter: int) -> None:
+    """Fetch the last days of load curve, daily energy and max power of every consented
+    meter, and every day missed since the last run (a failed cron run heals itself)."""
     from linkyflux.app import format_report, run_fetch
     from linkyflux.settings import load_settings
 
     try:
         settings = load_settings(ctx.meta["config_file"])
-        report, sink = run_fetch(settings, ctx.obj, days, click.echo, _warn)
+        if jitter:
+            ctx.obj.clock.sleep(ctx.obj.rng.uniform(0, jitter))
+        report, sink = run_fetch(settings, ctx.obj, days, _warn)
     except LinkyfluxError as exc:
         _fail(exc)
     if not quiet:
         # With `output = "-"` stdout carries line protocol: the summary goes to stderr.
         click.echo(format_report(report, sink), err=sink.description == "stdout")
-    _fail_on(report.errors)
+    _fail_on(report.all_errors())
+
+
+@cli.command(short_help="Fetch the history, up to what Enedis keeps.")
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="First day to fetch (YYYY-MM-DD). Default: as far back as Enedis allows.",
+)
+@click.option(
+    "-d", "--days", type=click.IntRange(1, 1200), help="Or: how many days back from yesterday."
+)
+@click.pass_context
+def backfill(ctx: click.Context, since: datetime | None, days: int | None) -> None:
+    """Fetch the history: the load curve up to 24 months and 15 days back, daily energy and
+    max power up to 36 months and 15 days, never before the meter's activation. Days already
+    complete are skipped, so an interrupted backfill resumes where it stopped."""
+    from linkyflux.app import format_report, run_sync
+    from linkyflux.enedis import horizon
+    from linkyflux.settings import load_settings
+    from linkyflux.timeutil import paris_today
+
+    if since is not None and days is not None:
+        raise click.UsageError("give --since or --days, not both")
+    try:
+        settings = load_settings(ctx.meta["config_file"])
+        today = paris_today(ctx.obj.clock)
+        if since is not None:
+            start = since.date()
+        elif days is not None:
+            start = today - timedelta(days=days)
+        else:
+            start = horizon(today, curve=False)
+        if start >= today:
+            raise click.BadParameter(f"{start} is not before today ({today})", param_hint="--since")
+        report, sink = run_sync(
+            settings, ctx.obj, start, today, _warn, catch_up=False, progress=_progress_bar
+        )
+    except LinkyfluxError as exc:
+        _fail(exc)
+    click.echo(format_report(report, sink), err=sink.description == "stdout")
+    _fail_on(report.all_errors())
+
+
+def _progress_bar(total: int) -> Callable[[], None]:
+    """One tick per API window, on a terminal only (cron mail stays clean)."""
+    if not sys.stderr.isatty():
+        return lambda: None
+    bar = click.progressbar(length=total, label="Fetching", file=sys.stderr)
+    done = 0
+
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        bar.update(1)
+        if done >= total:
+            bar.render_finish()
+
+    return tick
 
 
 @cli.command(short_help="Try it all against the built-in simulator.")

@@ -53,4 +53,4 @@ def run_demo(
         runtime = Runtime(clock=clock, on_device_code=accept)
         run_auth(demo_settings, runtime, echo)
         echo(f"Off-peak schedule: {demo_settings.tariff.offpeak!r}")
-        return run_fetch(demo_settings, runtime, days, echo, warn)
+        return run_fetch(demo_settings, runtime, days, warn)

@@ -6,7 +6,9 @@
     ├── UpstreamError                5      nothing: retry later (gateway down, 5xx, timeouts)
     │   └── RateLimited              5      retry after `retry_after` seconds
     ├── DataError                    6      report it: the gateway sent something we cannot read
-    └── SinkError                    7      check InfluxDB (down, wrong database, credentials)
+    ├── SinkError                    7      check InfluxDB; the points wait in the spool
+    ├── MissingData                  8      a day is still missing 48 h after it ended
+    └── Locked                       9      another run is going on: let it finish
 
 Foreign exceptions (httpx, json, influxdb-client) are translated once, at the edge that
 raised them, with ``raise ... from exc``. Messages never contain a token or a password.
@@ -47,6 +49,14 @@ class SinkError(LinkyfluxError):
     exit_code = 7
 
 
+class MissingData(LinkyfluxError):
+    exit_code = 8
+
+
+class Locked(LinkyfluxError):
+    exit_code = 9
+
+
 EXIT_CODES: dict[int, str] = {
     0: "success (a day not yet published by Enedis is not an error)",
     1: "internal error (a bug: please report it)",
@@ -55,5 +65,8 @@ EXIT_CODES: dict[int, str] = {
     AuthError.exit_code: "consent missing, expired or refused: run `linkyflux auth`",
     UpstreamError.exit_code: "the gateway or Enedis failed or rate-limited us: retry later",
     DataError.exit_code: "the gateway sent data linkyflux cannot read",
-    SinkError.exit_code: "InfluxDB (or the output file) refused or could not be reached",
+    SinkError.exit_code: "InfluxDB (or the output file) refused or could not be reached: "
+    "the points wait in the spool for the next run",
+    MissingData.exit_code: "a day is still missing 48 h after it ended: see `linkyflux status`",
+    Locked.exit_code: "another linkyflux run is using the same state directory",
 }

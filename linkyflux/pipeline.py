@@ -1,18 +1,26 @@
-"""The fetch pipeline: metering API -> readings -> classified lines -> sink. No click here.
+"""The sync engine: which days to ask for, asking, and recording what came back. No click here.
 
-For each consented usage point and each direction it measures: the load curve in 7-day
-windows, the daily energy in windows of up to a year and (consumption only) the daily max
-power, oldest first. Each window is written as soon as it is read, so a failure later in
-the run loses nothing already fetched.
+For each consented usage point and each of its series (load curve, daily energy, daily max
+power; per direction), a run:
+
+1. plans the days it needs: the requested range, plus (for ``fetch``) every day still
+   missing since the series' first recorded day, so failed cron runs heal themselves; days
+   already complete are skipped, except the last two (late corrections are cheap);
+2. covers those days with as few calls as the API allows (7-day curve windows, 365-day
+   daily windows, never past the history horizons or before the meter's activation);
+3. writes each window as soon as it is read, then records each day of it as complete,
+   partial or (3 days after it ended, still empty) unavailable, saving the state each time,
+   so a run killed at any instant loses nothing and repeats nothing but that window.
 
 What happens on each kind of answer:
 - wrong direction (ADAM-ERR0069): remembered in the state, never asked again;
 - before activation (ADAM-ERR0123): the activation day is found by bisection, remembered;
-- nothing published (no_data_found): a warning, the run goes on;
-- bad payload (DataError) or a revoked consent for one usage point: recorded, the run
-  goes on with the next series, and the exit code says so;
-- gateway down or rate-limited (UpstreamError), InfluxDB unreachable (SinkError), consent
-  lost (AuthError): the run stops there, state saved, with that error's exit code.
+- nothing published (no_data_found): the days stay missing (not yet published) or, for days
+  that ended more than 48 h ago, are reported with the MissingData exit code;
+- bad payload (DataError) or a revoked consent for one usage point: recorded, the run goes
+  on with the next series, and the exit code says so;
+- gateway down or rate-limited (UpstreamError), consent lost (AuthError): the run stops
+  there, state saved, with that error's exit code.
 """
 
 from __future__ import annotations
@@ -20,8 +28,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
-from typing import TypeVar
+from datetime import date, datetime, timedelta
+from typing import Literal, TypeVar
 
 from linkyflux.enedis import (
     CURVE_WINDOW_DAYS,
@@ -34,14 +42,55 @@ from linkyflux.enedis import (
     WrongDirection,
     horizon,
 )
-from linkyflux.errors import AuthError, DataError, LinkyfluxError, SinkError, UpstreamError
-from linkyflux.models import DIRECTIONS, CurveReading, DailyReading, Direction, MaxPowerReading
+from linkyflux.errors import (
+    AuthError,
+    DataError,
+    LinkyfluxError,
+    MissingData,
+    SinkError,
+    UpstreamError,
+)
+from linkyflux.models import CurveReading, DailyReading, Direction, MaxPowerReading
 from linkyflux.points import curve_line, daily_lines, max_power_lines
 from linkyflux.sinks import Sink
-from linkyflux.state import SyncState, UsagePointState
+from linkyflux.state import SeriesState, SyncState, UsagePointState
 from linkyflux.tariffs import Schedule
+from linkyflux.timeutil import PARIS, Clock, paris_day_bounds, paris_today
 
 T = TypeVar("T")
+Reading = CurveReading | DailyReading | MaxPowerReading
+
+CORRECTION_DAYS = 2  # the last two days are fetched again even when complete
+LATE = timedelta(hours=48)  # a day still missing this long after it ended is reported
+GIVE_UP = timedelta(hours=72)  # still empty this long after it ended: unavailable
+
+
+@dataclass(frozen=True)
+class Series:
+    direction: Direction
+    kind: Literal["curve", "daily", "max_power"]
+
+    @property
+    def key(self) -> str:
+        return f"{self.direction}/{self.kind}"
+
+    @property
+    def window(self) -> timedelta:
+        return timedelta(days=CURVE_WINDOW_DAYS if self.kind == "curve" else DAILY_WINDOW_DAYS)
+
+    @property
+    def label(self) -> str:
+        name = {"curve": "load curve", "daily": "daily energy", "max_power": "daily max power"}
+        return f"{self.direction} {name[self.kind]}"
+
+
+SERIES = (
+    Series("consumption", "curve"),
+    Series("consumption", "daily"),
+    Series("consumption", "max_power"),
+    Series("production", "curve"),
+    Series("production", "daily"),
+)
 
 
 @dataclass
@@ -59,19 +108,66 @@ class FetchReport:
     end: date
     series: dict[tuple[str, Direction], SeriesSummary] = field(default_factory=dict)
     lines_written: int = 0
+    calls: int = 0
     warnings: list[str] = field(default_factory=list)
     errors: list[LinkyfluxError] = field(default_factory=list)
-
-    @property
-    def exit_code(self) -> int:
-        return self.errors[0].exit_code if self.errors else 0
+    # (usage point, series label) -> days still missing 48 h after they ended
+    late: dict[tuple[str, str], list[date]] = field(default_factory=lambda: defaultdict(list))
+    # (usage point, series label) -> days not published yet (not an error)
+    pending: dict[tuple[str, str], list[date]] = field(default_factory=lambda: defaultdict(list))
+    # (usage point, series) -> days without data, for a series that never had any
+    never: dict[tuple[str, Series], list[date]] = field(default_factory=lambda: defaultdict(list))
 
     def summary(self, usage_point_id: str, direction: Direction) -> SeriesSummary:
         return self.series.setdefault((usage_point_id, direction), SeriesSummary())
 
+    def all_errors(self) -> list[LinkyfluxError]:
+        """The errors of the run, then one MissingData line per series with late days."""
+        errors = list(self.errors)
+        for (prm, label), days in sorted(self.late.items()):
+            errors.append(
+                MissingData(
+                    f"{prm} {label}: {_day_list(days)} still missing 48 hours after the end "
+                    "of the day (see `linkyflux status`)"
+                )
+            )
+        return errors
+
+
+def _day_list(days: Sequence[date]) -> str:
+    days = sorted(days)
+    if len(days) > 3:
+        return f"{len(days)} days from {days[0]} to {days[-1]}"
+    return ", ".join(d.isoformat() for d in days)
+
 
 class _Stop(Exception):
     """Stops a run once its error is recorded."""
+
+
+def plan(
+    state: SeriesState,
+    start: date,
+    end: date,
+    *,
+    today: date,
+    lower: date,
+    catch_up: bool,
+) -> list[date]:
+    """The days of ``[start, end)`` (and, with ``catch_up``, earlier missing ones) to fetch."""
+    first = max(start, lower)
+    if catch_up and state.first_day() is not None:
+        first = max(min(first, state.first_day() or first), lower)
+    correction = today - timedelta(days=CORRECTION_DAYS)
+    needed = []
+    for n in range((end - first).days):
+        day = first + timedelta(days=n)
+        status = state.status(day)
+        if day < start and status != "missing":
+            continue
+        if status == "missing" or (status in ("complete", "partial") and day >= correction):
+            needed.append(day)
+    return needed
 
 
 class Fetcher:
@@ -81,43 +177,76 @@ class Fetcher:
         sink: Sink,
         schedule: Schedule,
         state: SyncState,
-        today: date,
+        clock: Clock,
         warn: Callable[[str], None] = lambda message: None,
+        on_window: Callable[[], None] = lambda: None,
     ) -> None:
         self.api = api
         self.sink = sink
         self.schedule = schedule
         self.state = state
-        self.today = today
+        self.clock = clock
+        self.today = paris_today(clock)
         self.warn = warn
+        self.on_window = on_window
 
-    def run(self, usage_points: Sequence[str], start: date, end: date) -> FetchReport:
+    def planned_windows(
+        self, usage_points: Sequence[str], start: date, end: date, *, catch_up: bool
+    ) -> int:
+        """How many calls the plan needs, at least (for a progress bar)."""
+        total = 0
+        for prm in usage_points:
+            point = self.state.point(prm)
+            for series in SERIES:
+                if point.directions.get(series.direction) is not False:
+                    days = self._plan(point, series, start, end, catch_up)
+                    total += len(_cover(days, series.window))
+        return total
+
+    def run(
+        self, usage_points: Sequence[str], start: date, end: date, *, catch_up: bool = True
+    ) -> FetchReport:
         report = FetchReport(start, end)
         try:
-            for usage_point_id in usage_points:
+            for prm in usage_points:
                 try:
-                    for direction in DIRECTIONS:
-                        self._series(usage_point_id, direction, report)
+                    for series in SERIES:
+                        self._series(prm, series, report, catch_up)
                 except ConsentRevoked as exc:
                     report.errors.append(exc)
         except _Stop:
             pass
         finally:
             self.state.save()
+        for (prm, series), days in sorted(report.never.items(), key=lambda kv: kv[0][0]):
+            message = f"{prm}: Enedis has no {series.label} for {_day_list(days)}"
+            if series.kind == "curve":
+                message += " (is hourly collection enabled in your Enedis account?)"
+            report.warnings.append(message)
+            self.warn(message)
         return report
 
-    def _series(self, prm: str, direction: Direction, report: FetchReport) -> None:
+    def _plan(
+        self, point: UsagePointState, series: Series, start: date, end: date, catch_up: bool
+    ) -> list[date]:
+        lower = horizon(self.today, series.kind == "curve")
+        if point.activation is not None:
+            lower = max(lower, point.activation)
+        return plan(
+            point.of(series.key), start, end, today=self.today, lower=lower, catch_up=catch_up
+        )
+
+    # ------------------------------------------------------------------ one series
+    def _series(self, prm: str, series: Series, report: FetchReport, catch_up: bool) -> None:
         point = self.state.point(prm)
-        if point.directions.get(direction) is False:
+        if point.directions.get(series.direction) is False:
             return
+        days = self._plan(point, series, report.start, report.end, catch_up)
         try:
-            self._curve(prm, direction, point, report)
-            self._daily(prm, direction, point, report)
-            if direction == "consumption":
-                self._max_power(prm, point, report)
+            self._fetch(prm, series, point, days, report)
         except WrongDirection:
-            point.directions[direction] = False
-            report.series.pop((prm, direction), None)
+            point.directions[series.direction] = False
+            report.series.pop((prm, series.direction), None)
         except ConsentRevoked:
             raise
         except (UpstreamError, SinkError, AuthError) as exc:
@@ -126,89 +255,148 @@ class Fetcher:
         except DataError as exc:
             report.errors.append(exc)
 
-    def _windows(
+    def _call(self, prm: str, series: Series, start: date, end: date) -> list[Reading]:
+        if series.kind == "curve":
+            readings: list[Reading] = list(self.api.curve(prm, series.direction, start, end))
+        elif series.kind == "daily":
+            readings = list(self.api.daily(prm, series.direction, start, end))
+        else:
+            readings = list(self.api.max_power(prm, start, end))
+        return readings
+
+    def _fetch(
         self,
         prm: str,
+        series: Series,
         point: UsagePointState,
+        days: list[date],
         report: FetchReport,
-        what: str,
-        call: Callable[[date, date], list[T]],
-        *,
-        curve: bool,
-    ) -> list[list[T]]:
-        """Call ``[start, end)`` window by window, within the horizon and after activation."""
-        size = timedelta(days=CURVE_WINDOW_DAYS if curve else DAILY_WINDOW_DAYS)
-        cursor = max(report.start, horizon(self.today, curve), point.activation or report.start)
-        results = []
-        while cursor < report.end:
-            end = min(cursor + size, report.end)
+    ) -> None:
+        pending = sorted(days)
+
+        def call(start: date, end: date) -> list[Reading]:
+            report.calls += 1
+            readings = self._call(prm, series, start, end)
+            point.directions[series.direction] = True
+            return readings
+
+        while pending:
+            start, end = _next_window(pending, series.window)
             try:
                 try:
-                    readings = call(cursor, end)
+                    readings = call(start, end)
                 except BeforeActivation:
-                    cursor, readings = find_activation(call, cursor, report.end, size)
-                    point.activation = cursor
-                    end = min(cursor + size, report.end)
+                    last = pending[-1] + timedelta(days=1)
+                    start, readings = find_activation(call, start, last, series.window)
+                    point.activation = start
+                    end = min(start + series.window, last)
             except NoData:
-                message = f"{prm}: no {what} published for [{cursor}, {end})"
-                if curve:
-                    message += " (is hourly collection enabled in your Enedis account?)"
-                report.warnings.append(message)
-                self.warn(message)
+                readings = []
             except BeyondHorizon:
-                pass
-            else:
-                results.append(readings)
-            cursor = end
-        return results
+                readings = []
+            self.on_window()
+            if readings:
+                self._write(prm, series, readings, report)
+            self._settle(prm, series, point.of(series.key), start, end, readings, report)
+            self.state.save()
+            pending = [d for d in pending if d >= end]
 
-    def _write(self, lines: list[str], report: FetchReport) -> None:
+    def _write(
+        self, prm: str, series: Series, readings: list[Reading], report: FetchReport
+    ) -> None:
+        summary = report.summary(prm, series.direction)
+        lines: list[str]
+        if series.kind == "curve":
+            lines = []
+            for r in readings:
+                assert isinstance(r, CurveReading)
+                tariff = self.schedule.classify(prm, r.direction, r.start)
+                lines.append(curve_line(r, tariff))
+                summary.curve_points += 1
+                summary.energy_by_tariff[tariff] += r.energy_wh
+        elif series.kind == "daily":
+            daily = [r for r in readings if isinstance(r, DailyReading)]
+            summary.daily_values += len(daily)
+            summary.daily_energy_wh += sum(r.energy_wh for r in daily)
+            lines = daily_lines(daily)
+        else:
+            peaks = [r for r in readings if isinstance(r, MaxPowerReading)]
+            summary.max_power_values += len(peaks)
+            lines = max_power_lines(peaks)
         self.sink.write(lines)
         report.lines_written += len(lines)
 
-    def _curve(
-        self, prm: str, direction: Direction, point: UsagePointState, report: FetchReport
+    def _settle(
+        self,
+        prm: str,
+        series: Series,
+        state: SeriesState,
+        start: date,
+        end: date,
+        readings: list[Reading],
+        report: FetchReport,
     ) -> None:
-        summary = report.summary(prm, direction)
+        """Record what ``[start, end)`` gave, day by day."""
+        covered: dict[date, int] = defaultdict(int)  # day -> minutes (curve) or values
+        for r in readings:
+            if isinstance(r, CurveReading):
+                covered[_paris_day(r.start)] += r.minutes
+            else:
+                covered[r.day] += 1
+        now = self.clock.now()
+        for n in range((end - start).days):
+            day = start + timedelta(days=n)
+            begin, finish = paris_day_bounds(day)
+            full = int((finish - begin).total_seconds() // 60) if series.kind == "curve" else 1
+            got = covered.get(day, 0)
+            if got >= full:
+                state.mark(day, "complete")
+            elif got > 0:
+                state.mark(day, "partial")
+            elif state.status(day) in ("complete", "partial"):
+                pass  # an earlier answer had it: keep what is already in the sink
+            elif now - finish >= GIVE_UP:
+                state.mark(day, "unavailable")
+                self._missing(prm, series, state, day, finish, now, report)
+            else:
+                self._missing(prm, series, state, day, finish, now, report)
 
-        def call(start: date, end: date) -> list[CurveReading]:
-            readings = self.api.curve(prm, direction, start, end)
-            point.directions[direction] = True
-            return readings
-
-        for readings in self._windows(prm, point, report, "load curve", call, curve=True):
-            lines = []
-            for reading in readings:
-                tariff = self.schedule.classify(prm, direction, reading.start)
-                lines.append(curve_line(reading, tariff))
-                summary.curve_points += 1
-                summary.energy_by_tariff[tariff] += reading.energy_wh
-            self._write(lines, report)
-
-    def _daily(
-        self, prm: str, direction: Direction, point: UsagePointState, report: FetchReport
+    def _missing(
+        self,
+        prm: str,
+        series: Series,
+        state: SeriesState,
+        day: date,
+        finish: datetime,
+        now: datetime,
+        report: FetchReport,
     ) -> None:
-        summary = report.summary(prm, direction)
+        if now - finish < LATE:
+            report.pending[(prm, series.label)].append(day)
+        elif not state.seen:
+            report.never[(prm, series)].append(day)
+        else:
+            report.late[(prm, series.label)].append(day)
 
-        def call(start: date, end: date) -> list[DailyReading]:
-            readings = self.api.daily(prm, direction, start, end)
-            point.directions[direction] = True
-            return readings
 
-        for readings in self._windows(prm, point, report, "daily energy", call, curve=False):
-            summary.daily_values += len(readings)
-            summary.daily_energy_wh += sum(r.energy_wh for r in readings)
-            self._write(daily_lines(readings), report)
+def _paris_day(instant: datetime) -> date:
+    return instant.astimezone(PARIS).date()
 
-    def _max_power(self, prm: str, point: UsagePointState, report: FetchReport) -> None:
-        summary = report.summary(prm, "consumption")
 
-        def call(start: date, end: date) -> list[MaxPowerReading]:
-            return self.api.max_power(prm, start, end)
+def _next_window(pending: Sequence[date], size: timedelta) -> tuple[date, date]:
+    """The window starting at the first pending day and ending after the last it can hold."""
+    start = pending[0]
+    return start, max(d for d in pending if d < start + size) + timedelta(days=1)
 
-        for readings in self._windows(prm, point, report, "daily max power", call, curve=False):
-            summary.max_power_values += len(readings)
-            self._write(max_power_lines(readings), report)
+
+def _cover(days: Sequence[date], size: timedelta) -> list[tuple[date, date]]:
+    """The fewest windows of at most ``size`` covering ``days`` (sorted), greedily."""
+    windows = []
+    pending = list(days)
+    while pending:
+        windows.append(_next_window(pending, size))
+        pending = [d for d in pending if d >= windows[-1][1]]
+    return windows
 
 
 def find_activation(

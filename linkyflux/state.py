@@ -1,23 +1,91 @@
-"""What linkyflux remembers between runs about each usage point (``state.json``).
+"""What linkyflux remembers between runs (``<state>/state.json``, written atomically).
 
-Today: which directions a meter measures (a wrong-direction answer, ADAM-ERR0069, is never
-asked again) and the meter's activation date once Enedis revealed it (ADAM-ERR0123), so
-later runs do not ask for data before it.
+Per usage point: which directions the meter measures (a wrong-direction answer, ADAM-ERR0069,
+is never asked again), its activation date once Enedis revealed it (ADAM-ERR0123), and per
+series (``consumption/curve``, ``consumption/daily``, ``consumption/max_power``,
+``production/curve``, ``production/daily``) the status of every day it has seen:
+
+    complete      every interval (or the daily value) is in the sink
+    partial       some intervals are missing, and Enedis had not filled them in after 2 days
+    unavailable   Enedis still had nothing 3 days after the day ended: given up
+    missing       (no entry) not fetched yet, or not published yet: fetched again
+
+Days are stored as runs ``[first, last, status]`` so years of history stay small.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from linkyflux.errors import ConfigError
 from linkyflux.fsutil import write_private
 
 STATE_FILE = "state.json"
-VERSION = 1
+VERSION = 2
+
+Status = Literal["complete", "partial", "unavailable", "missing"]
+SERIES_KEYS = (
+    "consumption/curve",
+    "consumption/daily",
+    "consumption/max_power",
+    "production/curve",
+    "production/daily",
+)
+
+
+@dataclass
+class SeriesState:
+    days: dict[date, Status] = field(default_factory=dict)
+    # Enedis has sent data for this series at least once (so a gap is news, not a habit).
+    seen: bool = False
+
+    def status(self, day: date) -> Status:
+        return self.days.get(day, "missing")
+
+    def mark(self, day: date, status: Status) -> None:
+        if status == "missing":
+            self.days.pop(day, None)
+        else:
+            self.days[day] = status
+            if status in ("complete", "partial"):
+                self.seen = True
+
+    def first_day(self) -> date | None:
+        return min(self.days) if self.days else None
+
+    def last_complete(self) -> date | None:
+        done = [d for d, s in self.days.items() if s == "complete"]
+        return max(done) if done else None
+
+    def missing_between(self, start: date, end: date) -> list[date]:
+        return [d for d in _days(start, end) if d not in self.days]
+
+    def to_json(self) -> dict[str, Any]:
+        runs: list[list[str]] = []
+        previous: date | None = None
+        for day in sorted(self.days):
+            status = self.days[day]
+            if runs and previous == day - timedelta(days=1) and runs[-1][2] == status:
+                runs[-1][1] = day.isoformat()
+            else:
+                runs.append([day.isoformat(), day.isoformat(), status])
+            previous = day
+        return {"seen": self.seen, "days": runs}
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> SeriesState:
+        days: dict[date, Status] = {}
+        for first, last, status in raw.get("days", []):
+            if status not in ("complete", "partial", "unavailable"):
+                raise ValueError(f"unknown day status {status!r}")
+            for day in _days(date.fromisoformat(first), date.fromisoformat(last) + timedelta(1)):
+                days[day] = status
+        return cls(days=days, seen=bool(raw.get("seen")))
 
 
 @dataclass
@@ -25,11 +93,16 @@ class UsagePointState:
     # direction -> does the meter measure it (absent: not known yet)
     directions: dict[str, bool] = field(default_factory=dict)
     activation: date | None = None
+    series: dict[str, SeriesState] = field(default_factory=dict)
+
+    def of(self, key: str) -> SeriesState:
+        return self.series.setdefault(key, SeriesState())
 
     def to_json(self) -> dict[str, Any]:
         return {
             "directions": dict(sorted(self.directions.items())),
             "activation": self.activation.isoformat() if self.activation else None,
+            "series": {k: v.to_json() for k, v in sorted(self.series.items())},
         }
 
     @classmethod
@@ -38,6 +111,7 @@ class UsagePointState:
         return cls(
             directions={str(k): bool(v) for k, v in (raw.get("directions") or {}).items()},
             activation=date.fromisoformat(activation) if activation else None,
+            series={k: SeriesState.from_json(v) for k, v in (raw.get("series") or {}).items()},
         )
 
 
@@ -64,4 +138,8 @@ class SyncState:
             "version": VERSION,
             "usage_points": {k: v.to_json() for k, v in sorted(self.usage_points.items())},
         }
-        write_private(self.path, json.dumps(raw, indent=2).encode())
+        write_private(self.path, json.dumps(raw, indent=1).encode())
+
+
+def _days(start: date, end: date) -> Iterable[date]:
+    return (start + timedelta(days=n) for n in range((end - start).days))

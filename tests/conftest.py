@@ -98,6 +98,10 @@ class Influx1:
         """
         return _influx_query(self.url, q, db=self.db)
 
+    def query_db(self, db: str, q: str) -> list[dict[str, Any]]:
+        """The same against another database of the same server."""
+        return _influx_query(self.url, q, db=db)
+
 
 def _influx_query(url: str, q: str, db: str | None = None) -> list[dict[str, Any]]:
     data = {"q": q, "epoch": "s"}

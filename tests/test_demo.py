@@ -25,7 +25,7 @@ def test_demo_writes_what_a_real_fetch_writes(
     result = CliRunner().invoke(cli, ["demo"], obj=Runtime(clock=clock), catch_exceptions=False)
     assert result.exit_code == 0, result.output
     demo_lines = (tmp_path / "linkyflux-demo.lp").read_text().splitlines()
-    assert f"Fetched 2026-11-15 … 2026-11-21 into linkyflux-demo.lp: {len(demo_lines)} lines." in (
+    assert f"Fetched 2026-11-15 … 2026-11-21 into linkyflux-demo.lp: {len(demo_lines)} lines, " in (
         result.output
     )
     assert "Off-peak schedule: '22h00-6h00'" in result.output

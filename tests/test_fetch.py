@@ -67,7 +67,7 @@ def test_yesterday_for_one_meter_exact_lines(w: World) -> None:
         f"power_va={float(peak)!r} 1795215600",
     ]
     assert result.output.splitlines()[0] == (
-        f"Fetched 2026-11-21 … 2026-11-21 into {w.home}/out.lp: 50 lines."
+        f"Fetched 2026-11-21 … 2026-11-21 into {w.home}/out.lp: 50 lines, 4 API calls."
     )
     # consumption curve, daily, max power, then production curve (wrong direction, remembered)
     paths = [p.rsplit("/", 1)[-1] for p, _ in w.simulator.data_calls()]
@@ -121,8 +121,12 @@ def test_a_week_of_every_meter_matches_ground_truth(w: World) -> None:
         "24880057139941", "production", date(2026, 11, 18)
     )
     assert (
-        "warning: 32320647321714: no load curve published for [2026-11-15, 2026-11-22)"
-        in result.output
+        "linkyflux: warning: 32320647321714: Enedis has no consumption load curve for 5 days "
+        "from 2026-11-15 to 2026-11-19 (is hourly collection enabled in your Enedis account?)"
+    ) in result.output.splitlines()
+    assert result.output.splitlines()[-1] == (
+        "Not published yet, fetched on the next run: 32320647321714 consumption load curve: "
+        "2026-11-20, 2026-11-21"
     )
 
 
@@ -153,8 +157,24 @@ def test_rerun_writes_the_same_points(w: World) -> None:
     assert w.run("fetch", "-d", "3", "-q").exit_code == 0
     first = w.output_lines()
     (w.home / "out.lp").unlink()
+    (w.state_dir / "state.json").unlink()  # forget what was fetched: everything again
     assert w.run("fetch", "-d", "3", "-q").exit_code == 0
     assert w.output_lines() == first
+
+
+def test_complete_days_are_not_fetched_again_but_the_last_two(w: World) -> None:
+    w.consent = (HOUSE,)
+    assert w.run("auth").exit_code == 0
+    assert w.run("fetch", "-d", "7", "-q").exit_code == 0
+    before = len(w.simulator.data_calls())
+    w.clock.advance(86400)
+    assert w.run("fetch", "-d", "7", "-q").exit_code == 0
+    calls = w.simulator.data_calls()[before:]
+    assert [(p.rsplit("/", 1)[-1], q["start"], q["end"]) for p, q in calls] == [
+        ("consumption_load_curve", "2026-11-21", "2026-11-23"),
+        ("daily_consumption", "2026-11-21", "2026-11-23"),
+        ("daily_consumption_max_power", "2026-11-21", "2026-11-23"),
+    ]
 
 
 def test_recently_activated_meter_stops_at_activation(w: World) -> None:
@@ -168,7 +188,7 @@ def test_recently_activated_meter_stops_at_activation(w: World) -> None:
     assert w.run("fetch", "-d", "30", "-q").exit_code == 0
     calls = w.simulator.data_calls()[before:]
     starts = {q["start"] for p, q in calls if q["usage_point_id"] == "11453290002823"}
-    assert min(starts) == "2026-11-10"  # never asks before the activation again
+    assert starts == {"2026-11-20"}  # only the correction window; never before activation
 
 
 def test_yesterday_not_yet_published_is_not_an_error(tmp_path: Path) -> None:
@@ -176,9 +196,25 @@ def test_yesterday_not_yet_published_is_not_an_error(tmp_path: Path) -> None:
         w.consent = (HOUSE,)
         w.config()
         assert w.run("auth").exit_code == 0
-        result = w.run("fetch", "-q")
-        assert result.exit_code == 0
-        assert "no load curve published for [2026-11-21, 2026-11-22)" in result.output
+        early = w.run("fetch", "-q")
+        assert (early.exit_code, early.output) == (0, "")
+        assert w.output_lines() == []
+        w.clock.advance(3 * 3600)  # 09:00: published at 08:00, fetched by the next run
+        assert w.run("fetch", "-q").exit_code == 0
+        assert len([ln for ln in w.output_lines() if ln.startswith("linky_load_curve")]) == 48
+    (tmp_path / "verbose").mkdir()
+    with world(tmp_path / "verbose", hour=6) as w:
+        w.consent = (HOUSE,)
+        w.config()
+        assert w.run("auth").exit_code == 0
+        assert w.run("fetch").output.splitlines()[-3:] == [
+            "Not published yet, fetched on the next run: 22516914714270 consumption daily "
+            "energy: 2026-11-21",
+            "Not published yet, fetched on the next run: 22516914714270 consumption daily "
+            "max power: 2026-11-21",
+            "Not published yet, fetched on the next run: 22516914714270 consumption load "
+            "curve: 2026-11-21",
+        ]
 
 
 def test_revoked_consent_for_one_meter_does_not_stop_the_others(w: World) -> None:
@@ -206,4 +242,6 @@ def test_stdout_sink_keeps_stdout_for_line_protocol(w: World) -> None:
     assert all(
         ln.startswith(("linky_load_curve,", "linky_daily,", "linky_max_power,")) for ln in lines
     )
-    assert result.stderr.startswith("Fetched 2026-11-21 … 2026-11-21 into stdout: 50 lines.")
+    assert result.stderr.startswith(
+        "Fetched 2026-11-21 … 2026-11-21 into stdout: 50 lines, 4 API calls."
+    )

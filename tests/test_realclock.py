@@ -97,7 +97,7 @@ def test_demo_from_a_fresh_directory(tmp_path: Path) -> None:
     assert "[demo] Opening the link and accepting the consent" in out
     assert "Consent granted for 8 usage point(s)" in out
     written = (tmp_path / "linkyflux-demo.lp").read_text().splitlines()
-    assert f"into linkyflux-demo.lp: {len(written)} lines." in out
+    assert f"into linkyflux-demo.lp: {len(written)} lines, " in out
     assert {ln.split(",", 1)[0] for ln in written} == {
         "linky_load_curve",
         "linky_daily",

@@ -170,14 +170,28 @@ def test_victoriametrics_through_influxdb_client_equals_ground_truth(
             )
 
 
-def test_missing_influxdb_database_is_a_sink_error(influx1, tmp_path: Path) -> None:
+def test_points_the_database_refuses_wait_in_the_spool(influx1, tmp_path: Path) -> None:
     with world(tmp_path) as w:
         w.consent = (HOUSE,)
-        w.config(influxdb={"api": "v1", "url": influx1.url, "database": "nope", "output": ""})
+        db = f"{influx1.db}_late"
+        w.config(influxdb={"api": "v1", "url": influx1.url, "database": db, "output": ""})
         assert w.run("auth").exit_code == 0
         result = w.run("fetch", "-q")
         assert result.exit_code == 7
         assert result.output.splitlines()[-1] == (
-            f"linkyflux: InfluxDB 1.x at {influx1.url}, database 'nope': the database does not "
-            'exist (create it: CREATE DATABASE "nope")'
+            f"linkyflux: InfluxDB 1.x at {influx1.url}, database '{db}': the database does not "
+            f'exist (create it: CREATE DATABASE "{db}") (50 lines kept in the spool, written '
+            "first on the next run)"
         )
+        spooled = sorted((w.state_dir / "spool").iterdir())
+        assert sum(len(p.read_text().splitlines()) for p in spooled) == 50
+        influx1.query(f'CREATE DATABASE "{db}"')
+        try:
+            w.clock.advance(3600)
+            result = w.run("fetch", "-q")
+            assert result.exit_code == 0, result.output
+            assert list((w.state_dir / "spool").iterdir()) == []
+            count = influx1.query_db(db, "SELECT COUNT(energy_wh) FROM linky_load_curve")
+            assert count[0]["values"][0][1] == 48
+        finally:
+            influx1.query(f'DROP DATABASE "{db}"')
