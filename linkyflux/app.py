@@ -25,7 +25,7 @@ from linkyflux.state import SyncState
 from linkyflux.tariffs import Schedule, parse_offpeak
 from linkyflux.timeutil import Clock, SystemClock, paris_today
 from linkyflux.tokens import Tokens, TokenStore
-from linkyflux.transport import Pacer, paced_client
+from linkyflux.transport import Pacer, RequestLog, paced_client
 
 Echo = Callable[[str], None]
 
@@ -74,7 +74,8 @@ def make_schedule(settings: Settings) -> Schedule:
 def _gateway(
     settings: Settings, runtime: Runtime, auth: Callable[[Pacer], httpx.Auth] | None = None
 ) -> tuple[httpx.Client, Pacer]:
-    pacer = Pacer(runtime.clock, settings.consent.requests_per_minute)
+    history = RequestLog(settings.state_dir()).load(runtime.clock.now())
+    pacer = Pacer(runtime.clock, settings.consent.requests_per_minute, history)
     client = paced_client(
         settings.consent.url,
         pacer,
@@ -89,7 +90,7 @@ def run_auth(settings: Settings, runtime: Runtime, echo: Echo) -> Tokens:
     """The device flow: show the link and code, wait for consent, store the tokens."""
     settings.require_consent()
     store = TokenStore(settings.state_dir())
-    client, _ = _gateway(settings, runtime)
+    client, pacer = _gateway(settings, runtime)
     with run_lock(settings.state_dir()), client:
         flow = DeviceFlow(client, settings.consent.client_id, runtime.clock)
         code = flow.start()
@@ -99,7 +100,10 @@ def run_auth(settings: Settings, runtime: Runtime, echo: Echo) -> Tokens:
         echo("Waiting for your consent on the Enedis page…")
         if runtime.on_device_code:
             runtime.on_device_code(code)
-        tokens = flow.wait(code)
+        try:
+            tokens = flow.wait(code)
+        finally:
+            RequestLog(settings.state_dir()).save(pacer.history, runtime.clock.now())
     store.save(tokens)
     points = ", ".join(tokens.usage_points)
     echo(f"Consent granted for {len(tokens.usage_points)} usage point(s): {points}")
@@ -153,6 +157,7 @@ def run_sync(
                 report = fetcher.run(tokens.usage_points, start, end, catch_up=catch_up)
         finally:
             sink.close()
+            RequestLog(state_dir).save(pacer.history, runtime.clock.now())
         report.lines_written += drained
         if sink.failure is not None:
             report.errors.append(

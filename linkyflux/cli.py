@@ -26,11 +26,12 @@ def _fail(error: LinkyfluxError) -> NoReturn:
 
 
 def _fail_on(errors: list[LinkyfluxError]) -> None:
-    """Report every error of a run; exit with the code of the first."""
+    """Report every error of a run, in order; exit with the code of the first."""
     if errors:
-        for error in errors[1:]:
-            click.echo(f"linkyflux: {error}", err=True)
-        _fail(errors[0])
+        for error in errors:
+            for line in str(error).splitlines():
+                click.echo(f"linkyflux: {line}", err=True)
+        sys.exit(errors[0].exit_code)
 
 
 def _warn(message: str) -> None:
@@ -169,6 +170,25 @@ def _progress_bar(total: int) -> Callable[[], None]:
             bar.render_finish()
 
     return tick
+
+
+@cli.command(short_help="Show consent, sync state, spool and requests.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON, for scripts and monitoring.")
+@click.pass_context
+def status(ctx: click.Context, as_json: bool) -> None:
+    """Show the consent, what is synced per usage point and series (last complete day,
+    missing, partial and unavailable days), the spool, and recent requests to the gateway."""
+    import json
+
+    from linkyflux.settings import load_settings
+    from linkyflux.status import collect, format_status
+
+    try:
+        settings = load_settings(ctx.meta["config_file"])
+        report = collect(settings, ctx.obj.clock)
+    except LinkyfluxError as exc:
+        _fail(exc)
+    click.echo(json.dumps(report, indent=2) if as_json else format_status(report))
 
 
 @cli.command(short_help="Try it all against the built-in simulator.")

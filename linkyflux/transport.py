@@ -8,13 +8,17 @@ slowing a short cron run that makes only a handful of calls.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import deque
-from datetime import datetime, timedelta
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 
 from linkyflux import __version__
+from linkyflux.fsutil import write_private
 from linkyflux.timeutil import Clock
 
 USER_AGENT = f"linkyflux/{__version__}"
@@ -23,12 +27,17 @@ WINDOW = timedelta(seconds=61)
 
 
 class Pacer:
-    """At most ``limit`` requests in any ``WINDOW``; waits on the injected clock."""
+    """At most ``limit`` requests in any ``WINDOW``; waits on the injected clock.
 
-    def __init__(self, clock: Clock, limit: int) -> None:
+    ``history`` holds the requests of earlier runs (see :class:`RequestLog`), so a run
+    started right after another one still respects the window.
+    """
+
+    def __init__(self, clock: Clock, limit: int, history: Iterable[datetime] = ()) -> None:
         self.clock = clock
         self.limit = limit
-        self._sent: deque[datetime] = deque()
+        self.history: list[datetime] = sorted(history)
+        self._sent: deque[datetime] = deque(self.history[-limit:])
         self._lock = threading.Lock()
 
     def wait(self) -> None:
@@ -39,6 +48,7 @@ class Pacer:
                     self._sent.popleft()
                 if len(self._sent) < self.limit:
                     self._sent.append(now)
+                    self.history.append(now)
                     return
                 self.clock.sleep((self._sent[0] + WINDOW - now).total_seconds())
 
@@ -47,6 +57,26 @@ class Pacer:
         with self._lock:
             now = self.clock.now()
             self._sent = deque([now] * self.limit)
+
+
+class RequestLog:
+    """When the last day's requests to the gateway were sent (``<state>/requests.json``)."""
+
+    KEEP = timedelta(hours=24)
+
+    def __init__(self, state_dir: Path) -> None:
+        self.path = state_dir / "requests.json"
+
+    def load(self, now: datetime) -> list[datetime]:
+        try:
+            times = [datetime.fromtimestamp(t, UTC) for t in json.loads(self.path.read_text())]
+        except (FileNotFoundError, ValueError, TypeError, OverflowError):
+            return []
+        return [t for t in times if now - t < self.KEEP]
+
+    def save(self, times: Iterable[datetime], now: datetime) -> None:
+        recent = [round(t.timestamp(), 3) for t in sorted(times) if now - t < self.KEEP]
+        write_private(self.path, json.dumps(recent).encode())
 
 
 class PacedTransport(httpx.BaseTransport):

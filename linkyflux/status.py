@@ -1,0 +1,134 @@
+"""`linkyflux status`: consent, sync state per series, spool and requests, for people or scripts."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from linkyflux.errors import AuthError
+from linkyflux.settings import Settings
+from linkyflux.spool import Spool
+from linkyflux.state import SERIES_KEYS, SeriesState, SyncState
+from linkyflux.timeutil import Clock, paris_today
+from linkyflux.tokens import TokenStore
+from linkyflux.transport import RequestLog
+
+
+def _ranges(days: list[date]) -> list[str]:
+    """Consecutive days as ``first..last`` (or a single day)."""
+    out: list[list[date]] = []
+    for day in sorted(days):
+        if out and out[-1][1] == day - timedelta(days=1):
+            out[-1][1] = day
+        else:
+            out.append([day, day])
+    return [a.isoformat() if a == b else f"{a}..{b}" for a, b in out]
+
+
+def _series(state: SeriesState, yesterday: date) -> dict[str, Any]:
+    first = state.first_day()
+    by_status: dict[str, list[date]] = {"partial": [], "unavailable": []}
+    for day, status in state.days.items():
+        if status in by_status:
+            by_status[status].append(day)
+    last = state.last_complete()
+    return {
+        "first_day": first.isoformat() if first else None,
+        "last_complete": last.isoformat() if last else None,
+        "missing": _ranges(state.missing_between(first, yesterday + timedelta(1)) if first else []),
+        "partial": _ranges(by_status["partial"]),
+        "unavailable": _ranges(by_status["unavailable"]),
+    }
+
+
+def collect(settings: Settings, clock: Clock) -> dict[str, Any]:
+    state_dir = settings.state_dir()
+    now = clock.now()
+    yesterday = paris_today(clock) - timedelta(days=1)
+    consent: dict[str, Any] | None
+    try:
+        tokens = TokenStore(state_dir).load()
+        consent = {
+            "url": tokens.consent_url,
+            "usage_points": list(tokens.usage_points),
+            "access_token_expires_at": tokens.expires_at.isoformat(),
+            "access_token_valid": now < tokens.expires_at,
+        }
+        usage_points = list(tokens.usage_points)
+    except AuthError as exc:
+        consent, usage_points = None, []
+        consent_error = str(exc)
+    state = SyncState(state_dir)
+    usage_points += [p for p in state.usage_points if p not in usage_points]
+    times = RequestLog(state_dir).load(now)
+    files, lines = Spool(state_dir).size()
+    points = {}
+    for prm in usage_points:
+        point = state.point(prm)
+        points[prm] = {
+            "activation": point.activation.isoformat() if point.activation else None,
+            "directions": dict(sorted(point.directions.items())),
+            "series": {
+                key: _series(point.series[key], yesterday)
+                for key in SERIES_KEYS
+                if key in point.series and point.directions.get(key.split("/")[0]) is not False
+            },
+        }
+    return {
+        "state_dir": str(state_dir),
+        "consent": consent if consent is not None else {"error": consent_error},
+        "spool": {"files": files, "lines": lines},
+        "requests": {
+            "last_minute": sum(1 for t in times if now - t < timedelta(minutes=1)),
+            "last_hour": sum(1 for t in times if now - t < timedelta(hours=1)),
+            "last_24_hours": len(times),
+            "limit_per_minute": settings.consent.requests_per_minute,
+        },
+        "usage_points": points,
+    }
+
+
+def _when(iso: str) -> str:
+    return datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def format_status(status: dict[str, Any]) -> str:
+    consent = status["consent"]
+    rows = [f"State directory: {status['state_dir']}"]
+    if "error" in consent:
+        rows.append(f"Consent: {consent['error']}")
+    else:
+        validity = "valid" if consent["access_token_valid"] else "expired, refreshed on next use"
+        rows.append(
+            f"Consent: {len(consent['usage_points'])} usage point(s) through {consent['url']}; "
+            f"access token {validity} until {_when(consent['access_token_expires_at'])}"
+        )
+    spool = status["spool"]
+    rows.append(
+        "Spool: empty"
+        if not spool["files"]
+        else f"Spool: {spool['lines']} lines in {spool['files']} file(s), written first on the "
+        "next run"
+    )
+    req = status["requests"]
+    rows.append(
+        f"Requests to the gateway: {req['last_minute']} in the last minute (limit "
+        f"{req['limit_per_minute']}), {req['last_hour']} in the last hour, "
+        f"{req['last_24_hours']} in the last 24 hours"
+    )
+    for prm, point in status["usage_points"].items():
+        measured = [d for d, yes in point["directions"].items() if yes]
+        refused = [d for d, yes in point["directions"].items() if not yes]
+        details = [f"measures {', '.join(measured)}" if measured else "not fetched yet"]
+        if refused:
+            details.append(f"no {', '.join(refused)}")
+        if point["activation"]:
+            details.append(f"activated {point['activation']}")
+        rows.append(f"\n{prm}: {'; '.join(details)}")
+        for key, s in point["series"].items():
+            line = f"  {key:<22} last complete {s['last_complete'] or '-':<10}"
+            for name in ("missing", "partial", "unavailable"):
+                if s[name]:
+                    line += f"  {name}: {', '.join(s[name])}"
+            rows.append(line)
+    return "\n".join(rows)
