@@ -147,7 +147,7 @@ def run_sync(
         try:
             drained = sink.drain_spool()
             with client:
-                api = MeteringApi(client, pacer, runtime.clock)
+                api = MeteringApi(client, pacer, runtime.clock, runtime.rng)
                 fetcher = Fetcher(api, sink, schedule, state, runtime.clock, warn)
                 if progress is not None:
                     total = fetcher.planned_windows(

@@ -17,6 +17,7 @@ occurrence, ``fold=1``.
 
 from __future__ import annotations
 
+import random
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -46,8 +47,12 @@ DAILY_WINDOW_DAYS = 365
 CURVE_HORIZON = relativedelta(months=24, days=15)
 DAILY_HORIZON = relativedelta(months=36, days=15)
 
-# Bounded retries for what is usually transient: 5xx, timeouts, truncated bodies.
+# Bounded retries for what is usually transient: 5xx, timeouts, truncated bodies. Each delay
+# is jittered by ±25 % so that many clients failing together do not retry together.
 RETRY_DELAYS = (5.0, 30.0, 120.0)
+JITTER = 0.25
+# A 429 whose hint asks for a short pause is waited out; a longer one ends the run.
+MAX_QUOTA_WAIT = 300.0
 
 _DURATION = re.compile(r"PT(\d+)([MH])")
 _THRESHOLD = re.compile(r"(-?\d+):(-?\d+):(-?\d+)")
@@ -121,6 +126,13 @@ def retry_after(response: httpx.Response) -> float | None:
     return None
 
 
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = [f"{hours} h" if hours else "", f"{minutes} min" if minutes else "", f"{secs} s"]
+    return " ".join(p for p in parts if p and p != "0 s") or "0 s"
+
+
 class _Retry(Exception):
     def __init__(self, error: LinkyfluxError) -> None:
         self.error = error
@@ -129,10 +141,13 @@ class _Retry(Exception):
 class MeteringApi:
     """The five v5 metering endpoints behind the proxy's ``/data/proxy/``."""
 
-    def __init__(self, http: httpx.Client, pacer: Pacer, clock: Clock) -> None:
+    def __init__(
+        self, http: httpx.Client, pacer: Pacer, clock: Clock, rng: random.Random | None = None
+    ) -> None:
         self.http = http
         self.pacer = pacer
         self.clock = clock
+        self.rng = rng or random.Random()
 
     def curve(
         self, usage_point_id: str, direction: Direction, start: date, end: date
@@ -167,9 +182,13 @@ class MeteringApi:
                 failure = UpstreamError(f"{req}: cannot reach the gateway ({type(exc).__name__})")
             except _Retry as retry:
                 failure = retry.error
+            except RateLimited as limited:
+                if limited.retry_after is None or limited.retry_after > MAX_QUOTA_WAIT:
+                    raise
+                failure, delay = limited, limited.retry_after + 1
             if delay is None:
                 break
-            self.clock.sleep(delay)
+            self.clock.sleep(delay * self.rng.uniform(1 - JITTER, 1 + JITTER))
         assert failure is not None
         raise failure
 
@@ -189,7 +208,9 @@ class MeteringApi:
             self.pacer.saturate()
             raise _Retry(UpstreamError(f"{req}: the consent proxy keeps asking us to slow down"))
         if status == 429:
-            raise RateLimited(f"{what} (quota exceeded, retry later)", retry_after(response))
+            wait = retry_after(response)
+            hint = f"retry in {_duration(wait)}" if wait else "retry later"
+            raise RateLimited(f"{what} (quota exceeded: {hint})", wait)
         if status >= 500:
             raise _Retry(UpstreamError(what))
         if code in ("no_data_found", "STM-ERR-0000014", "STM-ERR-0000020"):

@@ -90,7 +90,15 @@ READING_TYPES = {
     },
 }
 
-FAULT_KINDS = ("quota", "throttle", "technical_error", "unavailable", "timeout", "malformed")
+FAULT_KINDS = (
+    "quota",  # 429 Quota Q4 (hourly), retry in half an hour
+    "burst",  # 429 Quota Q3 (5 calls/s), retry in 2 seconds
+    "throttle",  # 429 from the API gateway (WSO2), no hint
+    "technical_error",
+    "unavailable",
+    "timeout",
+    "malformed",
+)
 
 
 @dataclass
@@ -451,6 +459,8 @@ class Simulator:
     def _fault_reply(self, fault: Fault) -> Reply:
         if fault.kind == "quota":
             return _error(429, "Quota Q4 reached", "Call threshold allowed on 0:-30:-40")
+        if fault.kind == "burst":
+            return _error(429, "Quota Q3 reached", "Call threshold allowed on 0:00:02")
         if fault.kind == "throttle":
             fault_body = {
                 "code": 900807,

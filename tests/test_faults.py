@@ -33,7 +33,9 @@ def test_transient_failures_are_retried(w: World, kind: str) -> None:
     result = w.run("fetch", "-q")
     assert result.exit_code == 0, result.output
     assert data_paths(w)[:3] == ["consumption_load_curve"] * 3
-    assert w.clock.slept[before:] == [5.0, 30.0]  # the back-off, nothing else
+    first, second = w.clock.slept[before:]  # the back-off, jittered by ±25 %, nothing else
+    assert 3.75 <= first <= 6.25
+    assert 22.5 <= second <= 37.5
     assert len([ln for ln in w.output_lines() if ln.startswith("linky_load_curve")]) == 48 + 48
 
 
@@ -57,7 +59,7 @@ def test_quota_answer_stops_the_run(w: World) -> None:
     assert result.output.splitlines()[-1] == (
         "linkyflux: metering_data_clc/v5/consumption_load_curve for 22516914714270 "
         "[2026-11-21, 2026-11-22): 429 Quota Q4 reached: Call threshold allowed on 0:-30:-40 "
-        "(quota exceeded, retry later)"
+        "(quota exceeded: retry in 30 min 40 s)"
     )
 
 
@@ -65,7 +67,19 @@ def test_throttle_answer_of_the_api_gateway(w: World) -> None:
     w.simulator.inject("throttle", count=1)
     result = w.run("fetch", "-q")
     assert result.exit_code == 5
-    assert "429 900807: You have exceeded your quota (quota exceeded, retry later)" in result.output
+    assert result.output.splitlines()[-1].endswith(
+        "429 900807: You have exceeded your quota (quota exceeded: retry later)"
+    )
+
+
+def test_a_short_quota_hint_is_waited_out(w: World) -> None:
+    w.simulator.inject("burst", count=1, path_contains="consumption_load_curve")
+    before = len(w.clock.slept)
+    result = w.run("fetch", "-q")
+    assert result.exit_code == 0, result.output
+    (pause,) = w.clock.slept[before:]
+    assert 2.25 <= pause <= 3.75  # the hinted 2 s plus one, jittered
+    assert data_paths(w)[:2] == ["consumption_load_curve"] * 2
 
 
 def test_pacing_keeps_a_long_fetch_under_twelve_requests_a_minute(tmp_path: Path) -> None:
