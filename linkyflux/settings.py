@@ -49,7 +49,7 @@ class ConsentSettings(_Section):
 
     url: str = ""
     client_id: str = ""
-    requests_per_minute: int = Field(12, ge=1, le=600)
+    requests_per_minute: int = Field(12, ge=1, le=6000)
     timeout: float = Field(30.0, gt=0)
 
     _url = field_validator("url")(_http_url)

@@ -1,0 +1,117 @@
+"""A backfill killed (SIGKILL) at random instants, then finished: the database equals the truth.
+
+Separate processes on the real clock: the simulator (``--today`` fixed, no rate limit worth
+the name) and `linkyflux backfill` writing to a real InfluxDB 1.x.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from linkyflux.simulator import Simulator, browser_consent
+from linkyflux.timeutil import PARIS, FakeClock, paris_day_bounds
+
+HOUSE = "22516914714270"
+RECENT = "11453290002823"  # activated on 2026-11-10
+TODAY = date(2026, 11, 22)
+pytestmark = pytest.mark.realclock
+
+
+def cli(config: Path, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "linkyflux", "--config", str(config), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+@pytest.fixture
+def simulator_url() -> str:
+    process = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "linkyflux.simulator", "--port", "0", "--client-id", "kill"),
+            *("--today", TODAY.isoformat(), "--requests-per-minute", "100000"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    yield process.stdout.readline().split()[3]
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def test_backfill_killed_at_random_then_resumed(
+    influx1, simulator_url: str, tmp_path: Path
+) -> None:
+    state = tmp_path / "state"
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[consent]\nurl = "{simulator_url}"\nclient_id = "kill"\nrequests_per_minute = 6000\n'
+        f'[influxdb]\napi = "v1"\nurl = "{influx1.url}"\ndatabase = "{influx1.db}"\n'
+        f'[state]\ndir = "{state}"\n'
+    )
+    auth = cli(config, "auth")
+    assert auth.stdout is not None
+    auth.stdout.readline()
+    code = auth.stdout.readline().split()[4]
+    browser_consent(simulator_url, code, usage_points=(HOUSE, RECENT))
+    assert auth.wait(timeout=60) == 0
+
+    rng = random.Random(20261122)
+    killed = 0
+    for _ in range(4):
+        run = cli(config, "backfill")
+        time.sleep(rng.uniform(0.5, 3.0))
+        run.send_signal(signal.SIGKILL)
+        run.communicate(timeout=10)
+        killed += run.returncode == -signal.SIGKILL
+        status = cli(config, "status", "--json")
+        out, _ = status.communicate(timeout=30)
+        assert status.returncode == 0, out
+        assert json.loads(out)["consent"]["usage_points"] == [HOUSE, RECENT]
+
+    assert killed == 4, "every backfill must have been killed mid-way"
+    final = cli(config, "backfill")
+    out, _ = final.communicate(timeout=300)
+    assert final.returncode == 0, out
+
+    truth = Simulator(FakeClock(datetime(2026, 11, 22, 12, tzinfo=PARIS)))
+    first_curve_day = date(2024, 11, 7)  # 24 months and 15 days before today
+    lo = int(paris_day_bounds(first_curve_day)[0].timestamp())
+    hi = int(paris_day_bounds(TODAY)[0].timestamp())
+    for prm in (HOUSE, RECENT):
+        series = influx1.query(
+            "SELECT COUNT(energy_wh), SUM(energy_wh) FROM linky_load_curve "
+            f"WHERE usage_point_id='{prm}' AND time >= {lo}s AND time < {hi}s "
+            "GROUP BY time(1d) tz('Europe/Paris')"
+        )
+        got = {
+            datetime.fromtimestamp(ts, UTC).astimezone(PARIS).date(): (count, total)
+            for ts, count, total in series[0]["values"]
+            if count
+        }
+        expected = {}
+        day = first_curve_day
+        while day < TODAY:
+            curve = truth.truth_curve(prm, "consumption", day)
+            if curve:
+                expected[day] = (len(curve), pytest.approx(sum(i.energy_wh for i in curve)))
+            day += timedelta(days=1)
+        assert got == expected, prm
+    daily = influx1.query(
+        f"SELECT COUNT(energy_wh) FROM linky_daily WHERE usage_point_id='{HOUSE}'"
+    )
+    assert daily[0]["values"][0][1] == (TODAY - date(2023, 11, 7)).days
+    spool = state / "spool"
+    assert not spool.exists() or list(spool.iterdir()) == []
