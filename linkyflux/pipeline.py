@@ -154,18 +154,22 @@ def plan(
     lower: date,
     catch_up: bool,
 ) -> list[date]:
-    """The days of ``[start, end)`` (and, with ``catch_up``, earlier missing ones) to fetch."""
-    first = max(start, lower)
-    if catch_up and state.first_day() is not None:
-        first = max(min(first, state.first_day() or first), lower)
+    """The days to fetch, never before ``lower``:
+
+    - the missing days of ``[start, end)``;
+    - with ``catch_up``, the missing days since the series' first recorded day;
+    - the days already fetched among the last two (late corrections cheaply ride along).
+    """
     correction = today - timedelta(days=CORRECTION_DAYS)
+    recorded = state.first_day()
+    since = recorded if catch_up and recorded is not None else start
+    first = max(min(start, since, correction), lower)
+    wanted_from = {"missing": min(start, since), "complete": correction, "partial": correction}
     needed = []
     for n in range((end - first).days):
         day = first + timedelta(days=n)
         status = state.status(day)
-        if day < start and status != "missing":
-            continue
-        if status == "missing" or (status in ("complete", "partial") and day >= correction):
+        if status in wanted_from and day >= wanted_from[status]:
             needed.append(day)
     return needed
 

@@ -16,6 +16,7 @@ from typing import IO, Any, Protocol
 import httpx
 
 from linkyflux.errors import SinkError
+from linkyflux.transport import tls_for
 
 BATCH_SIZE = 5000
 
@@ -90,7 +91,7 @@ class InfluxV1Sink:
         if retention_policy:
             self.params["rp"] = retention_policy
         auth = httpx.BasicAuth(username, password) if username else None
-        self.http = httpx.Client(timeout=timeout, auth=auth)
+        self.http = httpx.Client(timeout=timeout, auth=auth, verify=tls_for(self.url))
 
     def write(self, lines: Sequence[str]) -> None:
         for batch in _batches(lines, self.batch_size):

@@ -8,7 +8,9 @@ slowing a short cron run that makes only a handful of calls.
 
 from __future__ import annotations
 
+import functools
 import json
+import ssl
 import threading
 from collections import deque
 from collections.abc import Iterable
@@ -79,6 +81,17 @@ class RequestLog:
         write_private(self.path, json.dumps(recent).encode())
 
 
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    return httpx.create_ssl_context()
+
+
+def tls_for(url: str) -> ssl.SSLContext | bool:
+    """Certificate checks for https URLs; loading the CA bundle costs ~80 ms, so only then,
+    and once per process."""
+    return _ssl_context() if url.startswith("https:") else False
+
+
 class PacedTransport(httpx.BaseTransport):
     def __init__(self, inner: httpx.BaseTransport, pacer: Pacer) -> None:
         self.inner = inner
@@ -103,7 +116,7 @@ def paced_client(
     """An httpx client for one gateway: paced, with our User-Agent and JSON accepted."""
     return httpx.Client(
         base_url=base_url,
-        transport=PacedTransport(transport or httpx.HTTPTransport(), pacer),
+        transport=PacedTransport(transport or httpx.HTTPTransport(verify=tls_for(base_url)), pacer),
         timeout=timeout,
         auth=auth,
         headers={"User-Agent": USER_AGENT, "Accept": "application/json"},

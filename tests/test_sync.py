@@ -182,3 +182,20 @@ def test_jitter_waits_a_random_time_first(w: World) -> None:
     assert w.run("fetch", "-q", "--jitter", "600").exit_code == 0
     assert 0 <= w.clock.slept[before] <= 600
     assert len(w.clock.slept) == before + 1
+
+
+def test_thirty_daily_runs_make_the_minimum_calls(w: World) -> None:
+    for _ in range(30):
+        assert w.run("fetch", "-q").exit_code == 0
+        w.clock.advance(86400)
+    calls = [(p.rsplit("/", 1)[-1], q["start"], q["end"]) for p, q in w.simulator.data_calls()]
+    # one call per series and run, the first run also learning that the meter does not produce
+    assert len(calls) == 30 * 3 + 1
+    assert calls[3] == ("production_load_curve", "2026-11-21", "2026-11-22")
+    # every later run asks for yesterday and the day before (the correction window) at once
+    assert calls[4:7] == [
+        ("consumption_load_curve", "2026-11-21", "2026-11-23"),
+        ("daily_consumption", "2026-11-21", "2026-11-23"),
+        ("daily_consumption_max_power", "2026-11-21", "2026-11-23"),
+    ]
+    assert len(curve_days(w)) == 30
