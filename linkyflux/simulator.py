@@ -610,6 +610,10 @@ class Simulator:
                 for m in METERS_BY_ID.values()
             ]
             return _json(200, meters)
+        if path == "/_sim/stats":
+            return _json(
+                200, {"requests": len(self.requests), "data_calls": len(self.data_calls())}
+            )
         if path == "/_sim/now":
             return _json(200, {"now": self.now().isoformat(), "today": self.today().isoformat()})
         return _json(404, {"error": "unknown control endpoint"})

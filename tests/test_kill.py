@@ -15,6 +15,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
 from linkyflux.simulator import Simulator, browser_consent
@@ -33,6 +34,10 @@ def cli(config: Path, *args: str) -> subprocess.Popen[str]:
         stderr=subprocess.STDOUT,
         text=True,
     )
+
+
+def data_calls(url: str) -> int:
+    return int(httpx.get(f"{url}/_sim/stats").json()["data_calls"])
 
 
 @pytest.fixture
@@ -68,11 +73,15 @@ def test_backfill_killed_at_random_then_resumed(
     browser_consent(simulator_url, code, usage_points=(HOUSE, RECENT))
     assert auth.wait(timeout=60) == 0
 
+    # A full backfill of these two meters takes about 130 calls: kill it four times, each
+    # after a random number of calls (the 10 ms polling adds a random instant within a call).
     rng = random.Random(20261122)
+    targets = sorted(rng.sample(range(10, 120), 4))
     killed = 0
-    for _ in range(4):
+    for target in targets:
         run = cli(config, "backfill")
-        time.sleep(rng.uniform(0.5, 3.0))
+        while data_calls(simulator_url) < target and run.poll() is None:
+            time.sleep(0.01)
         run.send_signal(signal.SIGKILL)
         run.communicate(timeout=10)
         killed += run.returncode == -signal.SIGKILL
