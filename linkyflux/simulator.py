@@ -32,6 +32,7 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -169,6 +170,9 @@ class Simulator:
         self._faults: list[Fault] = []
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.request_times: list[datetime] = []  # when each of ``requests`` arrived
+        # Called with the path of every data call before it is answered (tests use it to
+        # break something else at a precise point of a run).
+        self.on_data_call: Callable[[str], None] | None = None
 
     # ----------------------------------------------------------------- test controls
     def now(self) -> datetime:
@@ -451,6 +455,8 @@ class Simulator:
             return _error(404, "Unauthorized", "Bad access token")
         if self._rate_limited(f"ip-{client}"):
             return _error(400, "slow_down")
+        if self.on_data_call is not None:
+            self.on_data_call(path)
         fault = self._take_fault(path)
         if fault is not None:
             return self._fault_reply(fault)

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from private_influx import PrivateInflux
 
 from linkyflux.timeutil import PARIS, paris_day_bounds
 
+from private_influx import PrivateInflux
 from simenv import World, world
 
 HOUSE = "22516914714270"
@@ -34,6 +35,19 @@ def influx(tmp_path: Path) -> PrivateInflux:
     server.query("CREATE DATABASE linky")
     yield server
     server.stop()
+
+
+def stop_on_call(n: int, influx: PrivateInflux) -> Callable[[str], None]:
+    """A simulator hook that stops InfluxDB when the n-th data call of a run arrives."""
+    seen = 0
+
+    def hook(path: str) -> None:
+        nonlocal seen
+        seen += 1
+        if seen == n:
+            influx.stop()
+
+    return hook
 
 
 def test_a_year_of_cron_runs_with_faults(influx: PrivateInflux, tmp_path: Path) -> None:
@@ -61,10 +75,14 @@ def test_a_year_of_cron_runs_with_faults(influx: PrivateInflux, tmp_path: Path) 
                 w.simulator.inject("quota")
             elif roll < 0.11:
                 w.simulator.inject("timeout", delay=0.5)
-            elif roll < 0.14 and not influx_down:
+            elif roll < 0.13 and not influx_down:
                 influx.stop()
                 influx_down = rng.randint(1, 4)  # days
+            elif roll < 0.15 and not influx_down:
+                w.simulator.on_data_call = stop_on_call(2, influx)  # down in mid-run
+                influx_down = 1
             codes[w.run("fetch", "-q").exit_code] += 1
+            w.simulator.on_data_call = None
             w.simulator._faults.clear()
             if influx_down:
                 influx_down -= 1
