@@ -25,7 +25,7 @@ from linkyflux.state import SyncState
 from linkyflux.tariffs import Schedule, parse_offpeak
 from linkyflux.timeutil import Clock, SystemClock, paris_today
 from linkyflux.tokens import Tokens, TokenStore
-from linkyflux.transport import Pacer, RequestLog, paced_client
+from linkyflux.transport import Pacer, RequestLog, paced_client, per_minute
 
 Echo = Callable[[str], None]
 
@@ -75,7 +75,7 @@ def _gateway(
     settings: Settings, runtime: Runtime, auth: Callable[[Pacer], httpx.Auth] | None = None
 ) -> tuple[httpx.Client, Pacer]:
     history = RequestLog(settings.state_dir()).load(runtime.clock.now())
-    pacer = Pacer(runtime.clock, settings.consent.requests_per_minute, history)
+    pacer = Pacer(runtime.clock, [per_minute(settings.consent.requests_per_minute)], history)
     client = paced_client(
         settings.consent.url,
         pacer,

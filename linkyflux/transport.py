@@ -1,19 +1,21 @@
 """HTTP plumbing shared by every gateway: one paced httpx client per gateway.
 
-The device-flow proxy allows 12 requests per minute per client (data and refresh), counted
-per calendar minute. A sliding window of the same size is stricter than any calendar
-minute, so pacing every request through :class:`Pacer` keeps us under the limit without
-slowing a short cron run that makes only a handful of calls.
+Each gateway has its rates: the device-flow proxy allows 12 requests per minute per client
+(data and refresh), counted per calendar minute; Enedis itself 5 a second and a budget per
+hour. A sliding window of the same size is stricter than any calendar one, so pacing every
+request through :class:`Pacer` keeps us under each limit without slowing a short cron run
+that makes only a handful of calls.
 """
 
 from __future__ import annotations
 
+import bisect
 import functools
 import json
 import ssl
 import threading
-from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,41 +26,62 @@ from linkyflux.fsutil import write_private
 from linkyflux.timeutil import Clock
 
 USER_AGENT = f"linkyflux/{__version__}"
-# One second of slack over the gateway's minute absorbs latency differences between calls.
-WINDOW = timedelta(seconds=61)
+
+
+@dataclass(frozen=True)
+class Rate:
+    """At most ``limit`` requests in any ``per``."""
+
+    limit: int
+    per: timedelta
+
+
+def per_minute(limit: int) -> Rate:
+    # One second of slack over the gateway's minute absorbs latency differences between calls.
+    return Rate(limit, timedelta(seconds=61))
 
 
 class Pacer:
-    """At most ``limit`` requests in any ``WINDOW``; waits on the injected clock.
+    """Holds each request until every rate allows it; waits on the injected clock.
 
     ``history`` holds the requests of earlier runs (see :class:`RequestLog`), so a run
-    started right after another one still respects the window.
+    started right after another one still respects the rates.
     """
 
-    def __init__(self, clock: Clock, limit: int, history: Iterable[datetime] = ()) -> None:
+    def __init__(
+        self, clock: Clock, rates: Sequence[Rate], history: Iterable[datetime] = ()
+    ) -> None:
         self.clock = clock
-        self.limit = limit
+        self.rates = tuple(rates)
         self.history: list[datetime] = sorted(history)
-        self._sent: deque[datetime] = deque(self.history[-limit:])
+        self._blocked_until: datetime | None = None
         self._lock = threading.Lock()
+
+    def _wait_needed(self, now: datetime) -> timedelta:
+        wait = timedelta(0)
+        if self._blocked_until is not None and now < self._blocked_until:
+            wait = self._blocked_until - now
+        for rate in self.rates:
+            recent = self.history[bisect.bisect_right(self.history, now - rate.per) :]
+            if len(recent) >= rate.limit:
+                wait = max(wait, recent[-rate.limit] + rate.per - now)
+        return wait
 
     def wait(self) -> None:
         with self._lock:
             while True:
                 now = self.clock.now()
-                while self._sent and now - self._sent[0] >= WINDOW:
-                    self._sent.popleft()
-                if len(self._sent) < self.limit:
-                    self._sent.append(now)
+                wait = self._wait_needed(now)
+                if wait <= timedelta(0):
                     self.history.append(now)
                     return
-                self.clock.sleep((self._sent[0] + WINDOW - now).total_seconds())
+                self.clock.sleep(wait.total_seconds())
 
     def saturate(self) -> None:
-        """The server said slow down: treat the window as full from now on."""
+        """The server said slow down: send nothing more for the longest window."""
         with self._lock:
-            now = self.clock.now()
-            self._sent = deque([now] * self.limit)
+            longest = max((rate.per for rate in self.rates), default=timedelta(seconds=61))
+            self._blocked_until = self.clock.now() + longest
 
 
 class RequestLog:
