@@ -78,10 +78,15 @@ def test_backfill_killed_at_random_then_resumed(
     rng = random.Random(20261122)
     targets = sorted(rng.sample(range(10, 120), 4))
     killed = 0
-    for target in targets:
+    for n, target in enumerate(targets):
         run = cli(config, "backfill")
         while data_calls(simulator_url) < target and run.poll() is None:
             time.sleep(0.01)
+        if n == 0:  # a cron run while the backfill goes on: it stops at once
+            overlap = cli(config, "fetch", "-q")
+            out, _ = overlap.communicate(timeout=30)
+            assert overlap.returncode == 9, out
+            assert f"another linkyflux run (pid {run.pid}) is using {state}" in out
         run.send_signal(signal.SIGKILL)
         run.communicate(timeout=10)
         killed += run.returncode == -signal.SIGKILL

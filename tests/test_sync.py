@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import fcntl
+import io
 import json
 import os
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -134,6 +135,14 @@ def test_full_backfill_respects_the_history_horizons(w: World) -> None:
         "production_load_curve": "2024-11-07",
     }
     assert len(curve_days(w)) == (date(2026, 11, 22) - date(2024, 11, 7)).days
+    # within the proxy's 12 requests a minute, so it never had to say slow_down: 107 curve
+    # windows, 4 daily, 4 max power, 1 production probe
+    sim = w.simulator
+    times = [
+        t for (_, p, _), t in zip(sim.requests, sim.request_times, strict=True) if "/data/" in p
+    ]
+    assert len(times) == 107 + 4 + 4 + 1
+    assert max(sum(1 for u in times if t <= u < t + timedelta(seconds=60)) for t in times) == 12
 
 
 def test_status(w: World) -> None:
@@ -199,3 +208,19 @@ def test_thirty_daily_runs_make_the_minimum_calls(w: World) -> None:
         ("daily_consumption_max_power", "2026-11-21", "2026-11-23"),
     ]
     assert len(curve_days(w)) == 30
+
+
+def test_progress_bar_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    from linkyflux.cli import _progress_bar
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    for stream, shown in ((io.StringIO(), False), (Terminal(), True)):
+        monkeypatch.setattr("sys.stderr", stream)
+        tick = _progress_bar(3)
+        for _ in range(3):
+            tick()
+        assert ("Fetching" in stream.getvalue() and "100%" in stream.getvalue()) is shown
+        assert (stream.getvalue() == "") is not shown
