@@ -1,10 +1,17 @@
-"""`linkyflux status`: consent, sync state per series, spool and requests, for people or scripts."""
+"""`linkyflux status`: consent, sync state per series, spool and requests, for people or scripts.
+
+Per series, ``available_from`` is the first day Enedis can still give (its history horizon,
+or the meter's activation); ``missing`` days are those since the first day fetched that are
+not in the sink yet, ``partial`` ones have gaps Enedis never filled, ``unavailable`` ones had
+nothing three days after they ended.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from linkyflux.enedis import horizon
 from linkyflux.errors import AuthError
 from linkyflux.settings import Settings
 from linkyflux.spool import Spool
@@ -25,7 +32,7 @@ def _ranges(days: list[date]) -> list[str]:
     return [a.isoformat() if a == b else f"{a}..{b}" for a, b in out]
 
 
-def _series(state: SeriesState, yesterday: date) -> dict[str, Any]:
+def _series(state: SeriesState, yesterday: date, available_from: date) -> dict[str, Any]:
     first = state.first_day()
     by_status: dict[str, list[date]] = {"partial": [], "unavailable": []}
     for day, status in state.days.items():
@@ -33,6 +40,7 @@ def _series(state: SeriesState, yesterday: date) -> dict[str, Any]:
             by_status[status].append(day)
     last = state.last_complete()
     return {
+        "available_from": available_from.isoformat(),
         "first_day": first.isoformat() if first else None,
         "last_complete": last.isoformat() if last else None,
         "missing": _ranges(state.missing_between(first, yesterday + timedelta(1)) if first else []),
@@ -44,7 +52,8 @@ def _series(state: SeriesState, yesterday: date) -> dict[str, Any]:
 def collect(settings: Settings, clock: Clock) -> dict[str, Any]:
     state_dir = settings.state_dir()
     now = clock.now()
-    yesterday = paris_today(clock) - timedelta(days=1)
+    today = paris_today(clock)
+    yesterday = today - timedelta(days=1)
     consent: dict[str, Any] | None
     try:
         tokens = TokenStore(state_dir).load()
@@ -69,7 +78,11 @@ def collect(settings: Settings, clock: Clock) -> dict[str, Any]:
             "activation": point.activation.isoformat() if point.activation else None,
             "directions": dict(sorted(point.directions.items())),
             "series": {
-                key: _series(point.series[key], yesterday)
+                key: _series(
+                    point.series[key],
+                    yesterday,
+                    max(horizon(today, key.endswith("/curve")), point.activation or date.min),
+                )
                 for key in SERIES_KEYS
                 if key in point.series and point.directions.get(key.split("/")[0]) is not False
             },
@@ -126,7 +139,10 @@ def format_status(status: dict[str, Any]) -> str:
             details.append(f"activated {point['activation']}")
         rows.append(f"\n{prm}: {'; '.join(details)}")
         for key, s in point["series"].items():
-            line = f"  {key:<22} last complete {s['last_complete'] or '-':<10}"
+            line = (
+                f"  {key:<22} from {s['available_from']}  "
+                f"last complete {s['last_complete'] or '-':<10}"
+            )
             for name in ("missing", "partial", "unavailable"):
                 if s[name]:
                     line += f"  {name}: {', '.join(s[name])}"

@@ -155,6 +155,7 @@ def test_status(w: World) -> None:
     assert status["consent"]["usage_points"] == [HOUSE, GAPS]
     assert status["spool"] == {"files": 0, "lines": 0}
     assert status["usage_points"][GAPS]["series"]["consumption/curve"] == {
+        "available_from": "2024-11-07",
         "first_day": "2026-11-15",
         "last_complete": "2026-11-21",
         "missing": [],
@@ -165,8 +166,9 @@ def test_status(w: World) -> None:
     text = w.run("status").output
     assert f"\n{GAPS}: measures consumption; no production" in text
     assert (
-        "  consumption/curve      last complete 2026-11-21  partial: 2026-11-17..2026-11-18" in text
-    )
+        "  consumption/curve      from 2024-11-07  last complete 2026-11-21  "
+        "partial: 2026-11-17..2026-11-18"
+    ) in text.splitlines()
 
 
 def test_overlapping_run_exits_at_once(w: World) -> None:
