@@ -173,6 +173,7 @@ class Simulator:
         # Called with the path of every data call before it is answered (tests use it to
         # break something else at a precise point of a run).
         self.on_data_call: Callable[[str], None] | None = None
+        self.faults_served = 0
 
     # ----------------------------------------------------------------- test controls
     def now(self) -> datetime:
@@ -433,6 +434,7 @@ class Simulator:
         with self._lock:
             for fault in self._faults:
                 if fault.path_contains in path:
+                    self.faults_served += 1
                     fault.count -= 1
                     if fault.count <= 0:
                         self._faults.remove(fault)

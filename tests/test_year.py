@@ -96,6 +96,12 @@ def test_a_year_of_cron_runs_with_faults(influx: PrivateInflux, tmp_path: Path) 
         assert codes[0] > 250 and codes[5] > 5 and codes[7] > 5, codes
         assert set(codes) <= {0, 5, 6, 7}, codes
         assert_equal_to_truth(w, influx)
+        # API economy: one call per series and day (both meters consume only, and each was
+        # once asked for production), plus one call per failed answer, at most.
+        minimum = 2 * (366 * 3 + 1)
+        calls = len(w.simulator.data_calls())
+        # (a run that stopped early leaves its days to the next one's calls: fewer calls)
+        assert minimum - 2 * 3 * codes[5] <= calls <= minimum + w.simulator.faults_served
 
 
 def assert_equal_to_truth(w: World, influx: PrivateInflux) -> None:
