@@ -14,9 +14,10 @@ from datetime import date, timedelta
 import httpx
 
 from linkyflux.auth import DeviceCode, DeviceFlow, ProxyAuth
-from linkyflux.enedis import MeteringApi
+from linkyflux.dialects import DIALECTS, Dialect
 from linkyflux.errors import SinkError
 from linkyflux.lock import run_lock
+from linkyflux.metering import MeteringApi
 from linkyflux.pipeline import Fetcher, FetchReport
 from linkyflux.settings import Settings
 from linkyflux.sinks import FileSink, InfluxV1Sink, InfluxV2Sink, Sink
@@ -69,6 +70,14 @@ def make_schedule(settings: Settings) -> Schedule:
     return parse_offpeak(
         settings.tariff.offpeak, holiday_subdivision=settings.tariff.holiday_subdivision or None
     )
+
+
+def dialect_order(settings: Settings, state: SyncState) -> list[Dialect]:
+    """The dialects to try, in order: the configured one, or (auto) what worked last here."""
+    if settings.enedis.api != "auto":
+        return [DIALECTS[settings.enedis.api]]
+    first = state.dialects.get(settings.consent.url, "2026")
+    return [DIALECTS[first], *(d for name, d in DIALECTS.items() if name != first)]
 
 
 def _gateway(
@@ -147,7 +156,14 @@ def run_sync(
         try:
             drained = sink.drain_spool()
             with client:
-                api = MeteringApi(client, pacer, runtime.clock, runtime.rng)
+                api = MeteringApi(
+                    client,
+                    pacer,
+                    runtime.clock,
+                    runtime.rng,
+                    dialects=dialect_order(settings, state),
+                    on_dialect=lambda name: state.dialects.__setitem__(settings.consent.url, name),
+                )
                 fetcher = Fetcher(api, sink, schedule, state, runtime.clock, warn)
                 if progress is not None:
                     total = fetcher.planned_windows(

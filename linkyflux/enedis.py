@@ -1,7 +1,8 @@
-"""Enedis v5 metering through the consent proxy: the only code that knows its URLs and JSON.
+"""Enedis metering answers: their errors, their readings, their date ranges.
 
-Everything leaves this module as typed readings in UTC (:mod:`linkyflux.models`) or as an
-error the pipeline knows how to act on:
+The request and body shapes of each API dialect live in :mod:`linkyflux.dialects`, the
+client in :mod:`linkyflux.metering`. Everything leaves as typed readings in UTC
+(:mod:`linkyflux.models`) or as an error the pipeline knows how to act on:
 
     NoData            404 no_data_found: nothing published for the range (or no hourly collection)
     WrongDirection    ADAM-ERR0069: the meter does not measure that direction
@@ -17,7 +18,6 @@ occurrence, ``fold=1``.
 
 from __future__ import annotations
 
-import random
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,36 +27,18 @@ from typing import Any
 import httpx
 from dateutil.relativedelta import relativedelta
 
-from linkyflux.errors import AuthError, DataError, LinkyfluxError, RateLimited, UpstreamError
+from linkyflux.errors import AuthError, DataError, LinkyfluxError
 from linkyflux.models import CurveReading, DailyReading, Direction, MaxPowerReading
-from linkyflux.timeutil import PARIS, Clock
-from linkyflux.transport import Pacer
-
-CURVE_PATHS: dict[Direction, str] = {
-    "consumption": "metering_data_clc/v5/consumption_load_curve",
-    "production": "metering_data_plc/v5/production_load_curve",
-}
-DAILY_PATHS: dict[Direction, str] = {
-    "consumption": "metering_data_dc/v5/daily_consumption",
-    "production": "metering_data_dp/v5/daily_production",
-}
-MAX_POWER_PATH = "metering_data_dcmp/v5/daily_consumption_max_power"
+from linkyflux.timeutil import PARIS
 
 CURVE_WINDOW_DAYS = 7
 DAILY_WINDOW_DAYS = 365
 CURVE_HORIZON = relativedelta(months=24, days=15)
 DAILY_HORIZON = relativedelta(months=36, days=15)
 
-# Bounded retries for what is usually transient: 5xx, timeouts, truncated bodies. Each delay
-# is jittered by ±25 % so that many clients failing together do not retry together.
-RETRY_DELAYS = (5.0, 30.0, 120.0)
-JITTER = 0.25
-# A 429 whose hint asks for a short pause is waited out; a longer one ends the run.
-MAX_QUOTA_WAIT = 300.0
-
 _DURATION = re.compile(r"PT(\d+)([MH])")
 _THRESHOLD = re.compile(r"(-?\d+):(-?\d+):(-?\d+)")
-_CONSENT_CODES = (
+CONSENT_CODES = (
     "ADAM-DC-0007",
     "ADAM-DC-0008",
     "ADAM_DC_0008",
@@ -108,10 +90,13 @@ def error_of(response: httpx.Response) -> tuple[str, str]:
             return str(fault.get("code", "")), str(fault.get("description") or fault.get("message"))
         if "error" in body:
             return str(body["error"]), str(body.get("error_description") or "")
+        if "code" in body:  # the 2026 APIs
+            return str(body["code"]), str(body.get("message") or "")
     match = re.search(r'error="([^"]+)"', response.headers.get("WWW-Authenticate", ""))
     if match:
         return match.group(1), ""
-    return "", " ".join(response.text.split())[:120]
+    text = re.sub(r"<[^>]*>", " ", response.text)  # an HTML error page: its words only
+    return "", " ".join(text.split())[:120]
 
 
 def retry_after(response: httpx.Response) -> float | None:
@@ -126,118 +111,9 @@ def retry_after(response: httpx.Response) -> float | None:
     return None
 
 
-def _duration(seconds: float) -> str:
-    minutes, secs = divmod(round(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    parts = [f"{hours} h" if hours else "", f"{minutes} min" if minutes else "", f"{secs} s"]
-    return " ".join(p for p in parts if p and p != "0 s") or "0 s"
-
-
-class _Retry(Exception):
-    def __init__(self, error: LinkyfluxError) -> None:
-        self.error = error
-
-
-class MeteringApi:
-    """The five v5 metering endpoints behind the proxy's ``/data/proxy/``."""
-
-    def __init__(
-        self, http: httpx.Client, pacer: Pacer, clock: Clock, rng: random.Random | None = None
-    ) -> None:
-        self.http = http
-        self.pacer = pacer
-        self.clock = clock
-        self.rng = rng or random.Random()
-
-    def curve(
-        self, usage_point_id: str, direction: Direction, start: date, end: date
-    ) -> list[CurveReading]:
-        req = Request(CURVE_PATHS[direction], usage_point_id, start, end)
-        return parse_curve(self._get(req), req, direction)
-
-    def daily(
-        self, usage_point_id: str, direction: Direction, start: date, end: date
-    ) -> list[DailyReading]:
-        req = Request(DAILY_PATHS[direction], usage_point_id, start, end)
-        return parse_daily(self._get(req), req, direction)
-
-    def max_power(self, usage_point_id: str, start: date, end: date) -> list[MaxPowerReading]:
-        req = Request(MAX_POWER_PATH, usage_point_id, start, end)
-        return parse_max_power(self._get(req), req)
-
-    def _get(self, req: Request) -> dict[str, Any]:
-        params = {
-            "start": req.start.isoformat(),
-            "end": req.end.isoformat(),
-            "usage_point_id": req.usage_point_id,
-        }
-        failure: LinkyfluxError | None = None
-        for delay in (*RETRY_DELAYS, None):
-            try:
-                response = self.http.get(f"/data/proxy/{req.path}", params=params)
-                return self._answer(req, response)
-            except httpx.TimeoutException as exc:
-                failure = UpstreamError(f"{req}: no answer from the gateway ({type(exc).__name__})")
-            except httpx.TransportError as exc:
-                failure = UpstreamError(f"{req}: cannot reach the gateway ({type(exc).__name__})")
-            except _Retry as retry:
-                failure = retry.error
-            except RateLimited as limited:
-                if limited.retry_after is None or limited.retry_after > MAX_QUOTA_WAIT:
-                    raise
-                failure, delay = limited, limited.retry_after + 1
-            if delay is None:
-                break
-            self.clock.sleep(delay * self.rng.uniform(1 - JITTER, 1 + JITTER))
-        assert failure is not None
-        raise failure
-
-    def _answer(self, req: Request, response: httpx.Response) -> dict[str, Any]:
-        status = response.status_code
-        if status == 200:
-            try:
-                body = response.json()
-            except ValueError as exc:
-                raise _Retry(DataError(f"{req}: malformed JSON from the gateway ({exc})")) from None
-            if not isinstance(body, dict):
-                raise DataError(f"{req}: expected a JSON object, got {type(body).__name__}")
-            return body
-        code, description = error_of(response)
-        what = f"{req}: {status} {code}" + (f": {description}" if description else "")
-        if code == "slow_down":
-            self.pacer.saturate()
-            raise _Retry(UpstreamError(f"{req}: the consent proxy keeps asking us to slow down"))
-        if status == 429:
-            wait = retry_after(response)
-            hint = f"retry in {_duration(wait)}" if wait else "retry later"
-            raise RateLimited(f"{what} (quota exceeded: {hint})", wait)
-        if status >= 500:
-            raise _Retry(UpstreamError(what))
-        if code in ("no_data_found", "STM-ERR-0000014", "STM-ERR-0000020"):
-            raise NoData(what)
-        if code == "ADAM-ERR0069":
-            raise WrongDirection(what)
-        if code == "ADAM-ERR0123":
-            raise BeforeActivation(what)
-        if code in ("ADAM-DC-0016", "ADAM-ERR0125"):
-            raise BeyondHorizon(what)
-        if code in _CONSENT_CODES:
-            raise ConsentRevoked(f"{what}: renew the consent with `linkyflux auth`")
-        if status == 403 and "access token" in description.lower():
-            raise AuthError(
-                f"{req}: the consent proxy rejects our access token even after a refresh: "
-                "run `linkyflux auth`"
-            )
-        if status == 404 and code == "Unauthorized":
-            raise AuthError(
-                f"{req}: the consent proxy says this usage point is not covered by your consent "
-                f"({description}): run `linkyflux auth`"
-            )
-        raise DataError(what)
-
-
 # --------------------------------------------------------------------------- parsing
-def _readings(body: dict[str, Any], req: Request) -> list[dict[str, Any]]:
+def v5_items(body: dict[str, Any], req: Request) -> list[dict[str, Any]]:
+    """The readings of a v5 answer: ``meter_reading.interval_reading``."""
     reading = body.get("meter_reading")
     if not isinstance(reading, dict):
         raise DataError(f"{req}: no meter_reading in the answer")
@@ -286,9 +162,24 @@ def local_to_utc(naive: datetime, after: datetime | None = None) -> datetime:
 
 
 def parse_curve(body: dict[str, Any], req: Request, direction: Direction) -> list[CurveReading]:
+    return curve_readings(v5_items(body, req), req, direction)
+
+
+def parse_daily(body: dict[str, Any], req: Request, direction: Direction) -> list[DailyReading]:
+    return daily_readings(v5_items(body, req), req, direction)
+
+
+def parse_max_power(body: dict[str, Any], req: Request) -> list[MaxPowerReading]:
+    return max_power_readings(v5_items(body, req), req)
+
+
+# Items are ``{"value", "date", "interval_length"}`` dicts, whatever the dialect.
+def curve_readings(
+    items: list[dict[str, Any]], req: Request, direction: Direction
+) -> list[CurveReading]:
     out: list[CurveReading] = []
     previous: datetime | None = None
-    for index, item in enumerate(_readings(body, req)):
+    for index, item in enumerate(items):
         value = _number(item, req, index)
         try:
             label = datetime.strptime(str(item["date"]), "%Y-%m-%d %H:%M:%S")
@@ -308,9 +199,11 @@ def parse_curve(body: dict[str, Any], req: Request, direction: Direction) -> lis
     return out
 
 
-def parse_daily(body: dict[str, Any], req: Request, direction: Direction) -> list[DailyReading]:
+def daily_readings(
+    items: list[dict[str, Any]], req: Request, direction: Direction
+) -> list[DailyReading]:
     out = []
-    for index, item in enumerate(_readings(body, req)):
+    for index, item in enumerate(items):
         value = _number(item, req, index)
         try:
             day = date.fromisoformat(str(item["date"])[:10])
@@ -322,9 +215,9 @@ def parse_daily(body: dict[str, Any], req: Request, direction: Direction) -> lis
     return out
 
 
-def parse_max_power(body: dict[str, Any], req: Request) -> list[MaxPowerReading]:
+def max_power_readings(items: list[dict[str, Any]], req: Request) -> list[MaxPowerReading]:
     out = []
-    for index, item in enumerate(_readings(body, req)):
+    for index, item in enumerate(items):
         value = _number(item, req, index)
         raw = str(item.get("date", ""))
         try:

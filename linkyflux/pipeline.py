@@ -37,7 +37,6 @@ from linkyflux.enedis import (
     BeforeActivation,
     BeyondHorizon,
     ConsentRevoked,
-    MeteringApi,
     NoData,
     WrongDirection,
     horizon,
@@ -50,6 +49,7 @@ from linkyflux.errors import (
     SinkError,
     UpstreamError,
 )
+from linkyflux.metering import MeteringApi
 from linkyflux.models import CurveReading, DailyReading, Direction, MaxPowerReading
 from linkyflux.points import curve_line, daily_lines, max_power_lines
 from linkyflux.sinks import Sink

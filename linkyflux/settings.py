@@ -77,6 +77,12 @@ class TariffSettings(_Section):
     holiday_subdivision: str = ""
 
 
+class EnedisSettings(_Section):
+    """Which dialect of the Enedis metering API to speak (see dialects.py)."""
+
+    api: Literal["auto", "v5", "2026"] = "auto"
+
+
 class StateSettings(_Section):
     dir: str = ""
 
@@ -88,6 +94,7 @@ class Settings(BaseSettings):
 
     consent: ConsentSettings = ConsentSettings()
     influxdb: InfluxSettings = InfluxSettings()
+    enedis: EnedisSettings = EnedisSettings()
     tariff: TariffSettings = TariffSettings()
     state: StateSettings = StateSettings()
 

@@ -8,6 +8,9 @@ documented in ``shared/docs/enedis-api.md`` and ``device-flow-proxy-and-domoticz
 * the proxy's own opaque tokens (access 12 600 s, refresh ~4 years, device code 300 s),
   its 12 requests/minute per device code (polling) and per client (refresh, data),
   ``slow_down``, ``authorization_pending``, ``invalid_grant``, ``Access token not found``;
+* the Data Connect 2026 dialect (``mesure_synchrone_auto/v2/…``, ``{code, message}`` errors)
+  beside v5, from the same meters; either can be switched off to play a gateway that serves
+  only one of them (``dialects``);
 * Enedis' date rules (``[start, end)``, ``end`` not after today, 7-day curve windows,
   history horizons, the meter's activation date, the direction of the meter, hourly
   collection), publication of day D on D+1 from 08:00, end-of-interval naive local
@@ -74,6 +77,32 @@ ENDPOINTS: dict[str, tuple[str, Direction]] = {
     "metering_data_dp/v5/daily_production": ("daily", "production"),
     "metering_data_dcmp/v5/daily_consumption_max_power": ("max_power", "consumption"),
 }
+
+ENDPOINTS_2026: dict[str, tuple[str, Direction]] = {
+    "mesure_synchrone_auto/v2/courbe_de_charge_consommation": ("curve", "consumption"),
+    "mesure_synchrone_auto/v2/courbe_de_charge_production": ("curve", "production"),
+    "mesure_synchrone_auto/v2/consommation_quotidienne": ("daily", "consumption"),
+    "mesure_synchrone_auto/v2/production_quotidienne": ("daily", "production"),
+    "mesure_synchrone_auto/v2/puissance_conso_max_quotidienne": ("max_power", "consumption"),
+}
+# the query parameters of each dialect
+PARAMS = {
+    "v5": {"prm": "usage_point_id", "start": "start", "end": "end"},
+    "2026": {"prm": "pointId", "start": "dateDebut", "end": "dateFin"},
+}
+GRANDEURS = {
+    "curve": {"grandeurPhysique": "PA", "unite": "W"},
+    "daily": {"grandeurPhysique": "EA", "unite": "Wh"},
+    "max_power": {"grandeurPhysique": "PMA", "unite": "VA"},
+}
+
+
+def _point_2026(reading: dict[str, str]) -> dict[str, str]:
+    point = {"v": reading["value"], "d": reading["date"]}
+    if "interval_length" in reading:
+        point.update(p=reading["interval_length"], n=reading["measure_type"])
+    return point
+
 
 READING_TYPES = {
     "curve": {"unit": "W", "measurement_kind": "power", "aggregate": "average"},
@@ -153,12 +182,15 @@ class Simulator:
         requests_per_minute: int = 12,
         publication_hour: int = 8,
         consent: tuple[str, ...] = DEFAULT_CONSENT,
+        dialects: tuple[str, ...] = ("v5", "2026"),
     ) -> None:
         self.clock = clock or SystemClock()
         self.client_id = client_id
         self.requests_per_minute = requests_per_minute
         self.publication_hour = publication_hour
         self.consent = consent
+        # the metering API dialects this gateway serves: the other one's paths are a 404 page
+        self.dialects = dialects
         self.base_url = ""
         self._lock = threading.RLock()
         self._codes: dict[str, dict[str, Any]] = {}  # device_code -> entry
@@ -200,8 +232,24 @@ class Simulator:
             self._refresh.clear()
 
     def data_calls(self) -> list[tuple[str, dict[str, str]]]:
+        """The metering calls received, in v5 terms whatever their dialect: (path, query)."""
+        v5_path = {v: k for k, v in ENDPOINTS.items()}
+        out = []
         with self._lock:
-            return [(p, q) for _, p, q in self.requests if p.startswith("/data/proxy/")]
+            for _, path, query in self.requests:
+                if not path.startswith("/data/proxy/"):
+                    continue
+                endpoint = path.removeprefix("/data/proxy/")
+                if endpoint in ENDPOINTS_2026:
+                    path = "/data/proxy/" + v5_path[ENDPOINTS_2026[endpoint]]
+                    names = PARAMS["2026"]
+                    query = {
+                        "usage_point_id": query.get(names["prm"], ""),
+                        "start": query.get(names["start"], ""),
+                        "end": query.get(names["end"], ""),
+                    }
+                out.append((path, query))
+        return out
 
     def truth_curve(self, usage_point_id: str, direction: Direction, day: date) -> list[Interval]:
         """The intervals the API publishes for that day (gaps removed), true instants."""
@@ -431,9 +479,12 @@ class Simulator:
 
     # ----------------------------------------------------------------- data
     def _take_fault(self, path: str) -> Fault | None:
+        # A fault named after a v5 path also hits its 2026 twin.
+        v5_path = {v: k for k, v in ENDPOINTS.items()}
+        names = f"{path} {v5_path.get(ENDPOINTS_2026.get(path, ('', 'consumption')), '')}"
         with self._lock:
             for fault in self._faults:
-                if fault.path_contains in path:
+                if fault.path_contains in names:
                     self.faults_served += 1
                     fault.count -= 1
                     if fault.count <= 0:
@@ -461,14 +512,25 @@ class Simulator:
             self.on_data_call(path)
         fault = self._take_fault(path)
         if fault is not None:
-            return self._fault_reply(fault)
+            return self._fault_reply(fault, path)
         return self._enedis(path, query)
 
-    def _fault_reply(self, fault: Fault) -> Reply:
+    def _fault_reply(self, fault: Fault, path: str) -> Reply:
+        v2026 = path in ENDPOINTS_2026
+
+        def error(status: int, code: str, description: str) -> Reply:
+            if v2026:
+                return _json(status, {"code": code, "message": description})
+            return _error(status, code, description)
+
         if fault.kind == "quota":
-            return _error(429, "Quota Q4 reached", "Call threshold allowed on 0:-30:-40")
+            if v2026:  # the 2026 APIs only say "SLA exceeded", with no hint of when
+                return error(429, "429", "SLA dépassé")
+            return error(429, "Quota Q4 reached", "Call threshold allowed on 0:-30:-40")
         if fault.kind == "burst":
-            return _error(429, "Quota Q3 reached", "Call threshold allowed on 0:00:02")
+            reply = error(429, "Quota Q3 reached", "Call threshold allowed on 0:00:02")
+            reply.headers = (("Retry-After", "2"),)
+            return reply
         if fault.kind == "throttle":
             fault_body = {
                 "code": 900807,
@@ -477,7 +539,7 @@ class Simulator:
             }
             return _json(429, {"fault": fault_body})
         if fault.kind == "technical_error":
-            return _error(500, "technical_error", "Technical error. Please try later.")
+            return error(500, "technical_error", "Technical error. Please try later.")
         if fault.kind == "unavailable":
             return Reply(503, b"Service Unavailable", "text/plain")
         if fault.kind == "timeout":
@@ -485,64 +547,70 @@ class Simulator:
         return Reply(200, b'{"meter_reading": {"usage_point_id": "', "application/json")
 
     def _enedis(self, path: str, query: dict[str, str]) -> Reply:
-        """Enedis v5 metering, checks in the order the gateway applies them."""
-        endpoint = ENDPOINTS.get(path)
-        if endpoint is None:
+        """Enedis metering in either dialect, checks in the order the gateway applies them."""
+        dialect = "v5" if path in ENDPOINTS else "2026" if path in ENDPOINTS_2026 else None
+        if dialect is None or dialect not in self.dialects:
             return _html(404, NOT_FOUND_PAGE)
-        kind, direction = endpoint
-        prm = query["usage_point_id"]
+        kind, direction = (ENDPOINTS if dialect == "v5" else ENDPOINTS_2026)[path]
+        names = PARAMS[dialect]
+        args = {key: query.get(name, "") for key, name in names.items()}
+
+        def error(status: int, code: str, description: str) -> Reply:
+            if dialect == "v5":
+                return _error(status, code, description)
+            return _json(status, {"code": code, "message": description})
+
+        prm = args["prm"]
         if not re.fullmatch(r"[0-9]{14}", prm):
-            return _error(
-                400, "invalid_request", "usage_point_id parameter must be 14 digits long."
+            return error(
+                400, "invalid_request", f"{names['prm']} parameter must be 14 digits long."
             )
-        for name in ("start", "end"):
-            if not query.get(name):
-                return _error(
-                    400, "invalid_request", f"{name.capitalize()} date parameter is required."
-                )
+        for key in ("start", "end"):
+            label = f"{key} date" if dialect == "v5" else names[key]
+            if not args[key]:
+                required = label.capitalize() if dialect == "v5" else label
+                return error(400, "invalid_request", f"{required} parameter is required.")
             try:
-                date.fromisoformat(query[name])
+                date.fromisoformat(args[key])
             except ValueError:
-                return _error(
-                    400,
-                    "invalid_request",
-                    f"{name} date parameter must be in the format yyyy-mm-dd.",
+                return error(
+                    400, "invalid_request", f"{label} parameter must be in the format yyyy-mm-dd."
                 )
-        start, end = date.fromisoformat(query["start"]), date.fromisoformat(query["end"])
+        start, end = date.fromisoformat(args["start"]), date.fromisoformat(args["end"])
         today = self.today()
         if start >= end:
-            return _error(400, "Invalid_request", "Start date should be before end date.")
+            return error(400, "Invalid_request", "Start date should be before end date.")
         if end > today:
-            return _error(
+            return error(
                 400,
                 "invalid_request",
                 "The end date parameter must be earlier than the current date.",
             )
         if kind == "curve" and (end - start).days > 7:
-            return _error(
+            return error(
                 400,
                 "ADAM-DC-0015",
                 "The requested period must be less than 7 days for an access to the load curve.",
             )
         if start < today - (CURVE_HORIZON if kind == "curve" else DAILY_HORIZON):
-            return _error(
+            return error(
                 400, "ADAM-DC-0016", "The start date must be greater than the history deadline."
             )
         meter = METERS_BY_ID.get(prm)
         if meter is None:
-            return _error(404, "STM-ERR-0000019", "Unknown or unauthorized user.")
+            return error(404, "STM-ERR-0000019", "Unknown or unauthorized user.")
         if meter.revoked:
-            return _error(
+            return error(
                 403,
                 "ADAM-DC-0008",
                 "No consent can be found for this customer and this usage point.",
             )
         if direction not in meter.directions:
-            return _error(
+            return error(
                 400, "ADAM-ERR0069", "Le sens de la mesure ne correspond pas pour le PRM demandé."
             )
         if start < meter.activation:
-            return _error(
+            return error(
                 400,
                 "ADAM-ERR0123",
                 "The requested period cannot be anterior to the meter's last activation date",
@@ -550,17 +618,34 @@ class Simulator:
         days = [d for d in days_between(start, end) if self._published(d)]
         readings = self._readings(kind, direction, meter, days)
         if not readings:
-            return _error(404, "no_data_found", "no measure found for this usage point")
-        body = {
-            "meter_reading": {
-                "usage_point_id": prm,
-                "start": query["start"],
-                "end": query["end"],
-                "quality": "BRUT",
-                "reading_type": READING_TYPES[kind],
-                "interval_reading": readings,
+            return error(404, "no_data_found", "no measure found for this usage point")
+        if dialect == "v5":
+            body: dict[str, Any] = {
+                "meter_reading": {
+                    "usage_point_id": prm,
+                    "start": args["start"],
+                    "end": args["end"],
+                    "quality": "BRUT",
+                    "reading_type": READING_TYPES[kind],
+                    "interval_reading": readings,
+                }
             }
-        }
+        else:
+            body = {
+                "idPrm": prm,
+                "etapeMetier": "BRUT",
+                "periode": {"dateDebut": args["start"], "dateFin": args["end"]},
+                "modeCalcul": "BRUT",
+                "grandeur": [
+                    {
+                        "grandeurMetier": "CONS" if direction == "consumption" else "PROD",
+                        **GRANDEURS[kind],
+                        "points": [_point_2026(r) for r in readings],
+                    }
+                ],
+            }
+            if kind == "curve":
+                body["pas"] = readings[0]["interval_length"]
         return _json(200, body)
 
     def _published(self, day: date) -> bool:
@@ -758,6 +843,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--today", type=date.fromisoformat, help="pretend today is this Paris date")
     parser.add_argument("--requests-per-minute", type=int, default=12)
     parser.add_argument("--publication-hour", type=int, default=8)
+    parser.add_argument(
+        "--dialects",
+        default="v5,2026",
+        help="the metering APIs served, comma-separated: v5, 2026 (default: both)",
+    )
     args = parser.parse_args(argv)
     clock: Clock = OffsetClock(args.today) if args.today else SystemClock()
     simulator = Simulator(
@@ -765,6 +855,7 @@ def main(argv: list[str] | None = None) -> None:
         client_id=args.client_id,
         requests_per_minute=args.requests_per_minute,
         publication_hour=args.publication_hour,
+        dialects=tuple(d for d in args.dialects.split(",") if d),
     )
     server = SimulatorServer(simulator, args.host, args.port)
     today = simulator.today()

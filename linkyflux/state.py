@@ -119,12 +119,15 @@ class SyncState:
     def __init__(self, state_dir: Path) -> None:
         self.path = state_dir / STATE_FILE
         self.usage_points: dict[str, UsagePointState] = {}
+        # gateway URL -> the metering API dialect that worked there last ("v5" or "2026")
+        self.dialects: dict[str, str] = {}
         if self.path.exists():
             try:
                 raw = json.loads(self.path.read_text())
                 self.usage_points = {
                     prm: UsagePointState.from_json(v) for prm, v in raw["usage_points"].items()
                 }
+                self.dialects = {str(k): str(v) for k, v in raw.get("dialects", {}).items()}
             except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 raise ConfigError(
                     f"{self.path} is corrupt ({type(exc).__name__}): move it away to start afresh"
@@ -136,6 +139,7 @@ class SyncState:
     def save(self) -> None:
         raw = {
             "version": VERSION,
+            "dialects": dict(sorted(self.dialects.items())),
             "usage_points": {k: v.to_json() for k, v in sorted(self.usage_points.items())},
         }
         write_private(self.path, json.dumps(raw, indent=1).encode())

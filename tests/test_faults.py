@@ -44,7 +44,7 @@ def test_a_lasting_outage_stops_the_run_keeping_what_was_fetched(w: World) -> No
     result = w.run("fetch", "-q")
     assert result.exit_code == 5
     assert result.output.splitlines()[-1] == (
-        "linkyflux: metering_data_dc/v5/daily_consumption for 22516914714270 "
+        "linkyflux: mesure_synchrone_auto/v2/consommation_quotidienne for 22516914714270 "
         "[2026-11-21, 2026-11-22): 500 technical_error: Technical error. Please try later."
     )
     # The curve fetched before the outage is in the sink; the run stopped there.
@@ -53,6 +53,17 @@ def test_a_lasting_outage_stops_the_run_keeping_what_was_fetched(w: World) -> No
 
 
 def test_quota_answer_stops_the_run(w: World) -> None:
+    w.simulator.inject("quota", count=1, path_contains="consumption_load_curve")
+    result = w.run("fetch", "-q")
+    assert result.exit_code == 5
+    assert result.output.splitlines()[-1] == (
+        "linkyflux: mesure_synchrone_auto/v2/courbe_de_charge_consommation for 22516914714270 "
+        "[2026-11-21, 2026-11-22): 429 429: SLA dépassé (quota exceeded: retry later)"
+    )
+
+
+def test_v5_quota_answer_tells_when_to_retry(w: World) -> None:
+    w.config(consent={"timeout": 0.5}, enedis={"api": "v5"})
     w.simulator.inject("quota", count=1, path_contains="consumption_load_curve")
     result = w.run("fetch", "-q")
     assert result.exit_code == 5

@@ -1,0 +1,186 @@
+"""The metering client: one gateway, one or two dialects, retries, quotas, error mapping.
+
+With ``[enedis] api = "auto"`` the client asks in the remembered dialect (the 2026 one the
+first time) and, when the gateway answers as if that API did not exist (a 404 page with no
+error code, or the API gateway's 403 "API Subscription validation failed"), asks again in
+the other one and remembers what worked, per gateway.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import Any
+
+import httpx
+
+from linkyflux.dialects import Dialect, Kind
+from linkyflux.enedis import (
+    CONSENT_CODES,
+    BeforeActivation,
+    BeyondHorizon,
+    ConsentRevoked,
+    NoData,
+    Request,
+    WrongDirection,
+    curve_readings,
+    daily_readings,
+    error_of,
+    max_power_readings,
+    retry_after,
+)
+from linkyflux.errors import AuthError, DataError, LinkyfluxError, RateLimited, UpstreamError
+from linkyflux.models import CurveReading, DailyReading, Direction, MaxPowerReading
+from linkyflux.timeutil import Clock
+from linkyflux.transport import Pacer
+
+# Bounded retries for what is usually transient: 5xx, timeouts, truncated bodies. Each delay
+# is jittered by ±25 % so that many clients failing together do not retry together.
+RETRY_DELAYS = (5.0, 30.0, 120.0)
+JITTER = 0.25
+# A 429 whose hint asks for a short pause is waited out; a longer one ends the run.
+MAX_QUOTA_WAIT = 300.0
+
+
+class _Retry(Exception):
+    def __init__(self, error: LinkyfluxError) -> None:
+        self.error = error
+
+
+class _NotServed(Exception):
+    def __init__(self, detail: str) -> None:
+        self.detail = detail
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = [f"{hours} h" if hours else "", f"{minutes} min" if minutes else "", f"{secs} s"]
+    return " ".join(p for p in parts if p and p != "0 s") or "0 s"
+
+
+class MeteringApi:
+    """The metering endpoints behind the proxy's ``/data/proxy/``, in the dialects given."""
+
+    def __init__(
+        self,
+        http: httpx.Client,
+        pacer: Pacer,
+        clock: Clock,
+        rng: random.Random | None = None,
+        *,
+        dialects: Sequence[Dialect],
+        on_dialect: Callable[[str], None] = lambda name: None,
+    ) -> None:
+        self.http = http
+        self.pacer = pacer
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.dialects = list(dialects)
+        self.on_dialect = on_dialect
+
+    def curve(
+        self, usage_point_id: str, direction: Direction, start: date, end: date
+    ) -> list[CurveReading]:
+        req, items = self._items("curve", direction, usage_point_id, start, end)
+        return curve_readings(items, req, direction)
+
+    def daily(
+        self, usage_point_id: str, direction: Direction, start: date, end: date
+    ) -> list[DailyReading]:
+        req, items = self._items("daily", direction, usage_point_id, start, end)
+        return daily_readings(items, req, direction)
+
+    def max_power(self, usage_point_id: str, start: date, end: date) -> list[MaxPowerReading]:
+        req, items = self._items("max_power", "consumption", usage_point_id, start, end)
+        return max_power_readings(items, req)
+
+    def _items(
+        self, kind: Kind, direction: Direction, prm: str, start: date, end: date
+    ) -> tuple[Request, list[dict[str, Any]]]:
+        refusals = []
+        for dialect in list(self.dialects):
+            req = Request(dialect.path(kind, direction), prm, start, end)
+            try:
+                body = self._get(req, dialect.params(kind, prm, start, end))
+            except _NotServed as exc:
+                refusals.append(f"{dialect.name}: {exc.detail}")
+                continue
+            if dialect is not self.dialects[0]:
+                self.dialects.remove(dialect)
+                self.dialects.insert(0, dialect)
+                self.on_dialect(dialect.name)
+            return req, dialect.items(body, req, direction)
+        names = " or ".join(d.name for d in self.dialects)
+        raise UpstreamError(
+            f"the gateway does not serve the {names} metering API for {prm} "
+            f'({"; ".join(refusals)}): check consent.url, or set enedis.api = "auto"'
+        )
+
+    def _get(self, req: Request, params: dict[str, str]) -> dict[str, Any]:
+        failure: LinkyfluxError | None = None
+        for delay in (*RETRY_DELAYS, None):
+            try:
+                response = self.http.get(f"/data/proxy/{req.path}", params=params)
+                return self._answer(req, response)
+            except httpx.TimeoutException as exc:
+                failure = UpstreamError(f"{req}: no answer from the gateway ({type(exc).__name__})")
+            except httpx.TransportError as exc:
+                failure = UpstreamError(f"{req}: cannot reach the gateway ({type(exc).__name__})")
+            except _Retry as retry:
+                failure = retry.error
+            except RateLimited as limited:
+                if limited.retry_after is None or limited.retry_after > MAX_QUOTA_WAIT:
+                    raise
+                failure, delay = limited, limited.retry_after + 1
+            if delay is None:
+                break
+            self.clock.sleep(delay * self.rng.uniform(1 - JITTER, 1 + JITTER))
+        assert failure is not None
+        raise failure
+
+    def _answer(self, req: Request, response: httpx.Response) -> dict[str, Any]:
+        status = response.status_code
+        if status == 200:
+            try:
+                body = response.json()
+            except ValueError as exc:
+                raise _Retry(DataError(f"{req}: malformed JSON from the gateway ({exc})")) from None
+            if not isinstance(body, dict):
+                raise DataError(f"{req}: expected a JSON object, got {type(body).__name__}")
+            return body
+        code, description = error_of(response)
+        what = f"{req}: {status} {code}" + (f": {description}" if description else "")
+        if (status == 404 and not code) or (status == 403 and code == "900908"):
+            raise _NotServed(f"{status} {code or description}".strip())
+        if code == "slow_down":
+            self.pacer.saturate()
+            raise _Retry(UpstreamError(f"{req}: the consent proxy keeps asking us to slow down"))
+        if status == 429:
+            wait = retry_after(response)
+            hint = f"retry in {_duration(wait)}" if wait else "retry later"
+            raise RateLimited(f"{what} (quota exceeded: {hint})", wait)
+        if status >= 500:
+            raise _Retry(UpstreamError(what))
+        if code in ("no_data_found", "STM-ERR-0000014", "STM-ERR-0000020"):
+            raise NoData(what)
+        if code == "ADAM-ERR0069":
+            raise WrongDirection(what)
+        if code == "ADAM-ERR0123":
+            raise BeforeActivation(what)
+        if code in ("ADAM-DC-0016", "ADAM-ERR0125"):
+            raise BeyondHorizon(what)
+        if code in CONSENT_CODES:
+            raise ConsentRevoked(f"{what}: renew the consent with `linkyflux auth`")
+        if status == 403 and "access token" in description.lower():
+            raise AuthError(
+                f"{req}: the consent proxy rejects our access token even after a refresh: "
+                "run `linkyflux auth`"
+            )
+        if status == 404 and code == "Unauthorized":
+            raise AuthError(
+                f"{req}: the consent proxy says this usage point is not covered by your consent "
+                f"({description}): run `linkyflux auth`"
+            )
+        raise DataError(what)
