@@ -13,9 +13,10 @@ from datetime import date, timedelta
 
 import httpx
 
-from linkyflux.auth import DeviceCode, DeviceFlow, ProxyAuth
+from linkyflux.auth import DeviceCode
 from linkyflux.dialects import DIALECTS, Dialect
 from linkyflux.errors import SinkError
+from linkyflux.gateways import Gateway, gateway_for
 from linkyflux.lock import run_lock
 from linkyflux.metering import MeteringApi
 from linkyflux.pipeline import Fetcher, FetchReport
@@ -26,7 +27,7 @@ from linkyflux.state import SyncState
 from linkyflux.tariffs import Schedule, parse_offpeak
 from linkyflux.timeutil import Clock, SystemClock, paris_today
 from linkyflux.tokens import Tokens, TokenStore
-from linkyflux.transport import Pacer, RequestLog, paced_client, per_minute
+from linkyflux.transport import Pacer, RequestLog, paced_client
 
 Echo = Callable[[str], None]
 
@@ -80,13 +81,16 @@ def dialect_order(settings: Settings, state: SyncState) -> list[Dialect]:
     return [DIALECTS[first], *(d for name, d in DIALECTS.items() if name != first)]
 
 
-def _gateway(
-    settings: Settings, runtime: Runtime, auth: Callable[[Pacer], httpx.Auth] | None = None
+def _client(
+    gateway: Gateway,
+    runtime: Runtime,
+    auth: Callable[[Pacer], httpx.Auth] | None = None,
 ) -> tuple[httpx.Client, Pacer]:
+    settings = gateway.settings
     history = RequestLog(settings.state_dir()).load(runtime.clock.now())
-    pacer = Pacer(runtime.clock, [per_minute(settings.consent.requests_per_minute)], history)
+    pacer = Pacer(runtime.clock, gateway.rates(), history)
     client = paced_client(
-        settings.consent.url,
+        gateway.url + "/",
         pacer,
         timeout=settings.consent.timeout,
         auth=auth(pacer) if auth else None,
@@ -95,22 +99,19 @@ def _gateway(
     return client, pacer
 
 
-def run_auth(settings: Settings, runtime: Runtime, echo: Echo) -> Tokens:
-    """The device flow: show the link and code, wait for consent, store the tokens."""
-    settings.require_consent()
+def run_auth(
+    settings: Settings, runtime: Runtime, echo: Echo, *, token: str | None = None
+) -> Tokens:
+    """Obtain the consent the gateway's way (device flow, pasted token, app credentials)."""
+    gateway = gateway_for(settings)
+    gateway.require()
     store = TokenStore(settings.state_dir())
-    client, pacer = _gateway(settings, runtime)
+    client, pacer = _client(gateway, runtime)
     with run_lock(settings.state_dir()), client:
-        flow = DeviceFlow(client, settings.consent.client_id, runtime.clock)
-        code = flow.start()
-        minutes = max(1, round((code.expires_at - runtime.clock.now()).total_seconds() / 60))
-        echo(f"Open {code.link}")
-        echo(f"and confirm the code {code.user_code} within {minutes} minutes.")
-        echo("Waiting for your consent on the Enedis page…")
-        if runtime.on_device_code:
-            runtime.on_device_code(code)
         try:
-            tokens = flow.wait(code)
+            tokens = gateway.authorize(
+                client, runtime.clock, echo, token=token, on_device_code=runtime.on_device_code
+            )
         finally:
             RequestLog(settings.state_dir()).save(pacer.history, runtime.clock.now())
     store.save(tokens)
@@ -135,7 +136,8 @@ def run_sync(
     Holds the state directory's lock; writes the spool of an earlier failed run first; keeps
     in the spool whatever the sink cannot take now.
     """
-    settings.require_consent()
+    gateway = gateway_for(settings)
+    gateway.require()
     state_dir = settings.state_dir()
     with run_lock(state_dir):
         store = TokenStore(state_dir)
@@ -143,16 +145,16 @@ def run_sync(
         if tokens.consent_url != settings.consent.url:
             warn(
                 f"the tokens were granted by {tokens.consent_url}, not by consent.url "
-                f"{settings.consent.url}: run `linkyflux auth` if the proxy changed"
+                f"{settings.consent.url}: run `linkyflux auth` if the gateway changed"
             )
         schedule = make_schedule(settings)
         state = SyncState(state_dir)
 
         def auth(pacer: Pacer) -> httpx.Auth:
-            return ProxyAuth(store, tokens, settings.consent.client_id, runtime.clock, pacer)
+            return gateway.auth(store, tokens, runtime.clock, pacer)
 
         sink = SpoolingSink(make_sink(settings), Spool(state_dir))
-        client, pacer = _gateway(settings, runtime, auth)
+        client, pacer = _client(gateway, runtime, auth)
         try:
             drained = sink.drain_spool()
             with client:
@@ -161,6 +163,7 @@ def run_sync(
                     pacer,
                     runtime.clock,
                     runtime.rng,
+                    gateway=gateway,
                     dialects=dialect_order(settings, state),
                     on_dialect=lambda name: state.dialects.__setitem__(settings.consent.url, name),
                 )

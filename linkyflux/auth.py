@@ -41,7 +41,8 @@ def _post(http: httpx.Client, path: str, data: dict[str, str], what: str) -> htt
         return http.post(path, data=data)
     except httpx.TransportError as exc:
         raise UpstreamError(
-            f"cannot reach the consent proxy at {http.base_url} for {what} ({type(exc).__name__})"
+            f"cannot reach the consent proxy at {str(http.base_url).rstrip('/')} for {what} "
+            f"({type(exc).__name__})"
         ) from None
 
 

@@ -7,10 +7,9 @@
   ``pointId``/``dateDebut``/``dateFin``, readings in ``grandeur[].points[{v, d, p, n}]``,
   errors ``{code, message}``. Same end-of-interval local timestamps, same codes.
 
-Through the device-flow proxy both also carry ``usage_point_id``: the proxy checks it against
-the consent, then passes every parameter on to Enedis (which ignores the ones it does not
-know; inferred, see enedis-api.md §9). Each dialect turns its body into the same items, so
-the parsers in :mod:`linkyflux.enedis` and everything after them never know which was used.
+Each dialect turns its body into the same items, so the parsers in :mod:`linkyflux.enedis`
+and everything after them never know which was used; where a gateway moves or wraps things,
+:mod:`linkyflux.gateways` says so.
 """
 
 from __future__ import annotations
@@ -85,7 +84,6 @@ class V2026:
             "pointId": usage_point_id,
             "dateDebut": start.isoformat(),
             "dateFin": end.isoformat(),
-            "usage_point_id": usage_point_id,
         }
         if kind == "max_power":
             params.update(mesuresPas="P1D", grandeurPhysique="PMA")

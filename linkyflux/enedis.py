@@ -175,8 +175,10 @@ def parse_max_power(body: dict[str, Any], req: Request) -> list[MaxPowerReading]
 
 # Items are ``{"value", "date", "interval_length"}`` dicts, whatever the dialect.
 def curve_readings(
-    items: list[dict[str, Any]], req: Request, direction: Direction
+    items: list[dict[str, Any]], req: Request, direction: Direction, *, starts: bool = False
 ) -> list[CurveReading]:
+    """Curve items in order; their ``date`` is the interval's end (Enedis), or its start
+    when ``starts`` (gateways that shift them, such as MyElectricalData)."""
     out: list[CurveReading] = []
     previous: datetime | None = None
     for index, item in enumerate(items):
@@ -188,13 +190,13 @@ def curve_readings(
             raise DataError(
                 f"{req}: interval_reading[{index}]: bad date or length ({exc})"
             ) from None
-        end = local_to_utc(label, previous)
-        if previous is not None and end <= previous:
-            if end == previous:
+        stamp = local_to_utc(label, previous)
+        if previous is not None and stamp <= previous:
+            if stamp == previous:
                 continue  # an exact repeat of the previous point: nothing new
             raise DataError(f"{req}: interval_reading[{index}] goes back in time ({item['date']})")
-        previous = end
-        start = end - timedelta(minutes=minutes)
+        previous = stamp
+        start = stamp if starts else stamp - timedelta(minutes=minutes)
         out.append(CurveReading(req.usage_point_id, direction, start, minutes, value))
     return out
 

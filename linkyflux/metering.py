@@ -1,5 +1,7 @@
 """The metering client: one gateway, one or two dialects, retries, quotas, error mapping.
 
+Paths are relative to the gateway's URL (see :mod:`linkyflux.gateways` for each one's).
+
 With ``[enedis] api = "auto"`` the client asks in the remembered dialect (the 2026 one the
 first time) and, when the gateway answers as if that API did not exist (a 404 page with no
 error code, or the API gateway's 403 "API Subscription validation failed"), asks again in
@@ -31,6 +33,7 @@ from linkyflux.enedis import (
     retry_after,
 )
 from linkyflux.errors import AuthError, DataError, LinkyfluxError, RateLimited, UpstreamError
+from linkyflux.gateways import Gateway
 from linkyflux.models import CurveReading, DailyReading, Direction, MaxPowerReading
 from linkyflux.timeutil import Clock
 from linkyflux.transport import Pacer
@@ -70,9 +73,11 @@ class MeteringApi:
         clock: Clock,
         rng: random.Random | None = None,
         *,
+        gateway: Gateway,
         dialects: Sequence[Dialect],
         on_dialect: Callable[[str], None] = lambda name: None,
     ) -> None:
+        self.gateway = gateway
         self.http = http
         self.pacer = pacer
         self.clock = clock
@@ -84,7 +89,7 @@ class MeteringApi:
         self, usage_point_id: str, direction: Direction, start: date, end: date
     ) -> list[CurveReading]:
         req, items = self._items("curve", direction, usage_point_id, start, end)
-        return curve_readings(items, req, direction)
+        return curve_readings(items, req, direction, starts=self.gateway.curve_dates_are_starts)
 
     def daily(
         self, usage_point_id: str, direction: Direction, start: date, end: date
@@ -101,9 +106,10 @@ class MeteringApi:
     ) -> tuple[Request, list[dict[str, Any]]]:
         refusals = []
         for dialect in list(self.dialects):
-            req = Request(dialect.path(kind, direction), prm, start, end)
+            path, params = self.gateway.request(dialect, kind, direction, prm, start, end)
+            req = Request(dialect.path(kind, direction), prm, start, end)  # Enedis' own path
             try:
-                body = self._get(req, dialect.params(kind, prm, start, end))
+                body = self._get(req, path, dialect, params)
             except _NotServed as exc:
                 refusals.append(f"{dialect.name}: {exc.detail}")
                 continue
@@ -118,12 +124,14 @@ class MeteringApi:
             f'({"; ".join(refusals)}): check consent.url, or set enedis.api = "auto"'
         )
 
-    def _get(self, req: Request, params: dict[str, str]) -> dict[str, Any]:
+    def _get(
+        self, req: Request, path: str, dialect: Dialect, params: dict[str, str]
+    ) -> dict[str, Any]:
         failure: LinkyfluxError | None = None
         for delay in (*RETRY_DELAYS, None):
             try:
-                response = self.http.get(f"/data/proxy/{req.path}", params=params)
-                return self._answer(req, response)
+                response = self.http.get(path, params=params)
+                return self._answer(req, self.gateway.normalize(response, dialect))
             except httpx.TimeoutException as exc:
                 failure = UpstreamError(f"{req}: no answer from the gateway ({type(exc).__name__})")
             except httpx.TransportError as exc:
@@ -173,6 +181,8 @@ class MeteringApi:
             raise BeyondHorizon(what)
         if code in CONSENT_CODES:
             raise ConsentRevoked(f"{what}: renew the consent with `linkyflux auth`")
+        if status == 401:
+            raise AuthError(f"{what}: the gateway refuses our credentials: run `linkyflux auth`")
         if status == 403 and "access token" in description.lower():
             raise AuthError(
                 f"{req}: the consent proxy rejects our access token even after a refresh: "

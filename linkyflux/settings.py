@@ -31,7 +31,7 @@ from pydantic_settings import (
 from linkyflux.errors import ConfigError
 
 ENV_PREFIX = "LINKYFLUX_"
-SECRET_KEYS = ("token", "password")
+SECRET_KEYS = ("token", "password", "secret")
 
 
 def _http_url(value: str) -> str:
@@ -45,10 +45,14 @@ class _Section(BaseModel):
 
 
 class ConsentSettings(_Section):
-    """The device-flow consent proxy (Device-Flow-Proxy-Server protocol)."""
+    """How to reach Enedis: the gateway (see gateways.py) and its credentials."""
 
+    kind: Literal["device-flow", "conso-api", "enedis"] = "device-flow"
     url: str = ""
     client_id: str = ""
+    client_secret: SecretStr = SecretStr("")  # enedis: the DataHub application's secret
+    token: SecretStr = SecretStr("")  # conso-api: the token, if not given to `linkyflux auth`
+    usage_points: list[str] = []  # enedis: the consented usage points
     requests_per_minute: int = Field(12, ge=1, le=6000)
     timeout: float = Field(30.0, gt=0)
 
@@ -121,13 +125,6 @@ class Settings(BaseSettings):
             return Path(self.state.dir).expanduser()
         base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
         return Path(base) / "linkyflux"
-
-    def require_consent(self) -> None:
-        for key in ("url", "client_id"):
-            if not getattr(self.consent, key):
-                raise ConfigError(
-                    f"{self.source}: consent.{key} is not set (see config.example.toml)"
-                )
 
 
 def default_config_path() -> Path:

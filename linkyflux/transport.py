@@ -22,6 +22,7 @@ from pathlib import Path
 import httpx
 
 from linkyflux import __version__
+from linkyflux.errors import UpstreamError
 from linkyflux.fsutil import write_private
 from linkyflux.timeutil import Clock
 
@@ -30,10 +31,26 @@ USER_AGENT = f"linkyflux/{__version__}"
 
 @dataclass(frozen=True)
 class Rate:
-    """At most ``limit`` requests in any ``per``."""
+    """At most ``limit`` requests in any ``per``.
+
+    With ``wait=False`` the rate is a budget: rather than wait (for hours) the pacer refuses,
+    raising :class:`BudgetExhausted`.
+    """
 
     limit: int
     per: timedelta
+    wait: bool = True
+
+
+class BudgetExhausted(UpstreamError):
+    def __init__(self, rate: Rate, available_at: datetime) -> None:
+        hours = rate.per.total_seconds() / 3600
+        super().__init__(
+            f"the gateway's budget of {rate.limit} requests in {hours:g} hours is used up; "
+            f"the next request is allowed at {available_at:%Y-%m-%d %H:%M} UTC"
+        )
+        self.rate = rate
+        self.available_at = available_at
 
 
 def per_minute(limit: int) -> Rate:
@@ -64,7 +81,10 @@ class Pacer:
         for rate in self.rates:
             recent = self.history[bisect.bisect_right(self.history, now - rate.per) :]
             if len(recent) >= rate.limit:
-                wait = max(wait, recent[-rate.limit] + rate.per - now)
+                needed = recent[-rate.limit] + rate.per - now
+                if not rate.wait:
+                    raise BudgetExhausted(rate, now + needed)
+                wait = max(wait, needed)
         return wait
 
     def wait(self) -> None:

@@ -1,0 +1,357 @@
+"""The ways to reach Enedis, chosen by ``[consent] kind``: one class each, one reading model.
+
+    device-flow   a Device-Flow-Proxy-Server: ``/device/*`` consent, ``/data/proxy/<Enedis path>``
+    conso-api     Conso API: a JWT pasted once, ``/api/<type>``, unwrapped v5 bodies, wrapped
+                  errors; its operator bans an IP after 100 requests in 12 hours
+    enedis        Enedis DataHub directly: ``client_credentials`` (3 h 30 tokens, no refresh
+                  token), usage points from the config, 5 calls a second and an hourly quota
+
+A gateway says where each metering call goes (:meth:`Gateway.request`), turns its answers
+back into plain Enedis ones (:meth:`Gateway.normalize`), how fast it may be called
+(:meth:`Gateway.rates`), and how consent is obtained and used (:meth:`authorize`,
+:meth:`auth`). Everything after :class:`linkyflux.metering.MeteringApi` never knows which
+gateway was used.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Generator
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+
+import httpx
+
+from linkyflux.auth import DeviceCode, DeviceFlow, ProxyAuth, split_usage_points
+from linkyflux.dialects import Dialect, Kind
+from linkyflux.enedis import error_of
+from linkyflux.errors import AuthError, ConfigError, DataError, UpstreamError
+from linkyflux.models import Direction
+from linkyflux.settings import Settings
+from linkyflux.timeutil import Clock
+from linkyflux.tokens import Tokens, TokenStore
+from linkyflux.transport import Pacer, Rate, per_minute
+
+Echo = Callable[[str], None]
+
+
+class Gateway:
+    kind: ClassVar[str]
+    # The load curve's dates are interval starts already (not Enedis' interval ends).
+    curve_dates_are_starts: ClassVar[bool] = False
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @property
+    def url(self) -> str:
+        return self.settings.consent.url
+
+    def rates(self) -> list[Rate]:
+        return [per_minute(self.settings.consent.requests_per_minute)]
+
+    def request(
+        self, dialect: Dialect, kind: Kind, direction: Direction, prm: str, start: Any, end: Any
+    ) -> tuple[str, dict[str, str]]:
+        """(path relative to ``url``, query) of one metering call."""
+        return dialect.path(kind, direction), dialect.params(kind, prm, start, end)
+
+    def normalize(self, response: httpx.Response, dialect: Dialect) -> httpx.Response:
+        """The answer as Enedis would have given it (same status, Enedis body)."""
+        return response
+
+    def require(self) -> None:
+        """Check the settings this gateway needs (ConfigError naming the key)."""
+        for key in ("url", "client_id"):
+            if not getattr(self.settings.consent, key):
+                raise ConfigError(
+                    f"{self.settings.source}: consent.{key} is not set (see config.example.toml)"
+                )
+
+    def authorize(
+        self,
+        client: httpx.Client,
+        clock: Clock,
+        echo: Echo,
+        *,
+        token: str | None,
+        on_device_code: Callable[[DeviceCode], None] | None,
+    ) -> Tokens:
+        """`linkyflux auth`: obtain the consent's tokens and usage points."""
+        raise NotImplementedError
+
+    def auth(self, store: TokenStore, tokens: Tokens, clock: Clock, pacer: Pacer) -> httpx.Auth:
+        """How data calls authenticate, refreshing what can be refreshed."""
+        raise NotImplementedError
+
+
+class DeviceFlowGateway(Gateway):
+    kind = "device-flow"
+
+    def request(
+        self, dialect: Dialect, kind: Kind, direction: Direction, prm: str, start: Any, end: Any
+    ) -> tuple[str, dict[str, str]]:
+        path, params = super().request(dialect, kind, direction, prm, start, end)
+        # The proxy checks usage_point_id against the consent, then passes every parameter
+        # on to Enedis (which ignores those it does not know).
+        return f"data/proxy/{path}", {**params, "usage_point_id": prm}
+
+    def authorize(
+        self,
+        client: httpx.Client,
+        clock: Clock,
+        echo: Echo,
+        *,
+        token: str | None,
+        on_device_code: Callable[[DeviceCode], None] | None,
+    ) -> Tokens:
+        flow = DeviceFlow(client, self.settings.consent.client_id, clock)
+        code = flow.start()
+        minutes = max(1, round((code.expires_at - clock.now()).total_seconds() / 60))
+        echo(f"Open {code.link}")
+        echo(f"and confirm the code {code.user_code} within {minutes} minutes.")
+        echo("Waiting for your consent on the Enedis page…")
+        if on_device_code:
+            on_device_code(code)
+        return flow.wait(code)
+
+    def auth(self, store: TokenStore, tokens: Tokens, clock: Clock, pacer: Pacer) -> httpx.Auth:
+        return ProxyAuth(store, tokens, self.settings.consent.client_id, clock, pacer)
+
+
+class BearerAuth(httpx.Auth):
+    def __init__(self, token: str) -> None:
+        self._header = f"Bearer {token}"
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = self._header
+        yield request
+
+
+# ----------------------------------------------------------------------------- Conso API
+CONSO_API_TYPES: dict[tuple[Kind, Direction], str] = {
+    ("curve", "consumption"): "consumption_load_curve",
+    ("curve", "production"): "production_load_curve",
+    ("daily", "consumption"): "daily_consumption",
+    ("daily", "production"): "daily_production",
+    ("max_power", "consumption"): "consumption_max_power",
+}
+# Conso API's operator bans, without notice, any IP making 100 requests in 12 hours; keep a
+# margin for a curl or two by hand.
+CONSO_API_BUDGET = Rate(95, timedelta(hours=12), wait=False)
+
+
+def jwt_claims(token: str) -> dict[str, Any]:
+    """The claims of a JWT, not verified (the gateway verifies it; we only read ``sub``)."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError, binascii.Error):
+        raise AuthError(
+            "that is not a Conso API token (a JWT: three dot-separated parts)"
+        ) from None
+    if not isinstance(claims, dict):
+        raise AuthError("that is not a Conso API token (its payload is not an object)")
+    return claims
+
+
+class ConsoApiGateway(Gateway):
+    kind = "conso-api"
+
+    def rates(self) -> list[Rate]:
+        return [CONSO_API_BUDGET, per_minute(self.settings.consent.requests_per_minute)]
+
+    def require(self) -> None:
+        if not self.settings.consent.url:
+            raise ConfigError(
+                f"{self.settings.source}: consent.url is not set "
+                '(Conso API: url = "https://conso.boris.sh")'
+            )
+
+    def request(
+        self, dialect: Dialect, kind: Kind, direction: Direction, prm: str, start: Any, end: Any
+    ) -> tuple[str, dict[str, str]]:
+        if dialect.name == "v5":
+            params = {"prm": prm, "start": start.isoformat(), "end": end.isoformat()}
+            return f"api/{CONSO_API_TYPES[(kind, direction)]}", params
+        path, params = super().request(dialect, kind, direction, prm, start, end)
+        return f"api/{path.rsplit('/', 1)[-1]}", params
+
+    def normalize(self, response: httpx.Response, dialect: Dialect) -> httpx.Response:
+        try:
+            body = response.json()
+        except ValueError:
+            return response  # a Cloudflare page, say: as it is
+        if response.status_code == 200:
+            if dialect.name == "v5" and isinstance(body, dict) and "meter_reading" not in body:
+                body = {"meter_reading": body}  # Conso API strips the v5 envelope
+            return httpx.Response(200, json=body, headers=response.headers)
+        if not isinstance(body, dict):
+            return response
+        inner = body.get("error")
+        if body.get("message") == "Paramètres invalides" and "type" in json.dumps(inner):
+            # an unknown data type: this Conso API does not serve that dialect
+            return httpx.Response(404, text=f"Conso API: unknown type ({response.url.path})")
+        if isinstance(inner, dict) and ("error" in inner or "code" in inner or "fault" in inner):
+            return httpx.Response(response.status_code, json=inner, headers=response.headers)
+        return httpx.Response(
+            response.status_code,
+            json={"error": "conso_api", "error_description": str(body.get("message", ""))},
+            headers=response.headers,
+        )
+
+    def authorize(
+        self,
+        client: httpx.Client,
+        clock: Clock,
+        echo: Echo,
+        *,
+        token: str | None,
+        on_device_code: Callable[[DeviceCode], None] | None,
+    ) -> Tokens:
+        token = token or self.settings.consent.token.get_secret_value()
+        if not token:
+            raise AuthError(
+                "no Conso API token: get one on the Conso API site, then run "
+                "`linkyflux auth --token …` (or set consent.token)"
+            )
+        claims = jwt_claims(token.strip())
+        sub = claims.get("sub")
+        points = split_usage_points(",".join(sub) if isinstance(sub, list) else str(sub or ""))
+        if not points:
+            raise AuthError("this Conso API token names no usage point (its `sub` is empty)")
+        exp = claims.get("exp")
+        expires = datetime.fromtimestamp(exp, UTC) if isinstance(exp, int | float) else None
+        return Tokens(
+            access_token=token.strip(),
+            refresh_token="",
+            expires_at=expires or clock.now() + timedelta(days=3 * 365),
+            usage_points=points,
+            consent_url=self.url,
+        )
+
+    def auth(self, store: TokenStore, tokens: Tokens, clock: Clock, pacer: Pacer) -> httpx.Auth:
+        if clock.now() >= tokens.expires_at:
+            raise AuthError(
+                "the Conso API token has expired: get a new one and run `linkyflux auth`"
+            )
+        return BearerAuth(tokens.access_token)
+
+
+# ----------------------------------------------------------------------------- Enedis direct
+class ClientCredentialsAuth(httpx.Auth):
+    """Enedis' ``client_credentials`` token: 3 h 30, no refresh token, cached in tokens.json."""
+
+    requires_response_body = True
+
+    def __init__(self, gateway: EnedisGateway, store: TokenStore, tokens: Tokens, clock: Clock):
+        self.gateway = gateway
+        self.store = store
+        self.tokens = tokens
+        self.clock = clock
+        self.renewed = False
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if self.tokens.expiring(self.clock.now()):
+            yield from self._renew(request)
+        request.headers["Authorization"] = f"Bearer {self.tokens.access_token}"
+        response = yield request
+        if response.status_code == 401 and not self.renewed:
+            yield from self._renew(request)
+            request.headers["Authorization"] = f"Bearer {self.tokens.access_token}"
+            yield request
+
+    def _renew(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        self.renewed = True
+        token_url = request.url.copy_with(path=self.gateway.token_path(), query=None)
+        response = yield httpx.Request("POST", token_url, data=self.gateway.token_form())
+        access, expires_at = self.gateway.parse_token(response, self.clock)
+        self.tokens = self.tokens.with_access(access, expires_at)
+        self.store.save(self.tokens)
+
+
+class EnedisGateway(Gateway):
+    kind = "enedis"
+    # Enedis: 5 calls a second; 10 000 an hour in v5, 1 000 in the 2026 Swagger: keep to that.
+    RATES: ClassVar[list[Rate]] = [Rate(5, timedelta(seconds=1)), Rate(1000, timedelta(hours=1))]
+
+    def rates(self) -> list[Rate]:
+        return list(self.RATES)
+
+    def require(self) -> None:
+        super().require()
+        if not self.settings.consent.client_secret.get_secret_value():
+            raise ConfigError(f"{self.settings.source}: consent.client_secret is not set")
+        if not self.settings.consent.usage_points:
+            raise ConfigError(
+                f"{self.settings.source}: consent.usage_points is empty: list the usage points "
+                "whose owners consented to your DataHub application"
+            )
+
+    def token_path(self) -> str:
+        """The token endpoint's absolute path (Enedis' host may sit under a prefix)."""
+        prefix = httpx.URL(self.url).path.rstrip("/")
+        return f"{prefix}/oauth2/v3/token"
+
+    def token_form(self) -> dict[str, str]:
+        consent = self.settings.consent
+        return {
+            "grant_type": "client_credentials",
+            "client_id": consent.client_id,
+            "client_secret": consent.client_secret.get_secret_value(),
+        }
+
+    def parse_token(self, response: httpx.Response, clock: Clock) -> tuple[str, datetime]:
+        if response.status_code >= 500:
+            raise UpstreamError(f"Enedis' token endpoint failed ({response.status_code})")
+        if response.status_code != 200:
+            code, description = error_of(response)
+            raise AuthError(
+                f"Enedis refused the application's credentials ({response.status_code} {code}: "
+                f"{description}): check consent.client_id and consent.client_secret"
+            )
+        try:
+            body = response.json()
+            return str(body["access_token"]), clock.now() + timedelta(
+                seconds=int(body["expires_in"])
+            )
+        except (ValueError, KeyError, TypeError):
+            raise DataError("Enedis' token answer lacks access_token or expires_in") from None
+
+    def authorize(
+        self,
+        client: httpx.Client,
+        clock: Clock,
+        echo: Echo,
+        *,
+        token: str | None,
+        on_device_code: Callable[[DeviceCode], None] | None,
+    ) -> Tokens:
+        try:
+            response = client.post("oauth2/v3/token", data=self.token_form())
+        except httpx.TransportError as exc:
+            raise UpstreamError(
+                f"cannot reach Enedis at {self.url} ({type(exc).__name__})"
+            ) from None
+        access, expires_at = self.parse_token(response, clock)
+        return Tokens(
+            access_token=access,
+            refresh_token="",
+            expires_at=expires_at,
+            usage_points=tuple(self.settings.consent.usage_points),
+            consent_url=self.url,
+        )
+
+    def auth(self, store: TokenStore, tokens: Tokens, clock: Clock, pacer: Pacer) -> httpx.Auth:
+        return ClientCredentialsAuth(self, store, tokens, clock)
+
+
+GATEWAYS: dict[str, type[Gateway]] = {
+    g.kind: g for g in (DeviceFlowGateway, ConsoApiGateway, EnedisGateway)
+}
+
+
+def gateway_for(settings: Settings) -> Gateway:
+    return GATEWAYS[settings.consent.kind](settings)
