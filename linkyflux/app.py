@@ -27,7 +27,7 @@ from linkyflux.state import SyncState
 from linkyflux.tariffs import Schedule, parse_offpeak
 from linkyflux.timeutil import Clock, SystemClock, paris_today
 from linkyflux.tokens import Tokens, TokenStore
-from linkyflux.transport import Pacer, RequestLog, paced_client
+from linkyflux.transport import BudgetExhausted, Pacer, RequestLog, paced_client
 
 Echo = Callable[[str], None]
 
@@ -168,12 +168,25 @@ def run_sync(
                     on_dialect=lambda name: state.dialects.__setitem__(settings.consent.url, name),
                 )
                 fetcher = Fetcher(api, sink, schedule, state, runtime.clock, warn)
-                if progress is not None:
-                    total = fetcher.planned_windows(
+                total = fetcher.planned_windows(tokens.usage_points, start, end, catch_up=catch_up)
+                tick = progress(total) if progress else lambda: None
+                log = RequestLog(state_dir)
+                done = 0
+
+                def on_window() -> None:
+                    nonlocal done
+                    done += 1
+                    tick()
+                    if done % 10 == 0:  # a killed run still leaves its recent requests
+                        log.save(pacer.history, runtime.clock.now())
+
+                fetcher.on_window = on_window
+                report = fetcher.run(tokens.usage_points, start, end, catch_up=catch_up)
+                if any(isinstance(e, BudgetExhausted) for e in report.errors):
+                    left = fetcher.planned_windows(
                         tokens.usage_points, start, end, catch_up=catch_up
                     )
-                    fetcher.on_window = progress(total)
-                report = fetcher.run(tokens.usage_points, start, end, catch_up=catch_up)
+                    _plan_budget(report, left)
         finally:
             sink.close()
             RequestLog(state_dir).save(pacer.history, runtime.clock.now())
@@ -186,6 +199,19 @@ def run_sync(
                 )
             )
         return report, sink
+
+
+def _plan_budget(report: FetchReport, remaining: int) -> None:
+    """When a gateway's budget ran out, say how many more runs the work needs."""
+    for n, error in enumerate(report.errors):
+        if isinstance(error, BudgetExhausted):
+            runs = max(1, -(-remaining // error.rate.limit))
+            hours = error.rate.per.total_seconds() / 3600
+            report.errors[n] = BudgetExhausted(
+                error.rate,
+                error.available_at,
+                f"backfill will take {runs} more run(s), {hours:g} hours apart",
+            )
 
 
 def run_fetch(

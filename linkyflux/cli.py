@@ -64,15 +64,26 @@ def cli(ctx: click.Context, config_file: str | None) -> None:
 
 
 @cli.command(short_help="Give linkyflux access to your meters (once).")
+@click.option(
+    "--token",
+    metavar="TOKEN",
+    help="conso-api: the token from the Conso API site (else consent.token, else asked).",
+)
 @click.pass_context
-def auth(ctx: click.Context) -> None:
-    """Give linkyflux access to your meters (device flow: open a link, confirm a code)."""
+def auth(ctx: click.Context, token: str | None) -> None:
+    """Give linkyflux access to your meters. With a consent proxy (device-flow): open the
+    link shown, confirm the code, accept on the Enedis page. With Conso API: paste the
+    token from its site. With your own Enedis application: checks its credentials."""
     from linkyflux.app import run_auth
     from linkyflux.settings import load_settings
 
     try:
         settings = load_settings(ctx.meta["config_file"])
-        run_auth(settings, ctx.obj, click.echo)
+        consent = settings.consent
+        missing = not (token or consent.token.get_secret_value())
+        if consent.kind == "conso-api" and missing and sys.stdin.isatty():
+            token = click.prompt("Conso API token", hide_input=True)
+        run_auth(settings, ctx.obj, click.echo, token=token)
     except LinkyfluxError as exc:
         _fail(exc)
 
@@ -123,8 +134,9 @@ def fetch(ctx: click.Context, days: int, quiet: bool, jitter: int) -> None:
 @click.option(
     "-d", "--days", type=click.IntRange(1, 1200), help="Or: how many days back from yesterday."
 )
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
 @click.pass_context
-def backfill(ctx: click.Context, since: datetime | None, days: int | None) -> None:
+def backfill(ctx: click.Context, since: datetime | None, days: int | None, quiet: bool) -> None:
     """Fetch the history: the load curve up to 24 months and 15 days back, daily energy and
     max power up to 36 months and 15 days, never before the meter's activation. Days already
     complete are skipped, so an interrupted backfill resumes where it stopped."""
@@ -151,7 +163,8 @@ def backfill(ctx: click.Context, since: datetime | None, days: int | None) -> No
         )
     except LinkyfluxError as exc:
         _fail(exc)
-    click.echo(format_report(report, sink), err=sink.description == "stdout")
+    if not quiet:
+        click.echo(format_report(report, sink), err=sink.description == "stdout")
     _fail_on(report.all_errors())
 
 

@@ -197,14 +197,25 @@ class Fetcher:
     def planned_windows(
         self, usage_points: Sequence[str], start: date, end: date, *, catch_up: bool
     ) -> int:
-        """How many calls the plan needs, at least (for a progress bar)."""
+        """How many calls the plan needs (for a progress bar, or a budget's plan).
+
+        A direction not known yet, on a meter known to measure the other one, counts as the
+        single call that will find out (most meters measure one direction only).
+        """
         total = 0
         for prm in usage_points:
             point = self.state.point(prm)
+            probed: set[str] = set()
             for series in SERIES:
-                if point.directions.get(series.direction) is not False:
-                    days = self._plan(point, series, start, end, catch_up)
-                    total += len(_cover(days, series.window))
+                measured = point.directions.get(series.direction)
+                if measured is False:
+                    continue
+                if measured is None and True in point.directions.values():
+                    total += series.direction not in probed
+                    probed.add(series.direction)
+                    continue
+                days = self._plan(point, series, start, end, catch_up)
+                total += len(_cover(days, series.window))
         return total
 
     def run(

@@ -45,6 +45,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 from dateutil.relativedelta import relativedelta
 
+from linkyflux import simulator_gateways
 from linkyflux.models import Direction
 from linkyflux.synthetic import (
     DEFAULT_CONSENT,
@@ -206,6 +207,12 @@ class Simulator:
         # break something else at a precise point of a run).
         self.on_data_call: Callable[[str], None] | None = None
         self.faults_served = 0
+        # Conso API: requests per client in the last 12 hours, banned clients
+        self.conso_requests: dict[str, deque[datetime]] = {}
+        self.conso_banned: set[str] = set()
+        # Enedis direct: the application's tokens, and its hourly quota
+        self.app_tokens: dict[str, datetime] = {}
+        self.enedis_hourly_quota = 1000
 
     # ----------------------------------------------------------------- test controls
     def now(self) -> datetime:
@@ -232,14 +239,23 @@ class Simulator:
             self._refresh.clear()
 
     def data_calls(self) -> list[tuple[str, dict[str, str]]]:
-        """The metering calls received, in v5 terms whatever their dialect: (path, query)."""
+        """The metering calls received through any gateway, in v5 terms whatever their
+        dialect: (``/data/proxy/<v5 path>``, ``{usage_point_id, start, end}``)."""
         v5_path = {v: k for k, v in ENDPOINTS.items()}
         out = []
         with self._lock:
             for _, path, query in self.requests:
-                if not path.startswith("/data/proxy/"):
+                if path.startswith("/data/proxy/"):
+                    endpoint = path.removeprefix("/data/proxy/")
+                elif path.startswith("/conso/api/"):
+                    endpoint = simulator_gateways.CONSO_TYPES.get(path.rsplit("/", 1)[-1], "")
+                    if "prm" in query:
+                        query = {"usage_point_id": query["prm"], **query}
+                elif path.startswith("/enedis/") and not path.startswith("/enedis/oauth2"):
+                    endpoint = path.removeprefix("/enedis/")
+                else:
                     continue
-                endpoint = path.removeprefix("/data/proxy/")
+                path = "/data/proxy/" + endpoint
                 if endpoint in ENDPOINTS_2026:
                     path = "/data/proxy/" + v5_path[ENDPOINTS_2026[endpoint]]
                     names = PARAMS["2026"]
@@ -299,18 +315,31 @@ class Simulator:
             return self._auth_redirect(query)
         if path.startswith("/data/proxy/") and method == "GET":
             return self._data(path.removeprefix("/data/proxy/"), query, client, authorization)
+        if path.startswith("/conso/api/") and method == "GET":
+            kind = path.removeprefix("/conso/api/")
+            return simulator_gateways.conso_api(self, kind, query, client, authorization)
+        if path == "/enedis/oauth2/v3/token" and method == "POST":
+            return simulator_gateways.enedis_token(self, form)
+        if path.startswith("/enedis/") and method == "GET":
+            return simulator_gateways.enedis_direct(
+                self, path.removeprefix("/enedis/"), query, authorization
+            )
         return _html(404, NOT_FOUND_PAGE)
 
     # ----------------------------------------------------------------- consent proxy
     def _rate_limited(self, key: str) -> bool:
         """At most ``requests_per_minute`` per key within any 60 seconds."""
+        return self.rate_exceeded(key, self.requests_per_minute, timedelta(seconds=60))
+
+    def rate_exceeded(self, key: str, limit: int, per: timedelta) -> bool:
+        """Count this request under ``key``: more than ``limit`` within ``per``?"""
         now = self.now()
         with self._lock:
             bucket = self._buckets.setdefault(key, deque())
-            while bucket and now - bucket[0] >= timedelta(seconds=60):
+            while bucket and now - bucket[0] >= per:
                 bucket.popleft()
             bucket.append(now)
-            return len(bucket) > self.requests_per_minute
+            return len(bucket) > limit
 
     def _device_code(self, form: dict[str, str]) -> Reply:
         if not form.get("client_id"):
@@ -508,6 +537,10 @@ class Simulator:
             return _error(404, "Unauthorized", "Bad access token")
         if self._rate_limited(f"ip-{client}"):
             return _error(400, "slow_down")
+        return self.enedis_call(path, query)
+
+    def enedis_call(self, path: str, query: dict[str, str]) -> Reply:
+        """What Enedis answers a gateway for ``path``: injected faults first."""
         if self.on_data_call is not None:
             self.on_data_call(path)
         fault = self._take_fault(path)

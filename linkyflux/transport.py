@@ -43,11 +43,12 @@ class Rate:
 
 
 class BudgetExhausted(UpstreamError):
-    def __init__(self, rate: Rate, available_at: datetime) -> None:
+    def __init__(self, rate: Rate, available_at: datetime, plan: str = "") -> None:
         hours = rate.per.total_seconds() / 3600
         super().__init__(
             f"the gateway's budget of {rate.limit} requests in {hours:g} hours is used up; "
             f"the next request is allowed at {available_at:%Y-%m-%d %H:%M} UTC"
+            + (f" ({plan})" if plan else "")
         )
         self.rate = rate
         self.available_at = available_at

@@ -1,0 +1,172 @@
+"""Every gateway × dialect writes byte-identical line protocol; each gateway's own rules."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from linkyflux.dialects import V2026
+from linkyflux.simulator_gateways import ENEDIS_CLIENT_SECRET, conso_token
+from linkyflux.timeutil import paris_today
+
+from simenv import CLIENT_ID, World, world
+
+HOUSE = "22516914714270"
+SOLAR = "24880057139941"
+BOTH = "12655648759651"
+TYPES_2026 = {path.rsplit("/", 1)[-1] for path in V2026.PATHS.values()}
+CONSENTED = (HOUSE, SOLAR, BOTH, "50000000000010", "11453290002823", "42900589957123")
+
+
+def gateway_config(w: World, kind: str, api: str) -> None:
+    consent: dict[str, object] = {"kind": kind}
+    if kind == "conso-api":
+        consent["url"] = f"{w.url}/conso"
+    elif kind == "enedis":
+        consent.update(
+            url=f"{w.url}/enedis",
+            client_secret=ENEDIS_CLIENT_SECRET,
+            usage_points=list(CONSENTED),
+        )
+    w.config(consent=consent, enedis={"api": api}, tariff={"offpeak": "22h00-6h00"})
+
+
+def authorize(w: World, kind: str) -> None:
+    if kind == "conso-api":
+        token = conso_token(CONSENTED, w.clock.now())
+        result = w.run("auth", "--token", token)
+        assert token not in result.output
+    else:
+        result = w.run("auth")
+    assert result.exit_code == 0, result.output
+    assert f"for {len(CONSENTED)} usage point(s): {', '.join(CONSENTED)}" in result.output
+
+
+def fetch_week(home: Path, kind: str, api: str) -> list[str]:
+    home.mkdir()
+    with world(home, today=date(2026, 10, 27)) as w:
+        w.consent = CONSENTED
+        gateway_config(w, kind, api)
+        authorize(w, kind)
+        result = w.run("fetch", "-d", "7", "-q")
+        assert result.exit_code == 0, result.output
+        prefix = {"device-flow": "/data/proxy/", "conso-api": "/conso/api/", "enedis": "/enedis/"}
+        data = [
+            p.rsplit("/", 1)[-1]
+            for _, p, _ in w.simulator.requests
+            if p.startswith(prefix[kind]) and "oauth2" not in p
+        ]
+        assert len(data) > 20
+        assert {name in TYPES_2026 for name in data} == {
+            api == "2026"
+        }  # that gateway, that dialect
+        return w.output_lines()
+
+
+PAIRS = [(k, a) for k in ("device-flow", "conso-api", "enedis") for a in ("v5", "2026")]
+
+
+def test_every_gateway_and_dialect_writes_the_same_bytes(tmp_path: Path) -> None:
+    outputs = {pair: fetch_week(tmp_path / f"{pair[0]}-{pair[1]}", *pair) for pair in PAIRS}
+    reference = outputs[("device-flow", "v5")]
+    assert len(reference) > 2000
+    for pair, lines in outputs.items():
+        assert lines == reference, pair
+
+
+def test_conso_api_budget_is_never_crossed(tmp_path: Path) -> None:
+    """A long backfill through Conso API stops before the 100-in-12-hours ban, says how many
+    runs it will take, and the next runs finish it without ever being banned."""
+    with world(tmp_path) as w:
+        w.consent = (HOUSE,)
+        gateway_config(w, "conso-api", "v5")
+        w.run("auth", "--token", conso_token((HOUSE,), w.clock.now()))
+        result = w.run("backfill", "--since", "2025-01-01")
+        assert result.exit_code == 5
+        last = result.output.splitlines()[-1]
+        assert last.startswith(
+            "linkyflux: the gateway's budget of 95 requests in 12 hours is used up; the next "
+            "request is allowed at 2026-11-22 20:00 UTC"
+        ), last
+        assert last.endswith("(backfill will take 1 more run(s), 12 hours apart)")
+        runs = 1
+        while True:
+            w.clock.advance(12 * 3600)
+            runs += 1
+            result = w.run("backfill", "--since", "2025-01-01", "-q")
+            if result.exit_code == 0:
+                break
+            assert result.exit_code == 5 and runs < 5, result.output
+        assert w.simulator.conso_banned == set()
+        assert runs == 2  # as planned
+        days = {ln.rsplit(" ", 1)[1] for ln in w.output_lines() if ln.startswith("linky_daily")}
+        assert len(days) == (paris_today(w.clock) - date(2025, 1, 1)).days
+        # never more than 95 requests in any 12 hours
+        times = w.simulator.request_times
+        assert max(sum(1 for u in times if t <= u < t + timedelta(hours=12)) for t in times) <= 95
+
+
+def test_enedis_direct_reuses_its_token_until_it_expires(tmp_path: Path) -> None:
+    with world(tmp_path) as w:
+        w.consent = (HOUSE,)
+        gateway_config(w, "enedis", "2026")
+        w.config(
+            consent={
+                "kind": "enedis",
+                "url": f"{w.url}/enedis",
+                "client_secret": ENEDIS_CLIENT_SECRET,
+                "usage_points": [HOUSE],
+            }
+        )
+        assert w.run("auth").exit_code == 0
+        assert w.run("fetch", "-q").exit_code == 0
+        token_calls = [p for _, p, _ in w.simulator.requests if "oauth2" in p]
+        assert len(token_calls) == 1
+        w.clock.advance(4 * 3600)  # past 3 h 30
+        assert w.run("fetch", "-q").exit_code == 0
+        token_calls = [p for _, p, _ in w.simulator.requests if "oauth2" in p]
+        assert len(token_calls) == 2
+        tokens = json.loads((w.state_dir / "tokens.json").read_text())
+        assert tokens["refresh_token"] == ""
+
+
+def test_enedis_direct_bad_secret(tmp_path: Path) -> None:
+    with world(tmp_path) as w:
+        w.config(
+            consent={
+                "kind": "enedis",
+                "url": f"{w.url}/enedis",
+                "client_id": CLIENT_ID,
+                "client_secret": "wrong",
+                "usage_points": [HOUSE],
+            }
+        )
+        result = w.run("auth")
+    assert result.exit_code == 4
+    assert result.output.splitlines()[-1] == (
+        "linkyflux: Enedis refused the application's credentials (401 Unauthorized: Valid "
+        "authentication credentials are mandatory to access the resource): check "
+        "consent.client_id and consent.client_secret"
+    )
+
+
+@pytest.mark.parametrize(
+    ("token", "message"),
+    [
+        ("not-a-jwt", "that is not a Conso API token (a JWT: three dot-separated parts)"),
+        (
+            "",
+            "no Conso API token: get one on the Conso API site, then run "
+            "`linkyflux auth --token …` (or set consent.token)",
+        ),
+    ],
+)
+def test_conso_api_bad_token(tmp_path: Path, token: str, message: str) -> None:
+    with world(tmp_path) as w:
+        gateway_config(w, "conso-api", "v5")
+        result = w.run("auth", "--token", token) if token else w.run("auth")
+    assert result.exit_code == 4
+    assert result.output.splitlines()[-1] == f"linkyflux: {message}"
