@@ -58,6 +58,10 @@ class Gateway:
         """(path relative to ``url``, query) of one metering call."""
         return dialect.path(kind, direction), dialect.params(kind, prm, start, end)
 
+    def headers(self, dialect: Dialect) -> dict[str, str]:
+        """Extra headers of a metering call (a gateway may choose the dialect by header)."""
+        return {}
+
     def normalize(self, response: httpx.Response, dialect: Dialect) -> httpx.Response:
         """The answer as Enedis would have given it (same status, Enedis body)."""
         return response
@@ -348,8 +352,107 @@ class EnedisGateway(Gateway):
         return ClientCredentialsAuth(self, store, tokens, clock)
 
 
+# ----------------------------------------------------------------------------- MyElectricalData
+MED_CODES = {"NO_DATA": "no_data_found", "ACCESS_DENIED": "ADAM-DC-0008"}
+# 50 calls a day without its cache (reset at midnight UTC): a rolling day is stricter.
+MED_BUDGET = Rate(48, timedelta(hours=24), wait=False)
+
+
+class MyElectricalDataGateway(Gateway):
+    """MyElectricalData v2: ``/enedis/<direction>/<daily|detail>/<pdl>``, ``/enedis/power/<pdl>``,
+    ``{success, data, error}``, the 2026 format on ``X-MED-Format: 2026``, and load-curve
+    dates already moved to the interval start (never shift them twice)."""
+
+    kind = "myelectricaldata"
+    curve_dates_are_starts = True
+
+    def rates(self) -> list[Rate]:
+        return [MED_BUDGET, per_minute(self.settings.consent.requests_per_minute)]
+
+    def require(self) -> None:
+        if not self.settings.consent.url:
+            raise ConfigError(
+                f"{self.settings.source}: consent.url is not set "
+                '(MyElectricalData: url = "https://www.v2.myelectricaldata.fr/api")'
+            )
+        if not self.settings.consent.client_secret.get_secret_value():
+            raise ConfigError(
+                f"{self.settings.source}: consent.client_secret is not set "
+                "(your MyElectricalData API key)"
+            )
+
+    def request(
+        self, dialect: Dialect, kind: Kind, direction: Direction, prm: str, start: Any, end: Any
+    ) -> tuple[str, dict[str, str]]:
+        params = {"start": start.isoformat(), "end": end.isoformat()}
+        if kind == "max_power":
+            return f"enedis/power/{prm}", params
+        return f"enedis/{direction}/{'detail' if kind == 'curve' else 'daily'}/{prm}", params
+
+    def headers(self, dialect: Dialect) -> dict[str, str]:
+        return {"X-MED-Format": "2026"} if dialect.name == "2026" else {}
+
+    def normalize(self, response: httpx.Response, dialect: Dialect) -> httpx.Response:
+        try:
+            body = response.json()
+        except ValueError:
+            return response
+        if not isinstance(body, dict) or "success" not in body:
+            return response
+        if body["success"]:
+            return httpx.Response(response.status_code, json=body.get("data"))
+        error = body.get("error") or {}
+        code = str(error.get("code", ""))
+        status = response.status_code
+        description = str(error.get("message", ""))
+        reset = response.headers.get("X-RateLimit-Reset", "")
+        if status == 429 and reset.isdigit():
+            when = datetime.fromtimestamp(int(reset), UTC)
+            description += f" (the quota resets at {when:%Y-%m-%d %H:%M} UTC)"
+        body = {"error": MED_CODES.get(code, code), "error_description": description}
+        return httpx.Response(status, json=body)
+
+    def authorize(
+        self,
+        client: httpx.Client,
+        clock: Clock,
+        echo: Echo,
+        *,
+        token: str | None,
+        on_device_code: Callable[[DeviceCode], None] | None,
+    ) -> Tokens:
+        secret = self.settings.consent.client_secret.get_secret_value()
+        try:
+            response = client.get("pdl", headers={"Authorization": f"Bearer {secret}"})
+        except httpx.TransportError as exc:
+            raise UpstreamError(
+                f"cannot reach MyElectricalData at {self.url} ({type(exc).__name__})"
+            ) from None
+        if response.status_code in (401, 403):
+            raise AuthError("MyElectricalData refused the API key: check consent.client_secret")
+        try:
+            data = response.json()["data"]
+            points = tuple(str(p["usage_point_id"] if isinstance(p, dict) else p) for p in data)
+        except (ValueError, KeyError, TypeError):
+            raise DataError(
+                "MyElectricalData's /pdl answer is not a list of usage points"
+            ) from None
+        if not points:
+            raise AuthError("your MyElectricalData account has no usage point")
+        return Tokens(
+            access_token="",  # the API key stays in the config, not here
+            refresh_token="",
+            expires_at=clock.now() + timedelta(days=3 * 365),
+            usage_points=points,
+            consent_url=self.url,
+        )
+
+    def auth(self, store: TokenStore, tokens: Tokens, clock: Clock, pacer: Pacer) -> httpx.Auth:
+        return BearerAuth(self.settings.consent.client_secret.get_secret_value())
+
+
 GATEWAYS: dict[str, type[Gateway]] = {
-    g.kind: g for g in (DeviceFlowGateway, ConsoApiGateway, EnedisGateway)
+    g.kind: g for g in (DeviceFlowGateway, ConsoApiGateway, EnedisGateway, MyElectricalDataGateway)
 }
 
 

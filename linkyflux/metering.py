@@ -109,7 +109,7 @@ class MeteringApi:
             path, params = self.gateway.request(dialect, kind, direction, prm, start, end)
             req = Request(dialect.path(kind, direction), prm, start, end)  # Enedis' own path
             try:
-                body = self._get(req, path, dialect, params)
+                body = self._get(req, path, dialect, params, self.gateway.headers(dialect))
             except _NotServed as exc:
                 refusals.append(f"{dialect.name}: {exc.detail}")
                 continue
@@ -125,12 +125,17 @@ class MeteringApi:
         )
 
     def _get(
-        self, req: Request, path: str, dialect: Dialect, params: dict[str, str]
+        self,
+        req: Request,
+        path: str,
+        dialect: Dialect,
+        params: dict[str, str],
+        headers: dict[str, str],
     ) -> dict[str, Any]:
         failure: LinkyfluxError | None = None
         for delay in (*RETRY_DELAYS, None):
             try:
-                response = self.http.get(path, params=params)
+                response = self.http.get(path, params=params, headers=headers)
                 return self._answer(req, self.gateway.normalize(response, dialect))
             except httpx.TimeoutException as exc:
                 failure = UpstreamError(f"{req}: no answer from the gateway ({type(exc).__name__})")

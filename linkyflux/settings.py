@@ -47,7 +47,7 @@ class _Section(BaseModel):
 class ConsentSettings(_Section):
     """How to reach Enedis: the gateway (see gateways.py) and its credentials."""
 
-    kind: Literal["device-flow", "conso-api", "enedis"] = "device-flow"
+    kind: Literal["device-flow", "conso-api", "myelectricaldata", "enedis"] = "device-flow"
     url: str = ""
     client_id: str = ""
     client_secret: SecretStr = SecretStr("")  # enedis: the DataHub application's secret

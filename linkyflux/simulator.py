@@ -213,6 +213,8 @@ class Simulator:
         # Enedis direct: the application's tokens, and its hourly quota
         self.app_tokens: dict[str, datetime] = {}
         self.enedis_hourly_quota = 1000
+        # MyElectricalData: calls per UTC day
+        self.med_calls: dict[date, int] = {}
 
     # ----------------------------------------------------------------- test controls
     def now(self) -> datetime:
@@ -253,6 +255,11 @@ class Simulator:
                         query = {"usage_point_id": query["prm"], **query}
                 elif path.startswith("/enedis/") and not path.startswith("/enedis/oauth2"):
                     endpoint = path.removeprefix("/enedis/")
+                elif path.startswith("/med/api/enedis/"):
+                    parts = path.removeprefix("/med/api/enedis/").split("/")
+                    data = ("power", "consumption") if parts[0] == "power" else (parts[1], parts[0])
+                    endpoint = simulator_gateways.MED_PATHS[data][0]
+                    query = {"usage_point_id": parts[-1], **query}
                 else:
                     continue
                 path = "/data/proxy/" + endpoint
@@ -290,7 +297,13 @@ class Simulator:
 
     # ----------------------------------------------------------------- dispatch
     def handle(
-        self, method: str, target: str, body: bytes, client: str, authorization: str | None = None
+        self,
+        method: str,
+        target: str,
+        body: bytes,
+        client: str,
+        authorization: str | None = None,
+        med_format: str | None = None,
     ) -> Reply:
         url = urlsplit(target)
         path = url.path
@@ -318,6 +331,10 @@ class Simulator:
         if path.startswith("/conso/api/") and method == "GET":
             kind = path.removeprefix("/conso/api/")
             return simulator_gateways.conso_api(self, kind, query, client, authorization)
+        if path.startswith("/med/api/") and method == "GET":
+            return simulator_gateways.myelectricaldata(
+                self, path.removeprefix("/med/api/"), query, authorization, med_format
+            )
         if path == "/enedis/oauth2/v3/token" and method == "POST":
             return simulator_gateways.enedis_token(self, form)
         if path.startswith("/enedis/") and method == "GET":
@@ -539,14 +556,15 @@ class Simulator:
             return _error(400, "slow_down")
         return self.enedis_call(path, query)
 
-    def enedis_call(self, path: str, query: dict[str, str]) -> Reply:
-        """What Enedis answers a gateway for ``path``: injected faults first."""
+    def enedis_call(self, path: str, query: dict[str, str], *, starts: bool = False) -> Reply:
+        """What Enedis answers a gateway for ``path``: injected faults first. With ``starts``
+        the curve's dates are interval starts (as MyElectricalData rewrites them)."""
         if self.on_data_call is not None:
             self.on_data_call(path)
         fault = self._take_fault(path)
         if fault is not None:
             return self._fault_reply(fault, path)
-        return self._enedis(path, query)
+        return self._enedis(path, query, starts=starts)
 
     def _fault_reply(self, fault: Fault, path: str) -> Reply:
         v2026 = path in ENDPOINTS_2026
@@ -579,7 +597,7 @@ class Simulator:
             return Reply(504, b"", "text/plain", delay=fault.delay)
         return Reply(200, b'{"meter_reading": {"usage_point_id": "', "application/json")
 
-    def _enedis(self, path: str, query: dict[str, str]) -> Reply:
+    def _enedis(self, path: str, query: dict[str, str], *, starts: bool = False) -> Reply:
         """Enedis metering in either dialect, checks in the order the gateway applies them."""
         dialect = "v5" if path in ENDPOINTS else "2026" if path in ENDPOINTS_2026 else None
         if dialect is None or dialect not in self.dialects:
@@ -649,7 +667,7 @@ class Simulator:
                 "The requested period cannot be anterior to the meter's last activation date",
             )
         days = [d for d in days_between(start, end) if self._published(d)]
-        readings = self._readings(kind, direction, meter, days)
+        readings = self._readings(kind, direction, meter, days, starts=starts)
         if not readings:
             return error(404, "no_data_found", "no measure found for this usage point")
         if dialect == "v5":
@@ -687,7 +705,7 @@ class Simulator:
         return self.now() >= ready + timedelta(hours=self.publication_hour)
 
     def _readings(
-        self, kind: str, direction: Direction, meter: Meter, days: list[date]
+        self, kind: str, direction: Direction, meter: Meter, days: list[date], *, starts: bool
     ) -> list[dict[str, str]]:
         if kind == "curve":
             if not meter.hourly_collection:
@@ -695,7 +713,7 @@ class Simulator:
             return [
                 {
                     "value": str(i.power_w),
-                    "date": local_label(i.end),
+                    "date": local_label(i.start if starts else i.end),
                     "interval_length": f"PT{i.minutes}M",
                     "measure_type": "B",
                 }
@@ -780,7 +798,12 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         reply = self.server.simulator.handle(
-            self.command, self.path, body, self.client_address[0], self.headers.get("Authorization")
+            self.command,
+            self.path,
+            body,
+            self.client_address[0],
+            self.headers.get("Authorization"),
+            self.headers.get("X-MED-Format"),
         )
         if reply.delay:
             time.sleep(reply.delay)  # a real stall: only a socket can show a timeout

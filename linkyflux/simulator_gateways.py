@@ -170,3 +170,93 @@ def enedis_direct(
             return _json(403, {"code": "ADAM-DC-0008", "message": description})
         return _error(403, "ADAM-DC-0008", description)
     return sim.enedis_call(path, query)
+
+
+# ----------------------------------------------------------------------------- MyElectricalData
+MED_CLIENT_SECRET = "med-simulator-secret"
+MED_DAILY_QUOTA = 50
+MED_PATHS = {  # (data, direction) -> (v5 path, 2026 path)
+    ("daily", "consumption"): (
+        "metering_data_dc/v5/daily_consumption",
+        "mesure_synchrone_auto/v2/consommation_quotidienne",
+    ),
+    ("detail", "consumption"): (
+        "metering_data_clc/v5/consumption_load_curve",
+        "mesure_synchrone_auto/v2/courbe_de_charge_consommation",
+    ),
+    ("daily", "production"): (
+        "metering_data_dp/v5/daily_production",
+        "mesure_synchrone_auto/v2/production_quotidienne",
+    ),
+    ("detail", "production"): (
+        "metering_data_plc/v5/production_load_curve",
+        "mesure_synchrone_auto/v2/courbe_de_charge_production",
+    ),
+    ("power", "consumption"): (
+        "metering_data_dcmp/v5/daily_consumption_max_power",
+        "mesure_synchrone_auto/v2/puissance_conso_max_quotidienne",
+    ),
+}
+MED_CODES = {"no_data_found": "NO_DATA", "ADAM-DC-0008": "ACCESS_DENIED"}
+
+
+def _envelope(status: int, data: Any = None, error: dict[str, str] | None = None) -> Reply:
+    from linkyflux.simulator import _json
+
+    body = {"success": error is None, "data": data, "error": error, "timestamp": "now"}
+    return _json(status, body)
+
+
+def myelectricaldata(
+    sim: Simulator,
+    path: str,
+    query: dict[str, str],
+    authorization: str | None,
+    med_format: str | None,
+) -> Reply:
+    """MyElectricalData v2: ``{success, data, error}``, ``/pdl``, daily quota, curve starts."""
+    if authorization != f"Bearer {MED_CLIENT_SECRET}":
+        return _envelope(401, error={"code": "UNAUTHORIZED", "message": "Invalid API key"})
+    if path == "pdl":
+        points = [{"usage_point_id": p, "name": p} for p in sim.consent]
+        return _envelope(200, points)
+    now = sim.now()
+    reset = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), now.tzinfo)
+    used = sim.med_calls.setdefault(now.date(), 0) + 1  # the quota resets at midnight UTC
+    sim.med_calls[now.date()] = used
+    headers = (
+        ("X-RateLimit-Limit", str(MED_DAILY_QUOTA)),
+        ("X-RateLimit-Remaining", str(max(0, MED_DAILY_QUOTA - used))),
+        ("X-RateLimit-Reset", str(int(reset.timestamp()))),
+    )
+    if used > MED_DAILY_QUOTA:
+        reply = _envelope(429, error={"code": "RATE_LIMITED", "message": "Daily quota exceeded"})
+        reply.headers = headers
+        return reply
+    parts = path.split("/")  # enedis/<direction>/<daily|detail>/<pdl> or enedis/power/<pdl>
+    if len(parts) == 3 and parts[:2] == ["enedis", "power"]:
+        key, prm = ("power", "consumption"), parts[2]
+    elif len(parts) == 4 and parts[0] == "enedis":
+        key, prm = (parts[2], parts[1]), parts[3]
+    else:
+        key, prm = ("", ""), ""
+    if key not in MED_PATHS:
+        return _envelope(404, error={"code": "NOT_FOUND", "message": f"/{path}"})
+    v2026 = med_format == "2026"
+    enedis_path = MED_PATHS[key][1 if v2026 else 0]
+    names = ("pointId", "dateDebut", "dateFin") if v2026 else ("usage_point_id", "start", "end")
+    enedis_query = dict(
+        zip(names, (prm, query.get("start", ""), query.get("end", "")), strict=True)
+    )
+    reply = sim.enedis_call(enedis_path, enedis_query, starts=key[0] == "detail")
+    body = json.loads(reply.body) if reply.content_type == "application/json" else None
+    if reply.status == 200 and isinstance(body, dict):
+        out = _envelope(200, body)
+    else:
+        code, message = "ENEDIS_ERROR", reply.body.decode(errors="replace")[:200]
+        if isinstance(body, dict):
+            code = str(body.get("error") or body.get("code") or code)
+            message = str(body.get("error_description") or body.get("message") or "")
+        out = _envelope(reply.status, error={"code": MED_CODES.get(code, code), "message": message})
+    out.headers = headers if v2026 else (*headers, ("Deprecation", "true"))
+    return out

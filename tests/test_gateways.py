@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from linkyflux.dialects import V2026
-from linkyflux.simulator_gateways import ENEDIS_CLIENT_SECRET, conso_token
+from linkyflux.simulator_gateways import ENEDIS_CLIENT_SECRET, MED_CLIENT_SECRET, conso_token
 from linkyflux.timeutil import paris_today
 
 from simenv import CLIENT_ID, World, world
@@ -25,6 +25,8 @@ def gateway_config(w: World, kind: str, api: str) -> None:
     consent: dict[str, object] = {"kind": kind}
     if kind == "conso-api":
         consent["url"] = f"{w.url}/conso"
+    elif kind == "myelectricaldata":
+        consent.update(url=f"{w.url}/med/api", client_secret=MED_CLIENT_SECRET)
     elif kind == "enedis":
         consent.update(
             url=f"{w.url}/enedis",
@@ -48,25 +50,30 @@ def authorize(w: World, kind: str) -> None:
 def fetch_week(home: Path, kind: str, api: str) -> list[str]:
     home.mkdir()
     with world(home, today=date(2026, 10, 27)) as w:
-        w.consent = CONSENTED
+        w.consent = w.simulator.consent = CONSENTED
         gateway_config(w, kind, api)
         authorize(w, kind)
         result = w.run("fetch", "-d", "7", "-q")
         assert result.exit_code == 0, result.output
-        prefix = {"device-flow": "/data/proxy/", "conso-api": "/conso/api/", "enedis": "/enedis/"}
+        prefix = {
+            "device-flow": "/data/proxy/",
+            "conso-api": "/conso/api/",
+            "myelectricaldata": "/med/api/enedis/",
+            "enedis": "/enedis/",
+        }
         data = [
             p.rsplit("/", 1)[-1]
             for _, p, _ in w.simulator.requests
             if p.startswith(prefix[kind]) and "oauth2" not in p
         ]
         assert len(data) > 20
-        assert {name in TYPES_2026 for name in data} == {
-            api == "2026"
-        }  # that gateway, that dialect
+        if kind != "myelectricaldata":  # (which chooses the dialect by a header)
+            assert {name in TYPES_2026 for name in data} == {api == "2026"}
         return w.output_lines()
 
 
-PAIRS = [(k, a) for k in ("device-flow", "conso-api", "enedis") for a in ("v5", "2026")]
+KINDS = ("device-flow", "conso-api", "myelectricaldata", "enedis")
+PAIRS = [(k, a) for k in KINDS for a in ("v5", "2026")]
 
 
 def test_every_gateway_and_dialect_writes_the_same_bytes(tmp_path: Path) -> None:
@@ -170,3 +177,36 @@ def test_conso_api_bad_token(tmp_path: Path, token: str, message: str) -> None:
         result = w.run("auth", "--token", token) if token else w.run("auth")
     assert result.exit_code == 4
     assert result.output.splitlines()[-1] == f"linkyflux: {message}"
+
+
+def test_myelectricaldata_daily_quota_is_never_crossed(tmp_path: Path) -> None:
+    with world(tmp_path) as w:
+        w.simulator.consent = (HOUSE,)
+        gateway_config(w, "myelectricaldata", "2026")
+        assert w.run("auth").exit_code == 0
+        result = w.run("backfill", "--since", "2026-01-01", "-q")
+        assert result.exit_code == 5
+        assert result.output.splitlines()[-1].startswith(
+            "linkyflux: the gateway's budget of 48 requests in 24 hours is used up"
+        )
+        # 48 requests (/pdl, then 47 data calls), under MyElectricalData's 50 a day
+        assert sum(1 for _, p, _ in w.simulator.requests if p.startswith("/med/")) == 48
+        assert max(w.simulator.med_calls.values()) == 47
+
+
+def test_switching_gateway_is_a_config_change_and_one_auth(tmp_path: Path) -> None:
+    with world(tmp_path) as w:
+        w.consent = w.simulator.consent = (HOUSE,)
+        gateway_config(w, "device-flow", "auto")
+        assert w.run("auth").exit_code == 0
+        assert w.run("fetch", "-d", "7", "-q").exit_code == 0
+        before = len(w.simulator.data_calls())
+        gateway_config(w, "conso-api", "auto")
+        w.clock.advance(86400)
+        assert w.run("auth", "--token", conso_token((HOUSE,), w.clock.now())).exit_code == 0
+        result = w.run("fetch", "-q")
+        assert result.exit_code == 0, result.output
+        # the history fetched through the proxy stays: only the new day and the correction
+        calls = w.simulator.data_calls()[before:]
+        assert {(q["start"], q["end"]) for _, q in calls} == {("2026-11-21", "2026-11-23")}
+        assert all(p.startswith("/conso/api/") for _, p, _ in w.simulator.requests[-len(calls) :])
