@@ -16,7 +16,7 @@ import httpx
 from linkyflux.auth import DeviceCode
 from linkyflux.dialects import DIALECTS, Dialect
 from linkyflux.errors import SinkError
-from linkyflux.gateways import Gateway, gateway_for
+from linkyflux.gateways import Asking, Gateway, gateway_for
 from linkyflux.lock import run_lock
 from linkyflux.metering import MeteringApi
 from linkyflux.pipeline import Fetcher, FetchReport
@@ -109,9 +109,8 @@ def run_auth(
     client, pacer = _client(gateway, runtime)
     with run_lock(settings.state_dir()), client:
         try:
-            tokens = gateway.authorize(
-                client, runtime.clock, echo, token=token, on_device_code=runtime.on_device_code
-            )
+            ask = Asking(client, runtime.clock, echo, token, runtime.on_device_code)
+            tokens = gateway.authorize(ask)
         finally:
             RequestLog(settings.state_dir()).save(pacer.history, runtime.clock.now())
     store.save(tokens)

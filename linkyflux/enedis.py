@@ -19,7 +19,6 @@ occurrence, ``fold=1``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -236,15 +235,6 @@ def max_power_readings(items: list[dict[str, Any]], req: Request) -> list[MaxPow
 
 
 # --------------------------------------------------------------------------- ranges
-def windows(start: date, end: date, days: int) -> Iterator[tuple[date, date]]:
-    """[start, end) cut into consecutive windows of at most ``days`` days, oldest first."""
-    cursor = start
-    while cursor < end:
-        stop = min(cursor + timedelta(days=days), end)
-        yield cursor, stop
-        cursor = stop
-
-
 def horizon(today: date, curve: bool) -> date:
     """The oldest ``start`` Enedis accepts today (J-24 months+15 days, or J-36 months+15 days)."""
     oldest: date = today - (CURVE_HORIZON if curve else DAILY_HORIZON)

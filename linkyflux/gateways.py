@@ -19,7 +19,8 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Generator
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar
 
 import httpx
@@ -37,6 +38,28 @@ from linkyflux.transport import Pacer, Rate, per_minute
 Echo = Callable[[str], None]
 
 
+@dataclass(frozen=True)
+class Call:
+    """One metering call, whatever the gateway and dialect."""
+
+    kind: Kind
+    direction: Direction
+    usage_point_id: str
+    start: date
+    end: date
+
+
+@dataclass(frozen=True)
+class Asking:
+    """What `linkyflux auth` gives a gateway to obtain the consent with."""
+
+    client: httpx.Client
+    clock: Clock
+    echo: Echo
+    token: str | None = None  # conso-api: pasted by the user
+    on_device_code: Callable[[DeviceCode], None] | None = None  # device-flow: the demo's browser
+
+
 class Gateway:
     kind: ClassVar[str]
     # The load curve's dates are interval starts already (not Enedis' interval ends).
@@ -52,11 +75,10 @@ class Gateway:
     def rates(self) -> list[Rate]:
         return [per_minute(self.settings.consent.requests_per_minute)]
 
-    def request(
-        self, dialect: Dialect, kind: Kind, direction: Direction, prm: str, start: Any, end: Any
-    ) -> tuple[str, dict[str, str]]:
+    def request(self, dialect: Dialect, call: Call) -> tuple[str, dict[str, str]]:
         """(path relative to ``url``, query) of one metering call."""
-        return dialect.path(kind, direction), dialect.params(kind, prm, start, end)
+        path = dialect.path(call.kind, call.direction)
+        return path, dialect.params(call.kind, call.usage_point_id, call.start, call.end)
 
     def headers(self, dialect: Dialect) -> dict[str, str]:
         """Extra headers of a metering call (a gateway may choose the dialect by header)."""
@@ -74,15 +96,7 @@ class Gateway:
                     f"{self.settings.source}: consent.{key} is not set (see config.example.toml)"
                 )
 
-    def authorize(
-        self,
-        client: httpx.Client,
-        clock: Clock,
-        echo: Echo,
-        *,
-        token: str | None,
-        on_device_code: Callable[[DeviceCode], None] | None,
-    ) -> Tokens:
+    def authorize(self, ask: Asking) -> Tokens:
         """`linkyflux auth`: obtain the consent's tokens and usage points."""
         raise NotImplementedError
 
@@ -94,31 +108,21 @@ class Gateway:
 class DeviceFlowGateway(Gateway):
     kind = "device-flow"
 
-    def request(
-        self, dialect: Dialect, kind: Kind, direction: Direction, prm: str, start: Any, end: Any
-    ) -> tuple[str, dict[str, str]]:
-        path, params = super().request(dialect, kind, direction, prm, start, end)
+    def request(self, dialect: Dialect, call: Call) -> tuple[str, dict[str, str]]:
+        path, params = super().request(dialect, call)
         # The proxy checks usage_point_id against the consent, then passes every parameter
         # on to Enedis (which ignores those it does not know).
-        return f"data/proxy/{path}", {**params, "usage_point_id": prm}
+        return f"data/proxy/{path}", {**params, "usage_point_id": call.usage_point_id}
 
-    def authorize(
-        self,
-        client: httpx.Client,
-        clock: Clock,
-        echo: Echo,
-        *,
-        token: str | None,
-        on_device_code: Callable[[DeviceCode], None] | None,
-    ) -> Tokens:
-        flow = DeviceFlow(client, self.settings.consent.client_id, clock)
+    def authorize(self, ask: Asking) -> Tokens:
+        flow = DeviceFlow(ask.client, self.settings.consent.client_id, ask.clock)
         code = flow.start()
-        minutes = max(1, round((code.expires_at - clock.now()).total_seconds() / 60))
-        echo(f"Open {code.link}")
-        echo(f"and confirm the code {code.user_code} within {minutes} minutes.")
-        echo("Waiting for your consent on the Enedis page…")
-        if on_device_code:
-            on_device_code(code)
+        minutes = max(1, round((code.expires_at - ask.clock.now()).total_seconds() / 60))
+        ask.echo(f"Open {code.link}")
+        ask.echo(f"and confirm the code {code.user_code} within {minutes} minutes.")
+        ask.echo("Waiting for your consent on the Enedis page…")
+        if ask.on_device_code:
+            ask.on_device_code(code)
         return flow.wait(code)
 
     def auth(self, store: TokenStore, tokens: Tokens, clock: Clock, pacer: Pacer) -> httpx.Auth:
@@ -174,13 +178,15 @@ class ConsoApiGateway(Gateway):
                 '(Conso API: url = "https://conso.boris.sh")'
             )
 
-    def request(
-        self, dialect: Dialect, kind: Kind, direction: Direction, prm: str, start: Any, end: Any
-    ) -> tuple[str, dict[str, str]]:
+    def request(self, dialect: Dialect, call: Call) -> tuple[str, dict[str, str]]:
         if dialect.name == "v5":
-            params = {"prm": prm, "start": start.isoformat(), "end": end.isoformat()}
-            return f"api/{CONSO_API_TYPES[(kind, direction)]}", params
-        path, params = super().request(dialect, kind, direction, prm, start, end)
+            params = {
+                "prm": call.usage_point_id,
+                "start": call.start.isoformat(),
+                "end": call.end.isoformat(),
+            }
+            return f"api/{CONSO_API_TYPES[(call.kind, call.direction)]}", params
+        path, params = super().request(dialect, call)
         return f"api/{path.rsplit('/', 1)[-1]}", params
 
     def normalize(self, response: httpx.Response, dialect: Dialect) -> httpx.Response:
@@ -206,16 +212,8 @@ class ConsoApiGateway(Gateway):
             headers=response.headers,
         )
 
-    def authorize(
-        self,
-        client: httpx.Client,
-        clock: Clock,
-        echo: Echo,
-        *,
-        token: str | None,
-        on_device_code: Callable[[DeviceCode], None] | None,
-    ) -> Tokens:
-        token = token or self.settings.consent.token.get_secret_value()
+    def authorize(self, ask: Asking) -> Tokens:
+        token = ask.token or self.settings.consent.token.get_secret_value()
         if not token:
             raise AuthError(
                 "no Conso API token: get one on the Conso API site, then run "
@@ -231,7 +229,7 @@ class ConsoApiGateway(Gateway):
         return Tokens(
             access_token=token.strip(),
             refresh_token="",
-            expires_at=expires or clock.now() + timedelta(days=3 * 365),
+            expires_at=expires or ask.clock.now() + timedelta(days=3 * 365),
             usage_points=points,
             consent_url=self.url,
         )
@@ -324,22 +322,14 @@ class EnedisGateway(Gateway):
         except (ValueError, KeyError, TypeError):
             raise DataError("Enedis' token answer lacks access_token or expires_in") from None
 
-    def authorize(
-        self,
-        client: httpx.Client,
-        clock: Clock,
-        echo: Echo,
-        *,
-        token: str | None,
-        on_device_code: Callable[[DeviceCode], None] | None,
-    ) -> Tokens:
+    def authorize(self, ask: Asking) -> Tokens:
         try:
-            response = client.post("oauth2/v3/token", data=self.token_form())
+            response = ask.client.post("oauth2/v3/token", data=self.token_form())
         except httpx.TransportError as exc:
             raise UpstreamError(
                 f"cannot reach Enedis at {self.url} ({type(exc).__name__})"
             ) from None
-        access, expires_at = self.parse_token(response, clock)
+        access, expires_at = self.parse_token(response, ask.clock)
         return Tokens(
             access_token=access,
             refresh_token="",
@@ -381,13 +371,13 @@ class MyElectricalDataGateway(Gateway):
                 "(your MyElectricalData API key)"
             )
 
-    def request(
-        self, dialect: Dialect, kind: Kind, direction: Direction, prm: str, start: Any, end: Any
-    ) -> tuple[str, dict[str, str]]:
-        params = {"start": start.isoformat(), "end": end.isoformat()}
-        if kind == "max_power":
+    def request(self, dialect: Dialect, call: Call) -> tuple[str, dict[str, str]]:
+        params = {"start": call.start.isoformat(), "end": call.end.isoformat()}
+        prm = call.usage_point_id
+        if call.kind == "max_power":
             return f"enedis/power/{prm}", params
-        return f"enedis/{direction}/{'detail' if kind == 'curve' else 'daily'}/{prm}", params
+        data = "detail" if call.kind == "curve" else "daily"
+        return f"enedis/{call.direction}/{data}/{prm}", params
 
     def headers(self, dialect: Dialect) -> dict[str, str]:
         return {"X-MED-Format": "2026"} if dialect.name == "2026" else {}
@@ -412,18 +402,10 @@ class MyElectricalDataGateway(Gateway):
         body = {"error": MED_CODES.get(code, code), "error_description": description}
         return httpx.Response(status, json=body)
 
-    def authorize(
-        self,
-        client: httpx.Client,
-        clock: Clock,
-        echo: Echo,
-        *,
-        token: str | None,
-        on_device_code: Callable[[DeviceCode], None] | None,
-    ) -> Tokens:
+    def authorize(self, ask: Asking) -> Tokens:
         secret = self.settings.consent.client_secret.get_secret_value()
         try:
-            response = client.get("pdl", headers={"Authorization": f"Bearer {secret}"})
+            response = ask.client.get("pdl", headers={"Authorization": f"Bearer {secret}"})
         except httpx.TransportError as exc:
             raise UpstreamError(
                 f"cannot reach MyElectricalData at {self.url} ({type(exc).__name__})"
@@ -442,7 +424,7 @@ class MyElectricalDataGateway(Gateway):
         return Tokens(
             access_token="",  # the API key stays in the config, not here
             refresh_token="",
-            expires_at=clock.now() + timedelta(days=3 * 365),
+            expires_at=ask.clock.now() + timedelta(days=3 * 365),
             usage_points=points,
             consent_url=self.url,
         )

@@ -33,7 +33,7 @@ from linkyflux.enedis import (
     retry_after,
 )
 from linkyflux.errors import AuthError, DataError, LinkyfluxError, RateLimited, UpstreamError
-from linkyflux.gateways import Gateway
+from linkyflux.gateways import Call, Gateway
 from linkyflux.models import CurveReading, DailyReading, Direction, MaxPowerReading
 from linkyflux.timeutil import Clock
 from linkyflux.transport import Pacer
@@ -106,7 +106,7 @@ class MeteringApi:
     ) -> tuple[Request, list[dict[str, Any]]]:
         refusals = []
         for dialect in list(self.dialects):
-            path, params = self.gateway.request(dialect, kind, direction, prm, start, end)
+            path, params = self.gateway.request(dialect, Call(kind, direction, prm, start, end))
             req = Request(dialect.path(kind, direction), prm, start, end)  # Enedis' own path
             try:
                 body = self._get(req, path, dialect, params, self.gateway.headers(dialect))

@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from linkyflux import schema
 from linkyflux.lineprotocol import line
 from linkyflux.models import CurveReading, DailyReading, MaxPowerReading
-from linkyflux.tariffs import Schedule
 from linkyflux.timeutil import paris_midnight
 
 
@@ -27,12 +26,6 @@ def curve_line(reading: CurveReading, tariff: str) -> str:
         ((schema.FIELD_ENERGY_WH, reading.energy_wh), (schema.FIELD_POWER_W, reading.power_w)),
         int(reading.start.timestamp()),
     )
-
-
-def curve_lines(readings: Iterable[CurveReading], schedule: Schedule) -> list[str]:
-    return [
-        curve_line(r, schedule.classify(r.usage_point_id, r.direction, r.start)) for r in readings
-    ]
 
 
 def daily_lines(readings: Iterable[DailyReading]) -> list[str]:
