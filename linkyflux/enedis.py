@@ -176,8 +176,9 @@ def parse_max_power(body: dict[str, Any], req: Request) -> list[MaxPowerReading]
 def curve_readings(
     items: list[dict[str, Any]], req: Request, direction: Direction, *, starts: bool = False
 ) -> list[CurveReading]:
-    """Curve items in order; their ``date`` is the interval's end (Enedis), or its start
-    when ``starts`` (gateways that shift them, such as MyElectricalData)."""
+    """Curve items in order; their ``date`` is the interval's end (Enedis), or, with
+    ``starts``, that end moved back by the interval on the naive local label (what
+    MyElectricalData does): the end is rebuilt the same naive way, never shifted twice."""
     out: list[CurveReading] = []
     previous: datetime | None = None
     for index, item in enumerate(items):
@@ -189,13 +190,15 @@ def curve_readings(
             raise DataError(
                 f"{req}: interval_reading[{index}]: bad date or length ({exc})"
             ) from None
-        stamp = local_to_utc(label, previous)
-        if previous is not None and stamp <= previous:
-            if stamp == previous:
+        if starts:
+            label += timedelta(minutes=minutes)
+        end = local_to_utc(label, previous)
+        if previous is not None and end <= previous:
+            if end == previous:
                 continue  # an exact repeat of the previous point: nothing new
             raise DataError(f"{req}: interval_reading[{index}] goes back in time ({item['date']})")
-        previous = stamp
-        start = stamp if starts else stamp - timedelta(minutes=minutes)
+        previous = end
+        start = end - timedelta(minutes=minutes)
         out.append(CurveReading(req.usage_point_id, direction, start, minutes, value))
     return out
 

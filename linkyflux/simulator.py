@@ -556,15 +556,14 @@ class Simulator:
             return _error(400, "slow_down")
         return self.enedis_call(path, query)
 
-    def enedis_call(self, path: str, query: dict[str, str], *, starts: bool = False) -> Reply:
-        """What Enedis answers a gateway for ``path``: injected faults first. With ``starts``
-        the curve's dates are interval starts (as MyElectricalData rewrites them)."""
+    def enedis_call(self, path: str, query: dict[str, str]) -> Reply:
+        """What Enedis answers a gateway for ``path``: injected faults first."""
         if self.on_data_call is not None:
             self.on_data_call(path)
         fault = self._take_fault(path)
         if fault is not None:
             return self._fault_reply(fault, path)
-        return self._enedis(path, query, starts=starts)
+        return self._enedis(path, query)
 
     def _fault_reply(self, fault: Fault, path: str) -> Reply:
         v2026 = path in ENDPOINTS_2026
@@ -597,7 +596,7 @@ class Simulator:
             return Reply(504, b"", "text/plain", delay=fault.delay)
         return Reply(200, b'{"meter_reading": {"usage_point_id": "', "application/json")
 
-    def _enedis(self, path: str, query: dict[str, str], *, starts: bool = False) -> Reply:
+    def _enedis(self, path: str, query: dict[str, str]) -> Reply:
         """Enedis metering in either dialect, checks in the order the gateway applies them."""
         dialect = "v5" if path in ENDPOINTS else "2026" if path in ENDPOINTS_2026 else None
         if dialect is None or dialect not in self.dialects:
@@ -667,7 +666,7 @@ class Simulator:
                 "The requested period cannot be anterior to the meter's last activation date",
             )
         days = [d for d in days_between(start, end) if self._published(d)]
-        readings = self._readings(kind, direction, meter, days, starts=starts)
+        readings = self._readings(kind, direction, meter, days)
         if not readings:
             return error(404, "no_data_found", "no measure found for this usage point")
         if dialect == "v5":
@@ -705,7 +704,7 @@ class Simulator:
         return self.now() >= ready + timedelta(hours=self.publication_hour)
 
     def _readings(
-        self, kind: str, direction: Direction, meter: Meter, days: list[date], *, starts: bool
+        self, kind: str, direction: Direction, meter: Meter, days: list[date]
     ) -> list[dict[str, str]]:
         if kind == "curve":
             if not meter.hourly_collection:
@@ -713,7 +712,7 @@ class Simulator:
             return [
                 {
                     "value": str(i.power_w),
-                    "date": local_label(i.start if starts else i.end),
+                    "date": local_label(i.end),
                     "interval_length": f"PT{i.minutes}M",
                     "measure_type": "B",
                 }

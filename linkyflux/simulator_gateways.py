@@ -200,6 +200,24 @@ MED_PATHS = {  # (data, direction) -> (v5 path, 2026 path)
 MED_CODES = {"no_data_found": "NO_DATA", "ADAM-DC-0008": "ACCESS_DENIED"}
 
 
+def _naive_minus(label: str, length: str) -> str:
+    minutes = int(length.removeprefix("PT").removesuffix("M"))
+    moved = datetime.strptime(label, "%Y-%m-%d %H:%M:%S") - timedelta(minutes=minutes)
+    return moved.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _shift_to_starts(body: dict[str, Any]) -> dict[str, Any]:
+    """MyElectricalData moves each curve date back by its interval, on the naive local label
+    (its ``_shift_date``): on DST days the labels it produces are not real starts."""
+    for item in body.get("meter_reading", {}).get("interval_reading", []):
+        item["date"] = _naive_minus(item["date"], item["interval_length"])
+    for quantity in body.get("grandeur", []):
+        for point in quantity.get("points", []):
+            if "p" in point:
+                point["d"] = _naive_minus(point["d"], point["p"])
+    return body
+
+
 def _envelope(status: int, data: Any = None, error: dict[str, str] | None = None) -> Reply:
     from linkyflux.simulator import _json
 
@@ -248,10 +266,10 @@ def myelectricaldata(
     enedis_query = dict(
         zip(names, (prm, query.get("start", ""), query.get("end", "")), strict=True)
     )
-    reply = sim.enedis_call(enedis_path, enedis_query, starts=key[0] == "detail")
+    reply = sim.enedis_call(enedis_path, enedis_query)
     body = json.loads(reply.body) if reply.content_type == "application/json" else None
     if reply.status == 200 and isinstance(body, dict):
-        out = _envelope(200, body)
+        out = _envelope(200, _shift_to_starts(body) if key[0] == "detail" else body)
     else:
         code, message = "ENEDIS_ERROR", reply.body.decode(errors="replace")[:200]
         if isinstance(body, dict):

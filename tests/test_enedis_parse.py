@@ -225,3 +225,23 @@ def test_daily_and_max_power() -> None:
     assert [(p.day, p.power_va, p.at) for p in peaks] == [
         (date(2023, 4, 1), 4638.0, utc(2023, 4, 1, 10, 6, 20))
     ]
+
+
+def test_myelectricaldata_start_labels_are_not_shifted_twice() -> None:
+    """MyElectricalData moves each end label back by the interval on the naive local time,
+    so on the October day its labels go 01:30, 02:00, 01:30, 02:00, 02:30 (not real starts)."""
+    from linkyflux.enedis import curve_readings
+
+    labels = ["01:00", "01:30", "02:00", "01:30", "02:00", "02:30"]
+    items = [
+        {"value": "2", "date": f"2026-10-25 {t}:00", "interval_length": "PT30M"} for t in labels
+    ]
+    readings = curve_readings(items, REQ, "consumption", starts=True)
+    assert [r.start for r in readings] == [
+        utc(2026, 10, 24, 23, 0),
+        utc(2026, 10, 24, 23, 30),
+        utc(2026, 10, 25, 0, 0),
+        utc(2026, 10, 25, 0, 30),
+        utc(2026, 10, 25, 1, 0),
+        utc(2026, 10, 25, 1, 30),
+    ]
