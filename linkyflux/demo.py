@@ -41,7 +41,8 @@ def run_demo(
     if not base.tariff.offpeak:
         update["tariff"] = TariffSettings(offpeak=DEMO_OFFPEAK)
     with SimulatorServer(simulator) as server, tempfile.TemporaryDirectory() as state_dir:
-        echo(f"Simulator (consent proxy + Enedis v5) on {server.url}, today {simulator.today()}.")
+        api = "consent proxy + Enedis, v5 and 2026 APIs"
+        echo(f"Simulator ({api}) on {server.url}, today {simulator.today()}.")
         update["consent"] = ConsentSettings(url=server.url, client_id=DEMO_CLIENT_ID)
         update["state"] = StateSettings(dir=state_dir)
         demo_settings = base.model_copy(update=update)

@@ -229,6 +229,7 @@ class Fetcher:
                         self._series(prm, series, report, catch_up)
                 except ConsentRevoked as exc:
                     report.errors.append(exc)
+                self._curve_never_collected(prm, report)
         except _Stop:
             pass
         finally:
@@ -250,6 +251,23 @@ class Fetcher:
         return plan(
             point.of(series.key), start, end, today=self.today, lower=lower, catch_up=catch_up
         )
+
+    def _curve_never_collected(self, prm: str, report: FetchReport) -> None:
+        """A day whose daily energy is published is published: if a curve that never had
+        data still lacks it, that is not publication lag (hourly collection is off)."""
+        point = self.state.point(prm)
+        for direction in ("consumption", "production"):
+            curve = Series(direction, "curve")
+            days = report.pending.get((prm, curve.label), [])
+            if not days or point.of(curve.key).seen:
+                continue
+            daily = point.of(f"{direction}/daily")
+            published = [d for d in days if daily.status(d) == "complete"]
+            if published:
+                report.never[(prm, curve)].extend(published)
+                report.pending[(prm, curve.label)] = [d for d in days if d not in published]
+                if not report.pending[(prm, curve.label)]:
+                    del report.pending[(prm, curve.label)]
 
     # ------------------------------------------------------------------ one series
     def _series(self, prm: str, series: Series, report: FetchReport, catch_up: bool) -> None:
