@@ -13,9 +13,10 @@ from datetime import date, timedelta
 
 import httpx
 
+from linkyflux import contracts
 from linkyflux.auth import DeviceCode
 from linkyflux.dialects import DIALECTS, Dialect
-from linkyflux.errors import SinkError
+from linkyflux.errors import LinkyfluxError, SinkError
 from linkyflux.gateways import Asking, Gateway, gateway_for
 from linkyflux.lock import run_lock
 from linkyflux.metering import MeteringApi
@@ -100,24 +101,75 @@ def _client(
 
 
 def run_auth(
-    settings: Settings, runtime: Runtime, echo: Echo, *, token: str | None = None
+    settings: Settings,
+    runtime: Runtime,
+    echo: Echo,
+    *,
+    token: str | None = None,
+    warn: Echo | None = None,
 ) -> Tokens:
-    """Obtain the consent the gateway's way (device flow, pasted token, app credentials)."""
+    """Obtain the consent the gateway's way (device flow, pasted token, app credentials),
+    then read each usage point's contract."""
     gateway = gateway_for(settings)
     gateway.require()
-    store = TokenStore(settings.state_dir())
-    client, pacer = _client(gateway, runtime)
-    with run_lock(settings.state_dir()), client:
-        try:
-            ask = Asking(client, runtime.clock, echo, token, runtime.on_device_code)
-            tokens = gateway.authorize(ask)
-        finally:
-            RequestLog(settings.state_dir()).save(pacer.history, runtime.clock.now())
-    store.save(tokens)
-    points = ", ".join(tokens.usage_points)
-    echo(f"Consent granted for {len(tokens.usage_points)} usage point(s): {points}")
-    echo(f"Tokens saved in {store.path}")
+    state_dir = settings.state_dir()
+    store = TokenStore(state_dir)
+    with run_lock(state_dir):
+        client, pacer = _client(gateway, runtime)
+        with client:
+            try:
+                ask = Asking(client, runtime.clock, echo, token, runtime.on_device_code)
+                tokens = gateway.authorize(ask)
+            finally:
+                RequestLog(state_dir).save(pacer.history, runtime.clock.now())
+        store.save(tokens)
+        points = ", ".join(tokens.usage_points)
+        echo(f"Consent granted for {len(tokens.usage_points)} usage point(s): {points}")
+        echo(f"Tokens saved in {store.path}")
+        read_contracts(gateway, runtime, store, tokens, echo, warn or echo)
     return tokens
+
+
+def read_contracts(
+    gateway: Gateway, runtime: Runtime, store: TokenStore, tokens: Tokens, echo: Echo, warn: Echo
+) -> None:
+    """Each usage point's contract, into the state (a failure is a warning, not an error)."""
+    state = SyncState(store.path.parent)
+
+    def auth(pacer: Pacer) -> httpx.Auth:
+        return gateway.auth(store, tokens, runtime.clock, pacer)
+
+    client, pacer = _client(gateway, runtime, auth)
+    try:
+        with client:
+            api = _metering_api(gateway, runtime, client, pacer, state)
+            for prm in tokens.usage_points:
+                point = state.point(prm)
+                try:
+                    point.contract = api.contract(prm)
+                except LinkyfluxError as exc:
+                    warn(f"{prm}: the contract could not be read ({exc})")
+                    continue
+                point.contract_read = paris_today(runtime.clock)
+                echo(f"{prm}: {contracts.describe(point.contract)}")
+    finally:
+        state.save()
+        RequestLog(store.path.parent).save(pacer.history, runtime.clock.now())
+
+
+def _metering_api(
+    gateway: Gateway, runtime: Runtime, client: httpx.Client, pacer: Pacer, state: SyncState
+) -> MeteringApi:
+    url = gateway.settings.consent.url
+    return MeteringApi(
+        client,
+        pacer,
+        runtime.clock,
+        runtime.rng,
+        gateway=gateway,
+        dialects=dialect_order(gateway.settings, state),
+        on_dialect=lambda name: state.dialects.__setitem__(url, name),
+    )
 
 
 def run_sync(
@@ -157,15 +209,7 @@ def run_sync(
         try:
             drained = sink.drain_spool()
             with client:
-                api = MeteringApi(
-                    client,
-                    pacer,
-                    runtime.clock,
-                    runtime.rng,
-                    gateway=gateway,
-                    dialects=dialect_order(settings, state),
-                    on_dialect=lambda name: state.dialects.__setitem__(settings.consent.url, name),
-                )
+                api = _metering_api(gateway, runtime, client, pacer, state)
                 fetcher = Fetcher(api, sink, schedule, state, runtime.clock, warn)
                 total = fetcher.planned_windows(tokens.usage_points, start, end, catch_up=catch_up)
                 tick = progress(total) if progress else lambda: None

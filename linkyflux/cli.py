@@ -83,7 +83,7 @@ def auth(ctx: click.Context, token: str | None) -> None:
         missing = not (token or consent.token.get_secret_value())
         if consent.kind == "conso-api" and missing and sys.stdin.isatty():
             token = click.prompt("Conso API token", hide_input=True)
-        run_auth(settings, ctx.obj, click.echo, token=token)
+        run_auth(settings, ctx.obj, click.echo, token=token, warn=_warn)
     except LinkyfluxError as exc:
         _fail(exc)
 

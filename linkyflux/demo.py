@@ -52,6 +52,6 @@ def run_demo(
             browser_consent(server.url, code.user_code)
 
         runtime = Runtime(clock=clock, on_device_code=accept)
-        run_auth(demo_settings, runtime, echo)
+        run_auth(demo_settings, runtime, echo, warn=warn)
         echo(f"Off-peak schedule: {demo_settings.tariff.offpeak!r}")
         return run_fetch(demo_settings, runtime, days, warn)

@@ -70,10 +70,12 @@ class ConsentRevoked(AuthError):
 class Request:
     path: str
     usage_point_id: str
-    start: date
-    end: date
+    start: date | None = None
+    end: date | None = None
 
     def __str__(self) -> str:
+        if self.start is None:
+            return f"{self.path} for {self.usage_point_id}"
         return f"{self.path} for {self.usage_point_id} [{self.start}, {self.end})"
 
 

@@ -25,7 +25,9 @@ from typing import Any, ClassVar
 
 import httpx
 
+from linkyflux import contracts
 from linkyflux.auth import DeviceCode, DeviceFlow, ProxyAuth, split_usage_points
+from linkyflux.contracts import Contract
 from linkyflux.dialects import Dialect, Kind
 from linkyflux.enedis import error_of
 from linkyflux.errors import AuthError, ConfigError, DataError, UpstreamError
@@ -88,6 +90,17 @@ class Gateway:
         """The answer as Enedis would have given it (same status, Enedis body)."""
         return response
 
+    def contract_calls(self, dialect: Dialect, prm: str) -> list[tuple[str, dict[str, str]]]:
+        """The calls that give a usage point's contract (none: this gateway has no contract)."""
+        if dialect.name == "v5":
+            return [(contracts.V5_PATH, {"usage_point_id": prm})]
+        return [(f"{api}/v1/{prm}", {}) for api in contracts.ITC_2026]
+
+    def parse_contract(self, dialect: Dialect, bodies: list[Any], prm: str) -> Contract:
+        if dialect.name == "v5":
+            return contracts.from_v5(bodies[0], prm)
+        return contracts.from_2026(bodies[0], bodies[1], bodies[2], prm)
+
     def require(self) -> None:
         """Check the settings this gateway needs (ConfigError naming the key)."""
         for key in ("url", "client_id"):
@@ -113,6 +126,10 @@ class DeviceFlowGateway(Gateway):
         # The proxy checks usage_point_id against the consent, then passes every parameter
         # on to Enedis (which ignores those it does not know).
         return f"data/proxy/{path}", {**params, "usage_point_id": call.usage_point_id}
+
+    def contract_calls(self, dialect: Dialect, prm: str) -> list[tuple[str, dict[str, str]]]:
+        calls = super().contract_calls(dialect, prm)
+        return [(f"data/proxy/{path}", {**params, "usage_point_id": prm}) for path, params in calls]
 
     def authorize(self, ask: Asking) -> Tokens:
         flow = DeviceFlow(ask.client, self.settings.consent.client_id, ask.clock)
@@ -188,6 +205,9 @@ class ConsoApiGateway(Gateway):
             return f"api/{CONSO_API_TYPES[(call.kind, call.direction)]}", params
         path, params = super().request(dialect, call)
         return f"api/{path.rsplit('/', 1)[-1]}", params
+
+    def contract_calls(self, dialect: Dialect, prm: str) -> list[tuple[str, dict[str, str]]]:
+        return []  # Conso API serves metering data only
 
     def normalize(self, response: httpx.Response, dialect: Dialect) -> httpx.Response:
         try:
@@ -381,6 +401,17 @@ class MyElectricalDataGateway(Gateway):
 
     def headers(self, dialect: Dialect) -> dict[str, str]:
         return {"X-MED-Format": "2026"} if dialect.name == "2026" else {}
+
+    def contract_calls(self, dialect: Dialect, prm: str) -> list[tuple[str, dict[str, str]]]:
+        return [(f"enedis/contract/{prm}", {})]
+
+    def parse_contract(self, dialect: Dialect, bodies: list[Any], prm: str) -> Contract:
+        body = bodies[0]
+        if dialect.name == "v5" or not isinstance(body, dict):
+            return contracts.from_v5(body, prm)
+        return contracts.from_2026(
+            body.get("situation_contrat"), body.get("synthese_contrat"), body.get("comptage"), prm
+        )
 
     def normalize(self, response: httpx.Response, dialect: Dialect) -> httpx.Response:
         try:

@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from linkyflux.contracts import Contract
 from linkyflux.dialects import Dialect, Kind
 from linkyflux.enedis import (
     CONSENT_CODES,
@@ -101,6 +102,35 @@ class MeteringApi:
         req, items = self._items("max_power", "consumption", usage_point_id, start, end)
         return max_power_readings(items, req)
 
+    def contract(self, prm: str) -> Contract | None:
+        """The usage point's contract; None when the gateway or Enedis has none for it."""
+        refusals = []
+        for dialect in list(self.dialects):
+            calls = self.gateway.contract_calls(dialect, prm)
+            if not calls:
+                return None
+            bodies: list[Any] = []
+            try:
+                for n, (path, params) in enumerate(calls):
+                    req = Request(path.split("/v1/")[0].removeprefix("data/proxy/"), prm)
+                    optional = dialect.name == "2026" and n == 2  # comptage_auto: off-peak hours
+                    try:
+                        headers = self.gateway.headers(dialect)
+                        bodies.append(
+                            self._get(req, path, dialect, params, headers, json_types=(dict, list))
+                        )
+                    except (NoData, DataError, ConsentRevoked):
+                        if not optional:  # (it may not be subscribed for the application)
+                            raise
+                        bodies.append(None)
+            except NoData:
+                return None
+            except _NotServed as exc:
+                refusals.append(f"{dialect.name}: {exc.detail}")
+                continue
+            return self.gateway.parse_contract(dialect, bodies, prm)
+        raise UpstreamError(f"the gateway serves no contract API for {prm} ({'; '.join(refusals)})")
+
     def _items(
         self, kind: Kind, direction: Direction, prm: str, start: date, end: date
     ) -> tuple[Request, list[dict[str, Any]]]:
@@ -131,12 +161,14 @@ class MeteringApi:
         dialect: Dialect,
         params: dict[str, str],
         headers: dict[str, str],
-    ) -> dict[str, Any]:
+        *,
+        json_types: tuple[type, ...] = (dict,),
+    ) -> Any:
         failure: LinkyfluxError | None = None
         for delay in (*RETRY_DELAYS, None):
             try:
                 response = self.http.get(path, params=params, headers=headers)
-                return self._answer(req, self.gateway.normalize(response, dialect))
+                return self._answer(req, self.gateway.normalize(response, dialect), json_types)
             except httpx.TimeoutException as exc:
                 failure = UpstreamError(f"{req}: no answer from the gateway ({type(exc).__name__})")
             except httpx.TransportError as exc:
@@ -153,14 +185,14 @@ class MeteringApi:
         assert failure is not None
         raise failure
 
-    def _answer(self, req: Request, response: httpx.Response) -> dict[str, Any]:
+    def _answer(self, req: Request, response: httpx.Response, json_types: tuple[type, ...]) -> Any:
         status = response.status_code
         if status == 200:
             try:
                 body = response.json()
             except ValueError as exc:
                 raise _Retry(DataError(f"{req}: malformed JSON from the gateway ({exc})")) from None
-            if not isinstance(body, dict):
+            if not isinstance(body, json_types):
                 raise DataError(f"{req}: expected a JSON object, got {type(body).__name__}")
             return body
         code, description = error_of(response)

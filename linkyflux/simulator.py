@@ -255,7 +255,7 @@ class Simulator:
                         query = {"usage_point_id": query["prm"], **query}
                 elif path.startswith("/enedis/") and not path.startswith("/enedis/oauth2"):
                     endpoint = path.removeprefix("/enedis/")
-                elif path.startswith("/med/api/enedis/"):
+                elif path.startswith("/med/api/enedis/") and "/contract/" not in path:
                     parts = path.removeprefix("/med/api/enedis/").split("/")
                     data = ("power", "consumption") if parts[0] == "power" else (parts[1], parts[0])
                     endpoint = simulator_gateways.MED_PATHS[data][0]
@@ -271,7 +271,8 @@ class Simulator:
                         "start": query.get(names["start"], ""),
                         "end": query.get(names["end"], ""),
                     }
-                out.append((path, query))
+                if path.removeprefix("/data/proxy/") in ENDPOINTS:  # metering calls only
+                    out.append((path, query))
         return out
 
     def truth_curve(self, usage_point_id: str, direction: Direction, day: date) -> list[Interval]:
@@ -558,6 +559,8 @@ class Simulator:
 
     def enedis_call(self, path: str, query: dict[str, str]) -> Reply:
         """What Enedis answers a gateway for ``path``: injected faults first."""
+        if simulator_gateways.is_contract(path):
+            return simulator_gateways.contract(path, query)
         if self.on_data_call is not None:
             self.on_data_call(path)
         fault = self._take_fault(path)

@@ -163,7 +163,7 @@ def enedis_direct(
         return _error(429, "Quota Q3 reached", "Call threshold allowed on 0:00:01")
     if sim.rate_exceeded("enedis-hour", sim.enedis_hourly_quota, timedelta(hours=1)):
         return _error(429, "Quota Q4 reached", "Call threshold allowed on 0:59:59")
-    prm = query.get("pointId" if path in ENDPOINTS_2026 else "usage_point_id", "")
+    prm = prm_of(path, query)
     if prm not in sim.consent:
         description = "No consent can be found for this customer and this usage point."
         if path in ENDPOINTS_2026:
@@ -252,6 +252,8 @@ def myelectricaldata(
         reply.headers = headers
         return reply
     parts = path.split("/")  # enedis/<direction>/<daily|detail>/<pdl> or enedis/power/<pdl>
+    if len(parts) == 3 and parts[:2] == ["enedis", "contract"]:
+        return _med_contract(sim, parts[2], med_format == "2026", headers)
     if len(parts) == 3 and parts[:2] == ["enedis", "power"]:
         key, prm = ("power", "consumption"), parts[2]
     elif len(parts) == 4 and parts[0] == "enedis":
@@ -278,3 +280,85 @@ def myelectricaldata(
         out = _envelope(reply.status, error={"code": MED_CODES.get(code, code), "message": message})
     out.headers = headers if v2026 else (*headers, ("Deprecation", "true"))
     return out
+
+
+def _med_contract(
+    sim: Simulator, prm: str, v2026: bool, headers: tuple[tuple[str, str], ...]
+) -> Reply:
+    """MyElectricalData's contract: the v5 body, or its 2026 aggregate of three calls."""
+    if not v2026:
+        reply = sim.enedis_call(CONTRACT_V5, {"usage_point_id": prm})
+        body = json.loads(reply.body)
+        if reply.status != 200:
+            error = {"code": MED_CODES.get(body["error"], body["error"]), "message": ""}
+            return _envelope(reply.status, error=error)
+        out = _envelope(200, body)
+    else:
+        parts = [json.loads(sim.enedis_call(f"{api}{prm}", {}).body) for api in CONTRACT_2026]
+        if isinstance(parts[0], dict) and "code" in parts[0]:
+            return _envelope(404, error={"code": "NO_DATA", "message": parts[0]["message"]})
+        aggregate = {
+            "situation_contrat": parts[0],
+            "synthese_contrat": parts[1],
+            "comptage": parts[2],
+        }
+        out = _envelope(200, aggregate)
+    out.headers = headers
+    return out
+
+
+# ----------------------------------------------------------------------------- contracts
+CONTRACT_V5 = "customers_upc/v5/usage_points/contracts"
+CONTRACT_2026 = ("situation_contrat_auto/v1/", "synth_contrat_auto/v1/", "comptage_auto/v1/")
+
+
+def is_contract(path: str) -> bool:
+    return path == CONTRACT_V5 or path.startswith(CONTRACT_2026)
+
+
+def prm_of(path: str, query: dict[str, str]) -> str:
+    """The usage point a call is about: in the path (2026 contracts) or in the query."""
+    if path.startswith(CONTRACT_2026):
+        return path.rsplit("/", 1)[-1]
+    return query.get("pointId") or query.get("usage_point_id", "")
+
+
+def contract(path: str, query: dict[str, str]) -> Reply:
+    """Contract data, v5 or 2026 (shapes as MyElectricalData's adapter reads them)."""
+    from linkyflux.simulator import _error, _json
+    from linkyflux.synthetic import METERS_BY_ID
+
+    prm = prm_of(path, query)
+    meter = METERS_BY_ID.get(prm)
+    v2026 = path != CONTRACT_V5
+    if meter is None or "consumption" not in meter.directions:
+        description = "no measure found for this usage point"
+        if v2026:
+            return _json(404, {"code": "no_data_found", "message": description})
+        return _error(404, "no_data_found", description)
+    if path == CONTRACT_V5:
+        contracts = {
+            "segment": "C5",
+            "subscribed_power": f"{meter.subscribed_kva} kVA",
+            "last_activation_date": f"{meter.activation.isoformat()}+01:00",
+            "distribution_tariff": meter.tariff,
+            "offpeak_hours": meter.offpeak,
+            "contract_status": "SERVC",
+        }
+        usage_point = {"usage_point_id": prm, "usage_point_status": "com", "meter_type": "AMM"}
+        body = {"customer": {"customer_id": "-1137954749", "usage_points": [
+            {"usage_point": usage_point, "contracts": contracts}]}}  # fmt: skip
+        return _json(200, body)
+    if path.startswith("situation_contrat_auto/"):
+        situation = {
+            "segment": "C5",
+            "contract_type": "CARD-S",
+            "distribution_tariff": meter.tariff,
+            "contract_status": "SERVC",
+            "subscribed_power": {"value": str(meter.subscribed_kva), "unit": "kVA"},
+        }
+        return _json(200, [situation])
+    if path.startswith("synth_contrat_auto/"):
+        return _json(200, {"consumption_last_activation_date": meter.activation.isoformat()})
+    relais = {"plageHeuresCreuses": meter.offpeak} if meter.offpeak else {}
+    return _json(200, {"relais": relais})

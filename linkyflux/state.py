@@ -22,6 +22,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
+from linkyflux.contracts import Contract
 from linkyflux.errors import ConfigError
 from linkyflux.fsutil import write_private
 
@@ -94,6 +95,9 @@ class UsagePointState:
     directions: dict[str, bool] = field(default_factory=dict)
     activation: date | None = None
     series: dict[str, SeriesState] = field(default_factory=dict)
+    # the usage point's contract, and the day it was read (None: the gateway has none)
+    contract: Contract | None = None
+    contract_read: date | None = None
 
     def of(self, key: str) -> SeriesState:
         return self.series.setdefault(key, SeriesState())
@@ -103,6 +107,8 @@ class UsagePointState:
             "directions": dict(sorted(self.directions.items())),
             "activation": self.activation.isoformat() if self.activation else None,
             "series": {k: v.to_json() for k, v in sorted(self.series.items())},
+            "contract": self.contract.to_json() if self.contract else None,
+            "contract_read": self.contract_read.isoformat() if self.contract_read else None,
         }
 
     @classmethod
@@ -112,6 +118,10 @@ class UsagePointState:
             directions={str(k): bool(v) for k, v in (raw.get("directions") or {}).items()},
             activation=date.fromisoformat(activation) if activation else None,
             series={k: SeriesState.from_json(v) for k, v in (raw.get("series") or {}).items()},
+            contract=Contract.from_json(raw["contract"]) if raw.get("contract") else None,
+            contract_read=date.fromisoformat(raw["contract_read"])
+            if raw.get("contract_read")
+            else None,
         )
 
 

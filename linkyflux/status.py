@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from linkyflux.contracts import Contract, describe
 from linkyflux.enedis import horizon
 from linkyflux.errors import AuthError
 from linkyflux.settings import Settings
@@ -75,6 +76,8 @@ def collect(settings: Settings, clock: Clock) -> dict[str, Any]:
     for prm in usage_points:
         point = state.point(prm)
         points[prm] = {
+            "contract": point.contract.to_json() if point.contract else None,
+            "contract_read": point.contract_read.isoformat() if point.contract_read else None,
             "activation": point.activation.isoformat() if point.activation else None,
             "directions": dict(sorted(point.directions.items())),
             "series": {
@@ -138,6 +141,9 @@ def format_status(status: dict[str, Any]) -> str:
         if point["activation"]:
             details.append(f"activated {point['activation']}")
         rows.append(f"\n{prm}: {'; '.join(details)}")
+        if point["contract_read"]:
+            contract = Contract.from_json(point["contract"]) if point["contract"] else None
+            rows.append(f"  contract: {describe(contract)} (read {point['contract_read']})")
         for key, s in point["series"].items():
             line = (
                 f"  {key:<22} from {s['available_from']}  "

@@ -53,17 +53,37 @@ class Meter:
     gap_weekdays: frozenset[int] = field(default_factory=frozenset)
     revoked: bool = False
     scale: float = 1.0
+    # contract (customers_upc / situation_contrat_auto): production-only meters have none
+    subscribed_kva: int = 9
+    tariff: str = "BTINFMUDT"
+    offpeak: str | None = "HC (22H00-6H00)"
 
 
 METERS: tuple[Meter, ...] = (
     Meter("22516914714270", "household, PT30M, consumption"),
-    Meter("50000000000010", "household, PT10M (network study)", step_minutes=10, scale=0.8),
-    Meter("50000000000060", "household, PT60M (hourly)", step_minutes=60, scale=1.3),
+    Meter(
+        "50000000000010",
+        "household, PT10M (network study), single rate",
+        step_minutes=10,
+        scale=0.8,
+        subscribed_kva=6,
+        tariff="BTINFCUST",
+        offpeak=None,
+    ),
+    Meter(
+        "50000000000060",
+        "household, PT60M (hourly), two off-peak blocks",
+        step_minutes=60,
+        scale=1.3,
+        subscribed_kva=12,
+        offpeak="HC (1H30-8H00;12H30-14H00)",
+    ),
     Meter("24880057139941", "solar plant, production only", directions=("production",)),
     Meter(
         "12655648759651",
         "self-consumption, both directions",
         directions=("consumption", "production"),
+        offpeak="HC (23h00-7h30)",
     ),
     Meter(
         "42900589957123",

@@ -28,11 +28,14 @@ def fetch_week(home: Path, api: str, dialects: tuple[str, ...] = ("v5", "2026"))
 
 
 def dialects_used(w: World) -> set[str]:
-    return {
-        "2026" if "mesure_synchrone_auto" in path else "v5"
-        for _, path, _ in w.simulator.requests
-        if path.startswith("/data/proxy/")
-    }
+    """The dialects of the metering calls made (contract calls aside)."""
+    used = set()
+    for _, path, _ in w.simulator.requests:
+        if "mesure_synchrone_auto" in path or "contrat_auto" in path:
+            used.add("2026")
+        elif "metering_data" in path or "customers_upc" in path:
+            used.add("v5")
+    return used
 
 
 def test_both_dialects_write_byte_identical_line_protocol(tmp_path: Path) -> None:

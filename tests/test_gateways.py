@@ -17,6 +17,7 @@ from simenv import CLIENT_ID, World, world
 HOUSE = "22516914714270"
 SOLAR = "24880057139941"
 BOTH = "12655648759651"
+NOT_METERING = ("oauth2", "contrat", "comptage", "customers", "/contract/")
 TYPES_2026 = {path.rsplit("/", 1)[-1] for path in V2026.PATHS.values()}
 CONSENTED = (HOUSE, SOLAR, BOTH, "50000000000010", "11453290002823", "42900589957123")
 
@@ -47,7 +48,7 @@ def authorize(w: World, kind: str) -> None:
     assert f"for {len(CONSENTED)} usage point(s): {', '.join(CONSENTED)}" in result.output
 
 
-def fetch_week(home: Path, kind: str, api: str) -> list[str]:
+def fetch_week(home: Path, kind: str, api: str) -> tuple[list[str], dict[str, object]]:
     home.mkdir()
     with world(home, today=date(2026, 10, 27)) as w:
         w.consent = w.simulator.consent = CONSENTED
@@ -64,12 +65,14 @@ def fetch_week(home: Path, kind: str, api: str) -> list[str]:
         data = [
             p.rsplit("/", 1)[-1]
             for _, p, _ in w.simulator.requests
-            if p.startswith(prefix[kind]) and "oauth2" not in p
+            if p.startswith(prefix[kind]) and not any(x in p for x in NOT_METERING)
         ]
         assert len(data) > 20
         if kind != "myelectricaldata":  # (which chooses the dialect by a header)
             assert {name in TYPES_2026 for name in data} == {api == "2026"}
-        return w.output_lines()
+        state = json.loads((w.state_dir / "state.json").read_text())["usage_points"]
+        contracts = {prm: state[prm]["contract"] for prm in CONSENTED}
+        return w.output_lines(), contracts
 
 
 KINDS = ("device-flow", "conso-api", "myelectricaldata", "enedis")
@@ -78,10 +81,21 @@ PAIRS = [(k, a) for k in KINDS for a in ("v5", "2026")]
 
 def test_every_gateway_and_dialect_writes_the_same_bytes(tmp_path: Path) -> None:
     outputs = {pair: fetch_week(tmp_path / f"{pair[0]}-{pair[1]}", *pair) for pair in PAIRS}
-    reference = outputs[("device-flow", "v5")]
+    reference, contracts = outputs[("device-flow", "v5")]
     assert len(reference) > 2000
-    for pair, lines in outputs.items():
+    assert contracts[HOUSE] == {
+        "usage_point_id": HOUSE,
+        "subscribed_power_kva": 9.0,
+        "tariff_code": "BTINFMUDT",
+        "offpeak_hours": "HC (22H00-6H00)",
+        "status": "SERVC",
+        "activation": "2015-03-02",
+    }
+    assert contracts[SOLAR] is None  # customer data exists for consumption points only
+    for pair, (lines, read) in outputs.items():
         assert lines == reference, pair
+        # the same contracts through every gateway that has them (Conso API has none)
+        assert read == (dict.fromkeys(CONSENTED) if pair[0] == "conso-api" else contracts), pair
 
 
 def test_conso_api_budget_is_never_crossed(tmp_path: Path) -> None:

@@ -136,12 +136,12 @@ def test_full_backfill_respects_the_history_horizons(w: World) -> None:
     }
     assert len(curve_days(w)) == (date(2026, 11, 22) - date(2024, 11, 7)).days
     # within the proxy's 12 requests a minute, so it never had to say slow_down: 107 curve
-    # windows, 4 daily, 4 max power, 1 production probe
+    # windows, 4 daily, 4 max power, 1 production probe (and the contract, read at auth)
     sim = w.simulator
     times = [
         t for (_, p, _), t in zip(sim.requests, sim.request_times, strict=True) if "/data/" in p
     ]
-    assert len(times) == 107 + 4 + 4 + 1
+    assert len(sim.data_calls()) == 107 + 4 + 4 + 1
     assert max(sum(1 for u in times if t <= u < t + timedelta(seconds=60)) for t in times) == 12
 
 
@@ -226,3 +226,22 @@ def test_progress_bar_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> Non
             tick()
         assert ("Fetching" in stream.getvalue() and "100%" in stream.getvalue()) is shown
         assert (stream.getvalue() == "") is not shown
+
+
+def test_auth_reads_the_contracts_and_status_shows_them(tmp_path: Path) -> None:
+    with world(tmp_path) as w:
+        w.consent = (HOUSE, "50000000000010", "24880057139941")
+        w.config()
+        result = w.run("auth")
+        assert result.output.splitlines()[-3:] == [
+            f"{HOUSE}: 9 kVA, BTINFMUDT (HP/HC), off-peak HC (22H00-6H00), SERVC, "
+            "active since 2015-03-02",
+            "50000000000010: 6 kVA, BTINFCUST (single rate), SERVC, active since 2015-03-02",
+            "24880057139941: no contract data (a production-only point, or a gateway without "
+            "contracts)",
+        ]
+        text = w.run("status").output
+        assert (
+            "  contract: 9 kVA, BTINFMUDT (HP/HC), off-peak HC (22H00-6H00), SERVC, active since "
+            "2015-03-02 (read 2026-11-22)"
+        ) in text.splitlines()
