@@ -15,6 +15,7 @@ import httpx
 
 from linkyflux import contracts
 from linkyflux.auth import DeviceCode
+from linkyflux.classifier import Classifier, DatedSchedule
 from linkyflux.dialects import DIALECTS, Dialect
 from linkyflux.errors import LinkyfluxError, SinkError
 from linkyflux.gateways import Asking, Gateway, gateway_for
@@ -25,7 +26,7 @@ from linkyflux.settings import Settings
 from linkyflux.sinks import FileSink, InfluxV1Sink, InfluxV2Sink, Sink
 from linkyflux.spool import Spool, SpoolingSink
 from linkyflux.state import SyncState
-from linkyflux.tariffs import Schedule, parse_offpeak
+from linkyflux.tariffs import parse_offpeak
 from linkyflux.timeutil import Clock, SystemClock, paris_today
 from linkyflux.tokens import Tokens, TokenStore
 from linkyflux.transport import BudgetExhausted, Pacer, RequestLog, paced_client
@@ -68,10 +69,18 @@ def make_sink(settings: Settings) -> Sink:
     )
 
 
-def make_schedule(settings: Settings) -> Schedule:
-    return parse_offpeak(
-        settings.tariff.offpeak, holiday_subdivision=settings.tariff.holiday_subdivision or None
-    )
+def make_classifier(settings: Settings, state: SyncState) -> Classifier:
+    """The configured schedules by date, with each usage point's contract as the fallback."""
+    subdivision = settings.tariff.holiday_subdivision or None
+    dated = [
+        DatedSchedule(None, parse_offpeak(settings.tariff.offpeak, holiday_subdivision=subdivision))
+    ]
+    dated += [
+        DatedSchedule(s.from_, parse_offpeak(s.offpeak, holiday_subdivision=subdivision))
+        for s in settings.tariff.schedule
+    ]
+    contracts = {prm: point.contract for prm, point in state.usage_points.items()}
+    return Classifier(dated, contracts, subdivision)
 
 
 def dialect_order(settings: Settings, state: SyncState) -> list[Dialect]:
@@ -198,8 +207,8 @@ def run_sync(
                 f"the tokens were granted by {tokens.consent_url}, not by consent.url "
                 f"{settings.consent.url}: run `linkyflux auth` if the gateway changed"
             )
-        schedule = make_schedule(settings)
         state = SyncState(state_dir)
+        schedule = make_classifier(settings, state)
 
         def auth(pacer: Pacer) -> httpx.Auth:
             return gateway.auth(store, tokens, runtime.clock, pacer)

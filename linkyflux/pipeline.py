@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Literal, TypeVar
 
+from linkyflux.classifier import Classifier
 from linkyflux.enedis import (
     CURVE_WINDOW_DAYS,
     DAILY_WINDOW_DAYS,
@@ -54,7 +55,6 @@ from linkyflux.models import CurveReading, DailyReading, Direction, MaxPowerRead
 from linkyflux.points import curve_line, daily_lines, max_power_lines
 from linkyflux.sinks import Sink
 from linkyflux.state import SeriesState, SyncState, UsagePointState
-from linkyflux.tariffs import Schedule
 from linkyflux.timeutil import PARIS, Clock, paris_day_bounds, paris_today
 
 T = TypeVar("T")
@@ -179,7 +179,7 @@ class Fetcher:
         self,
         api: MeteringApi,
         sink: Sink,
-        schedule: Schedule,
+        schedule: Classifier,
         state: SyncState,
         clock: Clock,
         warn: Callable[[str], None] = lambda message: None,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -76,9 +77,19 @@ class InfluxSettings(_Section):
     _url = field_validator("url")(_http_url)
 
 
+class DatedSchedule(_Section):
+    """An off-peak schedule in force from a day on (``[[tariff.schedule]]``)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    from_: date = Field(alias="from")
+    offpeak: str = ""
+
+
 class TariffSettings(_Section):
     offpeak: str = ""
     holiday_subdivision: str = ""
+    schedule: list[DatedSchedule] = []
 
 
 class EnedisSettings(_Section):
@@ -202,3 +213,10 @@ def _check_schedule(settings: Settings) -> None:
             parse_offpeak(text, holiday_subdivision=subdivision)
         except ScheduleError as exc:
             raise ConfigError(f"{_where(settings, 'tariff', key)}: tariff.{key}: {exc}") from None
+    for n, dated in enumerate(settings.tariff.schedule, 1):
+        try:
+            parse_offpeak(dated.offpeak, holiday_subdivision=subdivision)
+        except ScheduleError as exc:
+            raise ConfigError(
+                f"{settings.source}: tariff.schedule #{n} (from {dated.from_}): offpeak: {exc}"
+            ) from None

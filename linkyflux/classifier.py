@@ -1,0 +1,84 @@
+"""Which off-peak schedule applies to an interval: the configured ones by date, else the
+usage point's contract.
+
+- ``[tariff] offpeak`` applies from the beginning; each ``[[tariff.schedule]]`` from its
+  ``from`` day on (Europe/Paris), until the next one: a backfill classifies every day with
+  the schedule in force that day.
+- Where the schedule in force is empty, the usage point's contract decides: a single-rate
+  tariff code (``…ST``) means BASE, its off-peak hours (``"HC (22H00-6H00)"``,
+  ``"HC (1H30-8H00;12H30-14H00)"``, lower-case ``h`` too) are used as a schedule; no contract
+  information means BASE.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+
+from linkyflux.contracts import Contract
+from linkyflux.tariffs import BASE, Schedule, ScheduleError, parse_offpeak
+from linkyflux.timeutil import PARIS
+
+_CONTRACT_RANGE = re.compile(r"(\d{1,2})\s*[hH:]\s*(\d{2})?\s*-\s*(\d{1,2})\s*[hH:]\s*(\d{2})?")
+
+
+@dataclass(frozen=True)
+class DatedSchedule:
+    start: date | None  # None: from the beginning
+    schedule: Schedule
+
+
+def contract_schedule(offpeak_hours: str, holiday_subdivision: str | None = None) -> Schedule:
+    """A contract's ``"HC (1H30-8H00;12H30-14H00)"`` as a schedule (every day, holidays too)."""
+    ranges = [
+        f"{h1}h{m1 or '00'}-{h2}h{m2 or '00'}"
+        for h1, m1, h2, m2 in _CONTRACT_RANGE.findall(offpeak_hours)
+    ]
+    if not ranges:
+        raise ScheduleError(f"contract off-peak hours {offpeak_hours!r}: no range found")
+    return parse_offpeak(" ".join(ranges), holiday_subdivision=holiday_subdivision)
+
+
+class Classifier:
+    def __init__(
+        self,
+        schedules: Sequence[DatedSchedule],
+        contracts: Mapping[str, Contract | None],
+        holiday_subdivision: str | None = None,
+    ) -> None:
+        self.schedules = sorted(schedules, key=lambda s: s.start or date.min)
+        self.contracts = contracts
+        self.holiday_subdivision = holiday_subdivision
+
+    def schedule_on(self, usage_point_id: str, day: date) -> Schedule | None:
+        """The schedule in force that day (None: BASE)."""
+        chosen: Schedule | None = None
+        for dated in self.schedules:
+            if dated.start is None or dated.start <= day:
+                chosen = dated.schedule
+        if chosen is not None and not chosen.is_base():
+            return chosen
+        return self._from_contract(usage_point_id)
+
+    def classify(self, usage_point_id: str, direction: str, start: datetime) -> str:
+        schedule = self.schedule_on(usage_point_id, start.astimezone(PARIS).date())
+        if schedule is None:
+            return BASE
+        return schedule.classify(usage_point_id, direction, start)
+
+    def _from_contract(self, usage_point_id: str) -> Schedule | None:
+        contract = self.contracts.get(usage_point_id)
+        if contract is None or contract.single_rate or not contract.offpeak_hours:
+            return None
+        return _contract_schedule(contract.offpeak_hours, self.holiday_subdivision)
+
+
+@lru_cache(maxsize=64)
+def _contract_schedule(offpeak_hours: str, holiday_subdivision: str | None) -> Schedule | None:
+    try:
+        return contract_schedule(offpeak_hours, holiday_subdivision)
+    except ScheduleError:
+        return None  # unreadable contract hours: BASE rather than a guess

@@ -1,0 +1,123 @@
+"""Which schedule applies: dated schedules, then the contract's off-peak hours, else BASE."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from linkyflux.classifier import Classifier, DatedSchedule, contract_schedule
+from linkyflux.contracts import Contract
+from linkyflux.tariffs import parse_offpeak
+from linkyflux.timeutil import PARIS
+
+from simenv import world
+
+PRM = "22516914714270"
+
+
+@pytest.mark.parametrize(
+    ("hours", "described"),
+    [
+        ("HC (22H00-6H00)", "every day 22:00-06:00"),
+        ("HC (1H30-8H00;12H30-14H00)", "every day 01:30-08:00, 12:30-14:00"),
+        ("HC (23h00-7h30)", "every day 23:00-07:30"),
+        ("HC (22H00-6H00), (13H00-15H00)", "every day 13:00-15:00, 22:00-06:00"),
+    ],
+)
+def test_contract_hours(hours: str, described: str) -> None:
+    assert f"consumption: {described}" in contract_schedule(hours).describe()
+
+
+def contract(code: str, hours: str | None) -> Contract:
+    return Contract(PRM, 9, code, hours, "SERVC", None)
+
+
+def at(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 11, day, hour, minute, tzinfo=PARIS)
+
+
+def test_dated_schedules_then_the_contract() -> None:
+    classifier = Classifier(
+        [
+            DatedSchedule(None, parse_offpeak("")),
+            DatedSchedule(date(2026, 11, 10), parse_offpeak("2h00-7h00")),
+            DatedSchedule(date(2026, 11, 20), parse_offpeak("")),
+        ],
+        {PRM: contract("BTINFMUDT", "HC (22H00-6H00)")},
+    )
+    # before the first dated schedule: the contract's hours
+    assert [classifier.classify(PRM, "consumption", at(9, h)) for h in (1, 6, 22)] == [
+        "HC",
+        "HP",
+        "HC",
+    ]
+    # 2h00-7h00 from the 10th: the classification follows the day of the interval's start
+    assert [classifier.classify(PRM, "consumption", at(10, h)) for h in (1, 6, 22)] == [
+        "HP",
+        "HC",
+        "HP",
+    ]
+    assert classifier.classify(PRM, "consumption", at(19, 23, 30)) == "HP"
+    assert classifier.classify(PRM, "consumption", at(20, 0, 0)) == "HC"  # the contract again
+
+
+@pytest.mark.parametrize(
+    "known",
+    [{PRM: contract("BTINFCUST", None)}, {PRM: contract("BTINFCUST", "HC (22H00-6H00)")}, {}],
+)
+def test_base_without_off_peak_hours(known: dict[str, Contract]) -> None:
+    classifier = Classifier([DatedSchedule(None, parse_offpeak(""))], known)
+    assert classifier.classify(PRM, "consumption", at(9, 23)) == "BASE"
+
+
+def test_fetch_classifies_with_each_meter_contract(tmp_path: Path) -> None:
+    with world(tmp_path) as w:
+        w.consent = (PRM, "50000000000010", "50000000000060")
+        w.config()  # no off-peak schedule configured
+        assert w.run("auth").exit_code == 0
+        assert w.run("fetch", "-q").exit_code == 0
+        tags: dict[str, Counter[str]] = {}
+        for line in w.output_lines():
+            if line.startswith("linky_load_curve,"):
+                fields = dict(t.split("=") for t in line.split(" ")[0].split(",")[1:])
+                tags.setdefault(fields["usage_point_id"], Counter())[fields["tariff"]] += 1
+    assert tags == {
+        PRM: {"HC": 16, "HP": 32},  # HC (22H00-6H00)
+        "50000000000010": {"BASE": 144},  # BTINFCUST: single rate
+        # HC (1H30-8H00;12H30-14H00), hourly: 02:00-07:00 and 13:00 start in HC
+        "50000000000060": {"HC": 7, "HP": 17},
+    }
+
+
+def test_a_schedule_change_applies_from_its_day(tmp_path: Path) -> None:
+    with world(tmp_path) as w:
+        w.consent = (PRM,)
+        config = w.config()
+        dated = '[[tariff.schedule]]\nfrom = 2026-11-19\noffpeak = "2h00-7h00"\n'
+        config.write_text(config.read_text() + dated)
+        assert w.run("auth").exit_code == 0
+        assert w.run("fetch", "-d", "4", "-q").exit_code == 0
+        hc: Counter[str] = Counter()
+        for line in w.output_lines():
+            if line.startswith("linky_load_curve,") and "tariff=HC" in line:
+                stamp = datetime.fromtimestamp(int(line.rsplit(" ", 1)[1]), UTC)
+                hc[stamp.astimezone(PARIS).date().isoformat()] += 1
+    # the contract's 22H00-6H00 (16 half-hours) on the 18th, then 2h00-7h00 (10)
+    assert hc == {"2026-11-18": 16, "2026-11-19": 10, "2026-11-20": 10, "2026-11-21": 10}
+
+
+def test_a_bad_dated_schedule_is_named(tmp_path: Path) -> None:
+    with world(tmp_path) as w:
+        config = w.config()
+        config.write_text(
+            config.read_text() + '[[tariff.schedule]]\nfrom = 2026-11-19\noffpeak = "2h-"\n'
+        )
+        result = w.run("fetch")
+    assert result.exit_code == 3
+    assert result.output.startswith(
+        f"linkyflux: {config}: tariff.schedule #1 (from 2026-11-19): offpeak: "
+        'offpeak schedule: "2h-"'
+    )
