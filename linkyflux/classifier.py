@@ -53,32 +53,43 @@ class Classifier:
         self.contracts = contracts
         self.holiday_subdivision = holiday_subdivision
 
-    def schedule_on(self, usage_point_id: str, day: date) -> Schedule | None:
-        """The schedule in force that day (None: BASE)."""
+    def spec_on(self, usage_point_id: str, day: date) -> str:
+        """What classifies that day, as a string that can rebuild it later:
+        ``schedule:<text>``, ``contract:<off-peak hours>`` or ``base`` (with the holiday
+        subdivision after a ``|`` when there is one)."""
         chosen: Schedule | None = None
         for dated in self.schedules:
             if dated.start is None or dated.start <= day:
                 chosen = dated.schedule
+        suffix = f"|{self.holiday_subdivision}" if self.holiday_subdivision else ""
         if chosen is not None and not chosen.is_base():
-            return chosen
-        return self._from_contract(usage_point_id)
+            return f"schedule:{chosen.text}{suffix}"
+        contract = self.contracts.get(usage_point_id)
+        if contract is None or contract.single_rate or not contract.offpeak_hours:
+            return "base"
+        return f"contract:{contract.offpeak_hours}{suffix}"
 
-    def classify(self, usage_point_id: str, direction: str, start: datetime) -> str:
-        schedule = self.schedule_on(usage_point_id, start.astimezone(PARIS).date())
+    def classify(
+        self, usage_point_id: str, direction: str, start: datetime, spec: str | None = None
+    ) -> str:
+        """HC, HP or BASE; with ``spec``, as that recorded schedule said (see :meth:`spec_on`)."""
+        spec = spec or self.spec_on(usage_point_id, start.astimezone(PARIS).date())
+        schedule = schedule_of(spec)
         if schedule is None:
             return BASE
         return schedule.classify(usage_point_id, direction, start)
 
-    def _from_contract(self, usage_point_id: str) -> Schedule | None:
-        contract = self.contracts.get(usage_point_id)
-        if contract is None or contract.single_rate or not contract.offpeak_hours:
-            return None
-        return _contract_schedule(contract.offpeak_hours, self.holiday_subdivision)
 
-
-@lru_cache(maxsize=64)
-def _contract_schedule(offpeak_hours: str, holiday_subdivision: str | None) -> Schedule | None:
+@lru_cache(maxsize=256)
+def schedule_of(spec: str) -> Schedule | None:
+    """The schedule a spec of :meth:`Classifier.spec_on` names (None: BASE)."""
+    kind, _, rest = spec.partition(":")
+    text, _, subdivision = rest.partition("|")
     try:
-        return contract_schedule(offpeak_hours, holiday_subdivision)
+        if kind == "schedule":
+            return parse_offpeak(text, holiday_subdivision=subdivision or None)
+        if kind == "contract":
+            return contract_schedule(text, subdivision or None)
     except ScheduleError:
         return None  # unreadable contract hours: BASE rather than a guess
+    return None

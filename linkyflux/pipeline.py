@@ -115,6 +115,9 @@ class FetchReport:
     late: dict[tuple[str, str], list[date]] = field(default_factory=lambda: defaultdict(list))
     # (usage point, series label) -> days not published yet (not an error)
     pending: dict[tuple[str, str], list[date]] = field(default_factory=lambda: defaultdict(list))
+    # usage point -> days rewritten with the schedule they were first written with, which
+    # is no longer the configured one
+    reclassify: dict[str, set[date]] = field(default_factory=lambda: defaultdict(set))
     # (usage point, series) -> days without data, for a series that never had any
     never: dict[tuple[str, Series], list[date]] = field(default_factory=lambda: defaultdict(list))
 
@@ -234,6 +237,14 @@ class Fetcher:
             pass
         finally:
             self.state.save()
+        for prm, changed in sorted(report.reclassify.items()):
+            message = (
+                f"{prm}: {_day_list(sorted(changed))} keep the off-peak schedule they were first "
+                "written with, not the one configured now (so no point is written twice); "
+                "reclassifying past days is not supported yet"
+            )
+            report.warnings.append(message)
+            self.warn(message)
         for (prm, series), days in sorted(report.never.items(), key=lambda kv: kv[0][0]):
             message = f"{prm}: Enedis has no {series.label} for {_day_list(days)}"
             if series.kind == "curve":
@@ -339,11 +350,18 @@ class Fetcher:
     ) -> None:
         summary = report.summary(prm, series.direction)
         lines: list[str]
+        new_specs: dict[date, str] = {}
         if series.kind == "curve":
             lines = []
+            written = self.state.point(prm).tariff_specs
             for r in readings:
                 assert isinstance(r, CurveReading)
-                tariff = self.schedule.classify(prm, r.direction, r.start)
+                day = _paris_day(r.start)
+                current = self.schedule.spec_on(prm, day)
+                spec = written.get(day) or new_specs.setdefault(day, current)
+                if spec != current:  # keep the tags it was written with: no second point
+                    report.reclassify[prm].add(day)
+                tariff = self.schedule.classify(prm, r.direction, r.start, spec)
                 lines.append(curve_line(r, tariff))
                 summary.curve_points += 1
                 summary.energy_by_tariff[tariff] += r.energy_wh
@@ -358,6 +376,7 @@ class Fetcher:
             lines = max_power_lines(peaks)
         self.sink.write(lines)
         report.lines_written += len(lines)
+        self.state.point(prm).tariff_specs.update(new_specs)
 
     def _settle(
         self,

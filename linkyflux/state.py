@@ -16,7 +16,7 @@ Days are stored as runs ``[first, last, status]`` so years of history stay small
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -67,25 +67,14 @@ class SeriesState:
         return [d for d in _days(start, end) if d not in self.days]
 
     def to_json(self) -> dict[str, Any]:
-        runs: list[list[str]] = []
-        previous: date | None = None
-        for day in sorted(self.days):
-            status = self.days[day]
-            if runs and previous == day - timedelta(days=1) and runs[-1][2] == status:
-                runs[-1][1] = day.isoformat()
-            else:
-                runs.append([day.isoformat(), day.isoformat(), status])
-            previous = day
-        return {"seen": self.seen, "days": runs}
+        return {"seen": self.seen, "days": _runs(self.days)}
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> SeriesState:
-        days: dict[date, Status] = {}
-        for first, last, status in raw.get("days", []):
+        days = _unrun(raw.get("days", []))
+        for status in set(days.values()):
             if status not in ("complete", "partial", "unavailable"):
                 raise ValueError(f"unknown day status {status!r}")
-            for day in _days(date.fromisoformat(first), date.fromisoformat(last) + timedelta(1)):
-                days[day] = status
         return cls(days=days, seen=bool(raw.get("seen")))
 
 
@@ -98,6 +87,9 @@ class UsagePointState:
     # the usage point's contract, and the day it was read (None: the gateway has none)
     contract: Contract | None = None
     contract_read: date | None = None
+    # per day, the schedule its load curve was tagged with (see Classifier.spec_on): a day
+    # written once keeps its tags, so a changed schedule never writes a second point
+    tariff_specs: dict[date, str] = field(default_factory=dict)
 
     def of(self, key: str) -> SeriesState:
         return self.series.setdefault(key, SeriesState())
@@ -109,6 +101,7 @@ class UsagePointState:
             "series": {k: v.to_json() for k, v in sorted(self.series.items())},
             "contract": self.contract.to_json() if self.contract else None,
             "contract_read": self.contract_read.isoformat() if self.contract_read else None,
+            "tariff_specs": _runs(self.tariff_specs),
         }
 
     @classmethod
@@ -119,6 +112,7 @@ class UsagePointState:
             activation=date.fromisoformat(activation) if activation else None,
             series={k: SeriesState.from_json(v) for k, v in (raw.get("series") or {}).items()},
             contract=Contract.from_json(raw["contract"]) if raw.get("contract") else None,
+            tariff_specs=_unrun(raw.get("tariff_specs", [])),
             contract_read=date.fromisoformat(raw["contract_read"])
             if raw.get("contract_read")
             else None,
@@ -153,6 +147,28 @@ class SyncState:
             "usage_points": {k: v.to_json() for k, v in sorted(self.usage_points.items())},
         }
         write_private(self.path, json.dumps(raw, indent=1).encode())
+
+
+def _runs(days: Mapping[date, str]) -> list[list[str]]:
+    """``{day: value}`` as runs of consecutive days of one value: ``[first, last, value]``."""
+    runs: list[list[str]] = []
+    previous: date | None = None
+    for day in sorted(days):
+        value = days[day]
+        if runs and previous == day - timedelta(days=1) and runs[-1][2] == value:
+            runs[-1][1] = day.isoformat()
+        else:
+            runs.append([day.isoformat(), day.isoformat(), value])
+        previous = day
+    return runs
+
+
+def _unrun(runs: Iterable[list[str]]) -> dict[date, Any]:
+    out: dict[date, Any] = {}
+    for first, last, value in runs:
+        for day in _days(date.fromisoformat(first), date.fromisoformat(last) + timedelta(1)):
+            out[day] = value
+    return out
 
 
 def _days(start: date, end: date) -> Iterable[date]:

@@ -121,3 +121,34 @@ def test_a_bad_dated_schedule_is_named(tmp_path: Path) -> None:
         f"linkyflux: {config}: tariff.schedule #1 (from 2026-11-19): offpeak: "
         'offpeak schedule: "2h-"'
     )
+
+
+def test_a_changed_schedule_never_writes_a_second_point(tmp_path: Path) -> None:
+    """The tariff tag is part of the series key: a day rewritten after a schedule change keeps
+    the tags it was first written with, or InfluxDB would hold two points per interval."""
+    with world(tmp_path) as w:
+        w.consent = (PRM,)
+        w.config(tariff={"offpeak": "22h00-6h00"})
+        assert w.run("auth").exit_code == 0
+        assert w.run("fetch", "-q").exit_code == 0  # the 21st, 22h00-6h00
+        w.config(tariff={"offpeak": "2h00-7h00"})
+        w.clock.advance(86400)
+        result = w.run("fetch", "-q")  # the 22nd, and the 21st again (correction window)
+        assert result.exit_code == 0
+        assert result.output == (
+            f"linkyflux: warning: {PRM}: 2026-11-21 keep the off-peak schedule they were first "
+            "written with, not the one configured now (so no point is written twice); "
+            "reclassifying past days is not supported yet\n"
+        )
+        tags: dict[int, set[str]] = {}
+        hc: Counter[str] = Counter()
+        for line in w.output_lines():
+            if line.startswith("linky_load_curve,"):
+                stamp = int(line.rsplit(" ", 1)[1])
+                tariff = line.split("tariff=")[1].split(",")[0]
+                tags.setdefault(stamp, set()).add(tariff)
+                day = datetime.fromtimestamp(stamp, UTC).astimezone(PARIS).date().isoformat()
+                hc[day] += tariff == "HC"
+    assert max(len(t) for t in tags.values()) == 1
+    assert len(tags) == 96
+    assert hc == {"2026-11-21": 16 * 2, "2026-11-22": 10}  # the 21st written twice, same tags
