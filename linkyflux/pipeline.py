@@ -52,7 +52,7 @@ from linkyflux.errors import (
 )
 from linkyflux.metering import MeteringApi
 from linkyflux.models import CurveReading, DailyReading, Direction, MaxPowerReading
-from linkyflux.points import curve_line, daily_lines, max_power_lines
+from linkyflux.points import contract_line, curve_line, daily_lines, max_power_lines
 from linkyflux.sinks import Sink
 from linkyflux.state import SeriesState, SyncState, UsagePointState
 from linkyflux.timeutil import PARIS, Clock, paris_day_bounds, paris_today
@@ -233,6 +233,7 @@ class Fetcher:
                 except ConsentRevoked as exc:
                     report.errors.append(exc)
                 self._curve_never_collected(prm, report)
+                self._contract_point(prm, report)
         except _Stop:
             pass
         finally:
@@ -262,6 +263,14 @@ class Fetcher:
         return plan(
             point.of(series.key), start, end, today=self.today, lower=lower, catch_up=catch_up
         )
+
+    def _contract_point(self, prm: str, report: FetchReport) -> None:
+        """Today's contract point (the same key all day: rewriting it is harmless)."""
+        contract = self.state.point(prm).contract
+        text = contract_line(contract, self.today) if contract else None
+        if text is not None:
+            self.sink.write([text])
+            report.lines_written += 1
 
     def _curve_never_collected(self, prm: str, report: FetchReport) -> None:
         """A day whose daily energy is published is published: if a curve that never had

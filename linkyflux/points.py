@@ -8,8 +8,10 @@ stamped at the local midnight that starts their day.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 
 from linkyflux import schema
+from linkyflux.contracts import Contract
 from linkyflux.lineprotocol import line
 from linkyflux.models import CurveReading, DailyReading, MaxPowerReading
 from linkyflux.timeutil import paris_midnight
@@ -50,3 +52,19 @@ def max_power_lines(readings: Iterable[MaxPowerReading]) -> list[str]:
         )
         for r in readings
     ]
+
+
+def contract_line(contract: Contract, day: date) -> str | None:
+    """The contract as it stood on ``day`` (stamped at its local midnight), for dashboards'
+    subscribed-power line; None when the contract gives no subscribed power."""
+    if contract.subscribed_power_kva is None:
+        return None
+    return line(
+        schema.CONTRACT,
+        (
+            (schema.TAG_TARIFF_CODE, contract.tariff_code or ""),
+            (schema.TAG_USAGE_POINT, contract.usage_point_id),
+        ),
+        ((schema.FIELD_SUBSCRIBED_KVA, contract.subscribed_power_kva),),
+        int(paris_midnight(day).timestamp()),
+    )

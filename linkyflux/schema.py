@@ -8,11 +8,14 @@ from __future__ import annotations
 LOAD_CURVE = "linky_load_curve"
 DAILY = "linky_daily"
 MAX_POWER = "linky_max_power"
+CONTRACT = "linky_contract"
 
 TAG_USAGE_POINT = "usage_point_id"
 TAG_DIRECTION = "direction"
 TAG_TARIFF = "tariff"
+TAG_TARIFF_CODE = "tariff_code"
 
 FIELD_POWER_W = "power_w"
 FIELD_ENERGY_WH = "energy_wh"
 FIELD_POWER_VA = "power_va"
+FIELD_SUBSCRIBED_KVA = "subscribed_power_kva"

@@ -331,6 +331,11 @@ def contract(path: str, query: dict[str, str]) -> Reply:
     prm = prm_of(path, query)
     meter = METERS_BY_ID.get(prm)
     v2026 = path != CONTRACT_V5
+    if meter is not None and meter.revoked:
+        description = "No consent can be found for this customer and this usage point."
+        if v2026:
+            return _json(403, {"code": "ADAM-DC-0008", "message": description})
+        return _error(403, "ADAM-DC-0008", description)
     if meter is None or "consumption" not in meter.directions:
         description = "no measure found for this usage point"
         if v2026:

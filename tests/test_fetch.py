@@ -65,9 +65,12 @@ def test_yesterday_for_one_meter_exact_lines(w: World) -> None:
         f"energy_wh={float(daily)!r} 1795215600",
         "linky_max_power,direction=consumption,usage_point_id=22516914714270 "
         f"power_va={float(peak)!r} 1795215600",
+        # the contract as it stands today (2026-11-22), for the subscribed-power line
+        "linky_contract,tariff_code=BTINFMUDT,usage_point_id=22516914714270 "
+        "subscribed_power_kva=9.0 1795302000",
     ]
     assert result.output.splitlines()[0] == (
-        f"Fetched 2026-11-21 … 2026-11-21 into {w.home}/out.lp: 50 lines, 4 API calls."
+        f"Fetched 2026-11-21 … 2026-11-21 into {w.home}/out.lp: 51 lines, 4 API calls."
     )
     # consumption curve, daily, max power, then production curve (wrong direction, remembered)
     paths = [p.rsplit("/", 1)[-1] for p, _ in w.simulator.data_calls()]
@@ -157,7 +160,8 @@ def test_rerun_writes_the_same_points(w: World) -> None:
     (w.home / "out.lp").unlink()
     (w.state_dir / "state.json").unlink()  # forget what was fetched: everything again
     assert w.run("fetch", "-d", "3", "-q").exit_code == 0
-    assert w.output_lines() == first
+    # the same points (the contract, kept in the state file that was removed, aside)
+    assert w.output_lines() == [ln for ln in first if not ln.startswith("linky_contract")]
 
 
 def test_complete_days_are_not_fetched_again_but_the_last_two(w: World) -> None:
@@ -196,7 +200,7 @@ def test_yesterday_not_yet_published_is_not_an_error(tmp_path: Path) -> None:
         assert w.run("auth").exit_code == 0
         early = w.run("fetch", "-q")
         assert (early.exit_code, early.output) == (0, "")
-        assert w.output_lines() == []
+        assert [ln.split(",")[0] for ln in w.output_lines()] == ["linky_contract"]
         w.clock.advance(3 * 3600)  # 09:00: published at 08:00, fetched by the next run
         assert w.run("fetch", "-q").exit_code == 0
         assert len([ln for ln in w.output_lines() if ln.startswith("linky_load_curve")]) == 48
@@ -236,10 +240,11 @@ def test_stdout_sink_keeps_stdout_for_line_protocol(w: World) -> None:
     result = w.run("fetch")
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert len(lines) == 50
+    assert len(lines) == 51
     assert all(
-        ln.startswith(("linky_load_curve,", "linky_daily,", "linky_max_power,")) for ln in lines
+        ln.startswith(("linky_load_curve,", "linky_daily,", "linky_max_power,", "linky_contract,"))
+        for ln in lines
     )
     assert result.stderr.startswith(
-        "Fetched 2026-11-21 … 2026-11-21 into stdout: 50 lines, 4 API calls."
+        "Fetched 2026-11-21 … 2026-11-21 into stdout: 51 lines, 4 API calls."
     )

@@ -93,7 +93,11 @@ def test_every_gateway_and_dialect_writes_the_same_bytes(tmp_path: Path) -> None
     }
     assert contracts[SOLAR] is None  # customer data exists for consumption points only
     for pair, (lines, read) in outputs.items():
-        assert lines == reference, pair
+        if pair[0] == "conso-api":  # no contract data, so no contract points
+            reference_without = [ln for ln in reference if not ln.startswith("linky_contract")]
+            assert lines == reference_without, pair
+        else:
+            assert lines == reference, pair
         # the same contracts through every gateway that has them (Conso API has none)
         assert read == (dict.fromkeys(CONSENTED) if pair[0] == "conso-api" else contracts), pair
 
