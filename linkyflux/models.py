@@ -10,7 +10,6 @@ from datetime import date, datetime
 from typing import Literal
 
 Direction = Literal["consumption", "production"]
-DIRECTIONS: tuple[Direction, ...] = ("consumption", "production")
 
 
 @dataclass(frozen=True, slots=True)
