@@ -152,6 +152,7 @@ def read_contracts(
     try:
         with client:
             api = _metering_api(gateway, runtime, client, pacer, state)
+            echo("Reading the contracts (at the gateway's pace)…")
             for prm in tokens.usage_points:
                 point = state.point(prm)
                 try:
