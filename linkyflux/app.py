@@ -221,8 +221,10 @@ def run_sync(
             with client:
                 api = _metering_api(gateway, runtime, client, pacer, state)
                 fetcher = Fetcher(api, sink, schedule, state, runtime.clock, warn)
-                total = fetcher.planned_windows(tokens.usage_points, start, end, catch_up=catch_up)
-                tick = progress(total) if progress else lambda: None
+                tick = _no_progress
+                if progress is not None:  # planning the whole run is only for the bar
+                    points = tokens.usage_points
+                    tick = progress(fetcher.planned_windows(points, start, end, catch_up=catch_up))
                 log = RequestLog(state_dir)
                 done = 0
 
@@ -252,6 +254,10 @@ def run_sync(
                 )
             )
         return report, sink
+
+
+def _no_progress() -> None:
+    pass
 
 
 def _plan_budget(report: FetchReport, remaining: int) -> None:

@@ -159,35 +159,57 @@ def _needs_refresh(response: httpx.Response) -> bool:
     return error == "invalid_token" or "access token not found" in description.lower()
 
 
-class ProxyAuth(httpx.Auth):
-    """Bearer auth that refreshes before expiry, and once more on a rejected access token."""
+class RenewingAuth(httpx.Auth):
+    """Bearer auth that renews its token before expiry, and once more (per run) when the
+    gateway rejects it. Subclasses say how to renew and what a rejection looks like; the new
+    token is saved atomically to the token store."""
 
     requires_response_body = True
 
-    def __init__(
-        self, store: TokenStore, tokens: Tokens, client_id: str, clock: Clock, pacer: Pacer
-    ) -> None:
+    def __init__(self, store: TokenStore, tokens: Tokens, clock: Clock) -> None:
         self.store = store
         self.tokens = tokens
-        self.client_id = client_id
         self.clock = clock
-        self.pacer = pacer
-        self.reactive_refresh_done = False
+        self.reactive_renewal_done = False
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         if self.tokens.expiring(self.clock.now()):
-            yield from self._refresh(request)
+            yield from self.renew(request)
         request.headers["Authorization"] = f"{self.tokens.token_type} {self.tokens.access_token}"
         response = yield request
-        if _needs_refresh(response) and not self.reactive_refresh_done:
-            self.reactive_refresh_done = True
-            yield from self._refresh(request)
+        if self.rejected(response) and not self.reactive_renewal_done:
+            self.reactive_renewal_done = True
+            yield from self.renew(request)
             request.headers["Authorization"] = (
                 f"{self.tokens.token_type} {self.tokens.access_token}"
             )
             yield request
 
-    def _refresh(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+    def rejected(self, response: httpx.Response) -> bool:
+        raise NotImplementedError
+
+    def renew(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        raise NotImplementedError
+
+    def keep(self, access_token: str, expires_at: datetime) -> None:
+        self.tokens = self.tokens.with_access(access_token, expires_at)
+        self.store.save(self.tokens)
+
+
+class ProxyAuth(RenewingAuth):
+    """The consent proxy's access token, renewed with its refresh grant."""
+
+    def __init__(
+        self, store: TokenStore, tokens: Tokens, client_id: str, clock: Clock, pacer: Pacer
+    ) -> None:
+        super().__init__(store, tokens, clock)
+        self.client_id = client_id
+        self.pacer = pacer
+
+    def rejected(self, response: httpx.Response) -> bool:
+        return _needs_refresh(response)
+
+    def renew(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         url = request.url.copy_with(path=_token_path(request.url.path), query=None)
         data = {
             "grant_type": "refresh_token",
@@ -207,9 +229,7 @@ class ProxyAuth(httpx.Auth):
                     raise DataError(
                         "the consent proxy's refresh answer lacks access_token or expires_in"
                     )
-                expires_at = self.clock.now() + timedelta(seconds=expires_in)
-                self.tokens = self.tokens.with_access(access, expires_at)
-                self.store.save(self.tokens)
+                self.keep(access, self.clock.now() + timedelta(seconds=expires_in))
                 return
             error, description = error_of(response)
             if error == "slow_down":

@@ -9,12 +9,16 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
 from linkyflux import __version__
 from linkyflux.errors import EXIT_CODES, LinkyfluxError
+
+if TYPE_CHECKING:
+    from linkyflux.pipeline import FetchReport
+    from linkyflux.sinks import Sink
 
 EXIT_CODES_HELP = "\n".join(f"  {code}  {meaning}" for code, meaning in EXIT_CODES.items())
 
@@ -32,6 +36,16 @@ def _fail_on(errors: list[LinkyfluxError]) -> None:
             for line in str(error).splitlines():
                 click.echo(f"linkyflux: {line}", err=True)
         sys.exit(errors[0].exit_code)
+
+
+def _finish(report: FetchReport, sink: Sink, quiet: bool) -> None:
+    """A run's summary (unless quiet), then its errors and exit code."""
+    from linkyflux.app import format_report
+
+    if not quiet:
+        # With `output = "-"` stdout carries line protocol: the summary goes to stderr.
+        click.echo(format_report(report, sink), err=sink.description == "stdout")
+    _fail_on(report.all_errors())
 
 
 def _warn(message: str) -> None:
@@ -109,7 +123,7 @@ def auth(ctx: click.Context, token: str | None) -> None:
 def fetch(ctx: click.Context, days: int, quiet: bool, jitter: int) -> None:
     """Fetch the last days of load curve, daily energy and max power of every consented
     meter, and every day missed since the last run (a failed cron run heals itself)."""
-    from linkyflux.app import format_report, run_fetch
+    from linkyflux.app import run_fetch
     from linkyflux.settings import load_settings
 
     try:
@@ -119,10 +133,7 @@ def fetch(ctx: click.Context, days: int, quiet: bool, jitter: int) -> None:
         report, sink = run_fetch(settings, ctx.obj, days, _warn)
     except LinkyfluxError as exc:
         _fail(exc)
-    if not quiet:
-        # With `output = "-"` stdout carries line protocol: the summary goes to stderr.
-        click.echo(format_report(report, sink), err=sink.description == "stdout")
-    _fail_on(report.all_errors())
+    _finish(report, sink, quiet)
 
 
 @cli.command(short_help="Fetch the history, up to what Enedis keeps.")
@@ -140,7 +151,7 @@ def backfill(ctx: click.Context, since: datetime | None, days: int | None, quiet
     """Fetch the history: the load curve up to 24 months and 15 days back, daily energy and
     max power up to 36 months and 15 days, never before the meter's activation. Days already
     complete are skipped, so an interrupted backfill resumes where it stopped."""
-    from linkyflux.app import format_report, run_sync
+    from linkyflux.app import run_sync
     from linkyflux.enedis import horizon
     from linkyflux.settings import load_settings
     from linkyflux.timeutil import paris_today
@@ -163,9 +174,7 @@ def backfill(ctx: click.Context, since: datetime | None, days: int | None, quiet
         )
     except LinkyfluxError as exc:
         _fail(exc)
-    if not quiet:
-        click.echo(format_report(report, sink), err=sink.description == "stdout")
-    _fail_on(report.all_errors())
+    _finish(report, sink, quiet)
 
 
 def _progress_bar(total: int) -> Callable[[], None]:

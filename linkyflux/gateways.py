@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 import httpx
 
 from linkyflux import contracts
-from linkyflux.auth import DeviceCode, DeviceFlow, ProxyAuth, split_usage_points
+from linkyflux.auth import DeviceCode, DeviceFlow, ProxyAuth, RenewingAuth, split_usage_points
 from linkyflux.contracts import Contract
 from linkyflux.dialects import Dialect, Kind
 from linkyflux.enedis import error_of
@@ -263,35 +263,20 @@ class ConsoApiGateway(Gateway):
 
 
 # ----------------------------------------------------------------------------- Enedis direct
-class ClientCredentialsAuth(httpx.Auth):
+class ClientCredentialsAuth(RenewingAuth):
     """Enedis' ``client_credentials`` token: 3 h 30, no refresh token, cached in tokens.json."""
 
-    requires_response_body = True
-
     def __init__(self, gateway: EnedisGateway, store: TokenStore, tokens: Tokens, clock: Clock):
+        super().__init__(store, tokens, clock)
         self.gateway = gateway
-        self.store = store
-        self.tokens = tokens
-        self.clock = clock
-        self.renewed = False
 
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        if self.tokens.expiring(self.clock.now()):
-            yield from self._renew(request)
-        request.headers["Authorization"] = f"Bearer {self.tokens.access_token}"
-        response = yield request
-        if response.status_code == 401 and not self.renewed:
-            yield from self._renew(request)
-            request.headers["Authorization"] = f"Bearer {self.tokens.access_token}"
-            yield request
+    def rejected(self, response: httpx.Response) -> bool:
+        return response.status_code == 401
 
-    def _renew(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        self.renewed = True
+    def renew(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         token_url = request.url.copy_with(path=self.gateway.token_path(), query=None)
         response = yield httpx.Request("POST", token_url, data=self.gateway.token_form())
-        access, expires_at = self.gateway.parse_token(response, self.clock)
-        self.tokens = self.tokens.with_access(access, expires_at)
-        self.store.save(self.tokens)
+        self.keep(*self.gateway.parse_token(response, self.clock))
 
 
 class EnedisGateway(Gateway):

@@ -97,7 +97,6 @@ SERIES = (
 class SeriesSummary:
     curve_points: int = 0
     energy_by_tariff: dict[str, float] = field(default_factory=lambda: defaultdict(float))
-    daily_values: int = 0
     daily_energy_wh: float = 0.0
     max_power_values: int = 0
 
@@ -376,7 +375,6 @@ class Fetcher:
                 summary.energy_by_tariff[tariff] += r.energy_wh
         elif series.kind == "daily":
             daily = [r for r in readings if isinstance(r, DailyReading)]
-            summary.daily_values += len(daily)
             summary.daily_energy_wh += sum(r.energy_wh for r in daily)
             lines = daily_lines(daily)
         else:

@@ -183,12 +183,10 @@ def load_settings(option: str | None = None) -> Settings:
 def _problems(exc: ValidationError, path: Path) -> list[str]:
     """One line per problem: where the value came from, the key, what is wrong with it."""
     lines = []
-    env_names = {name.upper() for name in os.environ}
     for error in exc.errors():
         loc = [str(part) for part in error["loc"]]
         key = ".".join(loc)
-        env = ENV_PREFIX + "__".join(loc).upper()
-        where = env if env in env_names else str(path)  # settings do not exist yet here
+        where = _where(str(path), *loc)
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             message = "unknown key"
@@ -198,10 +196,10 @@ def _problems(exc: ValidationError, path: Path) -> list[str]:
     return lines
 
 
-def _where(settings: Settings, *loc: str) -> str:
-    """Where a key's value came from: its environment variable if set, else the file."""
+def _where(source: str, *loc: str) -> str:
+    """Where a key's value came from: its environment variable if set, else ``source``."""
     env = ENV_PREFIX + "__".join(loc).upper()
-    return env if env in {name.upper() for name in os.environ} else settings.source
+    return env if env in {name.upper() for name in os.environ} else source
 
 
 def _check_schedule(settings: Settings) -> None:
@@ -212,7 +210,9 @@ def _check_schedule(settings: Settings) -> None:
         try:
             parse_offpeak(text, holiday_subdivision=subdivision)
         except ScheduleError as exc:
-            raise ConfigError(f"{_where(settings, 'tariff', key)}: tariff.{key}: {exc}") from None
+            raise ConfigError(
+                f"{_where(settings.source, 'tariff', key)}: tariff.{key}: {exc}"
+            ) from None
     for n, dated in enumerate(settings.tariff.schedule, 1):
         try:
             parse_offpeak(dated.offpeak, holiday_subdivision=subdivision)

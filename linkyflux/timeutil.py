@@ -58,10 +58,6 @@ class FakeClock:
         with self._lock:
             self._now += timedelta(seconds=seconds)
 
-    def set(self, instant: datetime) -> None:
-        with self._lock:
-            self._now = instant.astimezone(UTC)
-
 
 def paris_today(clock: Clock) -> date:
     return clock.now().astimezone(PARIS).date()
