@@ -22,6 +22,7 @@ from linkyflux.gateways import Asking, Gateway, gateway_for
 from linkyflux.lock import run_lock
 from linkyflux.metering import MeteringApi
 from linkyflux.pipeline import Fetcher, FetchReport
+from linkyflux.prices import Price, PriceList
 from linkyflux.settings import Settings
 from linkyflux.sinks import FileSink, InfluxV1Sink, InfluxV2Sink, Sink
 from linkyflux.spool import Spool, SpoolingSink
@@ -81,6 +82,15 @@ def make_classifier(settings: Settings, state: SyncState) -> Classifier:
     ]
     contracts = {prm: point.contract for prm, point in state.usage_points.items()}
     return Classifier(dated, contracts, subdivision)
+
+
+def make_prices(settings: Settings) -> PriceList:
+    return PriceList(
+        [
+            Price(p.from_, p.base, p.hc, p.hp, p.production, p.subscription)
+            for p in settings.tariff.price
+        ]
+    )
 
 
 def dialect_order(settings: Settings, state: SyncState) -> list[Dialect]:
@@ -220,7 +230,9 @@ def run_sync(
             drained = sink.drain_spool()
             with client:
                 api = _metering_api(gateway, runtime, client, pacer, state)
-                fetcher = Fetcher(api, sink, schedule, state, runtime.clock, warn)
+                fetcher = Fetcher(
+                    api, sink, schedule, state, runtime.clock, warn, prices=make_prices(settings)
+                )
                 tick = _no_progress
                 if progress is not None:  # planning the whole run is only for the bar
                     points = tokens.usage_points
@@ -283,17 +295,19 @@ def run_fetch(
 
 def format_report(report: FetchReport, sink: Sink) -> str:
     last = report.end - timedelta(days=1)
+    priced = any(s.cost_by_tariff for s in report.series.values())
     rows = [
         f"Fetched {report.start} … {last} into {sink.description}: "
         f"{report.lines_written} lines, {report.calls} API calls.",
         f"{'usage point':<15} {'direction':<12} {'curve pts':>9} {'HC kWh':>9} {'HP kWh':>9} "
-        f"{'BASE kWh':>9} {'daily kWh':>10} {'peak days':>9}",
+        f"{'BASE kWh':>9} {'daily kWh':>10} {'peak days':>9}" + (f" {'curve €':>9}" * priced),
     ]
     for (prm, direction), s in sorted(report.series.items()):
         kwh = {t: f"{s.energy_by_tariff.get(t, 0.0) / 1000:9.3f}" for t in ("HC", "HP", "BASE")}
+        cost = f" {sum(s.cost_by_tariff.values()):>9.2f}" if priced else ""
         rows.append(
             f"{prm:<15} {direction:<12} {s.curve_points:>9} {kwh['HC']} {kwh['HP']} "
-            f"{kwh['BASE']} {s.daily_energy_wh / 1000:>10.3f} {s.max_power_values:>9}"
+            f"{kwh['BASE']} {s.daily_energy_wh / 1000:>10.3f} {s.max_power_values:>9}{cost}"
         )
     for (prm, label), days in sorted(report.pending.items()):
         listed = ", ".join(d.isoformat() for d in sorted(days))

@@ -26,7 +26,7 @@ What happens on each kind of answer:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Literal, TypeVar
@@ -52,9 +52,11 @@ from linkyflux.errors import (
 )
 from linkyflux.metering import MeteringApi
 from linkyflux.models import CurveReading, DailyReading, Direction, MaxPowerReading
-from linkyflux.points import contract_line, curve_line, daily_lines, max_power_lines
+from linkyflux.points import contract_line, curve_line, daily_line, max_power_lines
+from linkyflux.prices import DIGITS, PriceList
 from linkyflux.sinks import Sink
 from linkyflux.state import SeriesState, SyncState, UsagePointState
+from linkyflux.tariffs import BASE
 from linkyflux.timeutil import PARIS, Clock, paris_day_bounds, paris_today
 
 T = TypeVar("T")
@@ -97,6 +99,7 @@ SERIES = (
 class SeriesSummary:
     curve_points: int = 0
     energy_by_tariff: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    cost_by_tariff: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     daily_energy_wh: float = 0.0
     max_power_values: int = 0
 
@@ -158,15 +161,20 @@ def plan(
 ) -> list[date]:
     """The days to fetch, never before ``lower``:
 
-    - the missing days of ``[start, end)``;
-    - with ``catch_up``, the missing days since the series' first recorded day;
+    - the missing (or stale) days of ``[start, end)``;
+    - with ``catch_up``, the missing (or stale) days since the series' first recorded day;
     - the days already fetched among the last two (late corrections cheaply ride along).
     """
     correction = today - timedelta(days=CORRECTION_DAYS)
     recorded = state.first_day()
     since = recorded if catch_up and recorded is not None else start
     first = max(min(start, since, correction), lower)
-    wanted_from = {"missing": min(start, since), "complete": correction, "partial": correction}
+    wanted_from = {
+        "missing": min(start, since),
+        "stale": min(start, since),
+        "complete": correction,
+        "partial": correction,
+    }
     needed = []
     for n in range((end - first).days):
         day = first + timedelta(days=n)
@@ -186,10 +194,12 @@ class Fetcher:
         clock: Clock,
         warn: Callable[[str], None] = lambda message: None,
         on_window: Callable[[], None] = lambda: None,
+        prices: PriceList | None = None,
     ) -> None:
         self.api = api
         self.sink = sink
         self.schedule = schedule
+        self.prices = prices or PriceList()
         self.state = state
         self.clock = clock
         self.today = paris_today(clock)
@@ -347,18 +357,23 @@ class Fetcher:
             except BeyondHorizon:
                 readings = []
             self.on_window()
-            if readings:
-                self._write(prm, series, readings, report)
-            self._settle(prm, series, point.of(series.key), start, end, readings, report)
+            costs = self._write(prm, series, readings, report) if readings else {}
+            days_state = point.of(series.key)
+            before = {d: days_state.status(d) for d in costs}
+            self._settle(prm, series, days_state, start, end, readings, report)
+            if series.kind == "curve":
+                self._keep_costs(point, series.direction, before, costs)
             self.state.save()
             pending = [d for d in pending if d >= end]
 
     def _write(
         self, prm: str, series: Series, readings: list[Reading], report: FetchReport
-    ) -> None:
+    ) -> dict[date, float | None]:
+        """Write the readings; for a load curve, return each day's cost (None: unpriced)."""
         summary = report.summary(prm, series.direction)
         lines: list[str]
         new_specs: dict[date, str] = {}
+        day_costs: dict[date, float | None] = {}
         if series.kind == "curve":
             lines = []
             written = self.state.point(prm).tariff_specs
@@ -370,13 +385,28 @@ class Fetcher:
                 if spec != current:  # keep the tags it was written with: no second point
                     report.reclassify[prm].add(day)
                 tariff = self.schedule.classify(prm, r.direction, r.start, spec)
-                lines.append(curve_line(r, tariff))
+                cost = self.prices.cost(day, r.direction, tariff, r.energy_wh)
+                lines.append(curve_line(r, tariff, cost))
                 summary.curve_points += 1
                 summary.energy_by_tariff[tariff] += r.energy_wh
+                total = day_costs.get(day, 0.0)
+                day_costs[day] = None if cost is None or total is None else total + cost
+                if cost is not None:
+                    summary.cost_by_tariff[tariff] += cost
         elif series.kind == "daily":
-            daily = [r for r in readings if isinstance(r, DailyReading)]
-            summary.daily_energy_wh += sum(r.energy_wh for r in daily)
-            lines = daily_lines(daily)
+            point = self.state.point(prm)
+            lines = []
+            for r in readings:
+                assert isinstance(r, DailyReading)
+                summary.daily_energy_wh += r.energy_wh
+                share = self.prices.subscription_share(r.day)
+                lines.append(
+                    daily_line(
+                        r,
+                        self._daily_cost(point, r),
+                        share if r.direction == "consumption" else None,
+                    )
+                )
         else:
             peaks = [r for r in readings if isinstance(r, MaxPowerReading)]
             summary.max_power_values += len(peaks)
@@ -384,6 +414,38 @@ class Fetcher:
         self.sink.write(lines)
         report.lines_written += len(lines)
         self.state.point(prm).tariff_specs.update(new_specs)
+        return day_costs
+
+    def _daily_cost(self, point: UsagePointState, reading: DailyReading) -> float | None:
+        """The sum of the day's curve costs when its curve is complete, else the BASE (or
+        production) price times the daily energy."""
+        if point.of(f"{reading.direction}/curve").status(reading.day) == "complete":
+            cost = point.curve_costs.get(reading.direction, {}).get(reading.day)
+            if cost is not None:
+                return cost
+        return self.prices.cost(reading.day, reading.direction, BASE, reading.energy_wh)
+
+    def _keep_costs(
+        self,
+        point: UsagePointState,
+        direction: str,
+        before: Mapping[date, str],
+        costs: Mapping[date, float | None],
+    ) -> None:
+        """Remember the cost of each day whose curve is now complete; a daily point already
+        written without it is stale: fetched again, later in this run (daily comes after
+        curve) or the next."""
+        kept = point.curve_costs.setdefault(direction, {})
+        curve, daily = point.of(f"{direction}/curve"), point.of(f"{direction}/daily")
+        for day, cost in costs.items():
+            if curve.status(day) != "complete":
+                continue
+            if cost is None:
+                kept.pop(day, None)
+            else:
+                kept[day] = round(cost, DIGITS)
+            if self.prices and before[day] != "complete" and daily.status(day) == "complete":
+                daily.mark(day, "stale")
 
     def _settle(
         self,
@@ -414,6 +476,8 @@ class Fetcher:
                 state.mark(day, "partial")
             elif state.status(day) in ("complete", "partial"):
                 pass  # an earlier answer had it: keep what is already in the sink
+            elif state.status(day) == "stale":
+                state.mark(day, "complete")  # as above; asking again changed nothing
             elif now - finish >= GIVE_UP:
                 state.mark(day, "unavailable")
                 self._missing(prm, series, state, day, finish, now, report)

@@ -2,7 +2,9 @@
 
 A load-curve point is stamped at its interval start and tagged HC, HP or BASE by the
 schedule, classified at that start in Europe/Paris. Daily energy and max power are
-stamped at the local midnight that starts their day.
+stamped at the local midnight that starts their day. With prices configured, load-curve and
+daily points carry ``cost_eur`` and consumption daily points the day's share of the monthly
+subscription, ``subscription_eur`` (see :mod:`linkyflux.prices`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,13 @@ from linkyflux.models import CurveReading, DailyReading, MaxPowerReading
 from linkyflux.timeutil import paris_midnight
 
 
-def curve_line(reading: CurveReading, tariff: str) -> str:
+def curve_line(reading: CurveReading, tariff: str, cost_eur: float | None = None) -> str:
+    fields: tuple[tuple[str, float], ...] = (
+        (schema.FIELD_ENERGY_WH, reading.energy_wh),
+        (schema.FIELD_POWER_W, reading.power_w),
+    )
+    if cost_eur is not None:
+        fields = ((schema.FIELD_COST_EUR, cost_eur), *fields)
     return line(
         schema.LOAD_CURVE,
         (
@@ -25,21 +33,29 @@ def curve_line(reading: CurveReading, tariff: str) -> str:
             (schema.TAG_TARIFF, tariff),
             (schema.TAG_USAGE_POINT, reading.usage_point_id),
         ),
-        ((schema.FIELD_ENERGY_WH, reading.energy_wh), (schema.FIELD_POWER_W, reading.power_w)),
+        fields,
         int(reading.start.timestamp()),
     )
 
 
-def daily_lines(readings: Iterable[DailyReading]) -> list[str]:
-    return [
-        line(
-            schema.DAILY,
-            ((schema.TAG_DIRECTION, r.direction), (schema.TAG_USAGE_POINT, r.usage_point_id)),
-            ((schema.FIELD_ENERGY_WH, r.energy_wh),),
-            int(paris_midnight(r.day).timestamp()),
-        )
-        for r in readings
-    ]
+def daily_line(
+    reading: DailyReading, cost_eur: float | None = None, subscription_eur: float | None = None
+) -> str:
+    fields: list[tuple[str, float]] = []
+    if cost_eur is not None:
+        fields.append((schema.FIELD_COST_EUR, cost_eur))
+    fields.append((schema.FIELD_ENERGY_WH, reading.energy_wh))
+    if subscription_eur is not None:
+        fields.append((schema.FIELD_SUBSCRIPTION_EUR, subscription_eur))
+    return line(
+        schema.DAILY,
+        (
+            (schema.TAG_DIRECTION, reading.direction),
+            (schema.TAG_USAGE_POINT, reading.usage_point_id),
+        ),
+        fields,
+        int(paris_midnight(reading.day).timestamp()),
+    )
 
 
 def max_power_lines(readings: Iterable[MaxPowerReading]) -> list[str]:

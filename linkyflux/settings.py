@@ -86,10 +86,34 @@ class DatedSchedule(_Section):
     offpeak: str = ""
 
 
+class DatedPrice(_Section):
+    """Prices in force from a day on (``[[tariff.price]]``): euros per kWh, and per month
+    for the subscription."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    from_: date = Field(alias="from")
+    base: float | None = Field(None, ge=0)
+    hc: float | None = Field(None, ge=0)
+    hp: float | None = Field(None, ge=0)
+    production: float | None = Field(None, ge=0)
+    subscription: float | None = Field(None, ge=0)
+
+
 class TariffSettings(_Section):
     offpeak: str = ""
     holiday_subdivision: str = ""
     schedule: list[DatedSchedule] = []
+    price: list[DatedPrice] = []
+
+    @field_validator("price")
+    @classmethod
+    def _one_price_per_day(cls, prices: list[DatedPrice]) -> list[DatedPrice]:
+        days = [p.from_ for p in prices]
+        for day in days:
+            if days.count(day) > 1:
+                raise ValueError(f"two prices from {day}")
+        return prices
 
 
 class EnedisSettings(_Section):
@@ -190,7 +214,9 @@ def _problems(exc: ValidationError, path: Path) -> list[str]:
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             message = "unknown key"
-        elif not any(secret in key for secret in SECRET_KEYS):
+        elif not any(secret in key for secret in SECRET_KEYS) and not isinstance(
+            error["input"], list | dict
+        ):
             message = f"{message} (got {error['input']!r})"
         lines.append(f"{where}: {key}: {message}")
     return lines

@@ -8,6 +8,8 @@ series (``consumption/curve``, ``consumption/daily``, ``consumption/max_power``,
     complete      every interval (or the daily value) is in the sink
     partial       some intervals are missing, and Enedis had not filled them in after 2 days
     unavailable   Enedis still had nothing 3 days after the day ended: given up
+    stale         in the sink, but to be fetched again (a daily point written before its
+                  day's load curve was complete, so without the curve's cost)
     missing       (no entry) not fetched yet, or not published yet: fetched again
 
 Days are stored as runs ``[first, last, status]`` so years of history stay small.
@@ -29,7 +31,7 @@ from linkyflux.fsutil import write_private
 STATE_FILE = "state.json"
 VERSION = 2
 
-Status = Literal["complete", "partial", "unavailable", "missing"]
+Status = Literal["complete", "partial", "unavailable", "stale", "missing"]
 SERIES_KEYS = (
     "consumption/curve",
     "consumption/daily",
@@ -73,7 +75,7 @@ class SeriesState:
     def from_json(cls, raw: dict[str, Any]) -> SeriesState:
         days = _unrun(raw.get("days", []))
         for status in set(days.values()):
-            if status not in ("complete", "partial", "unavailable"):
+            if status not in ("complete", "partial", "unavailable", "stale"):
                 raise ValueError(f"unknown day status {status!r}")
         return cls(days=days, seen=bool(raw.get("seen")))
 
@@ -90,6 +92,9 @@ class UsagePointState:
     # per day, the schedule its load curve was tagged with (see Classifier.spec_on): a day
     # written once keeps its tags, so a changed schedule never writes a second point
     tariff_specs: dict[date, str] = field(default_factory=dict)
+    # direction -> day -> the cost of its complete load curve (what its daily point carries,
+    # even when a later run re-reads the daily energy without the curve)
+    curve_costs: dict[str, dict[date, float]] = field(default_factory=dict)
 
     def of(self, key: str) -> SeriesState:
         return self.series.setdefault(key, SeriesState())
@@ -102,6 +107,11 @@ class UsagePointState:
             "contract": self.contract.to_json() if self.contract else None,
             "contract_read": self.contract_read.isoformat() if self.contract_read else None,
             "tariff_specs": _runs(self.tariff_specs),
+            "curve_costs": {
+                direction: {day.isoformat(): cost for day, cost in sorted(costs.items())}
+                for direction, costs in sorted(self.curve_costs.items())
+                if costs
+            },
         }
 
     @classmethod
@@ -113,6 +123,10 @@ class UsagePointState:
             series={k: SeriesState.from_json(v) for k, v in (raw.get("series") or {}).items()},
             contract=Contract.from_json(raw["contract"]) if raw.get("contract") else None,
             tariff_specs=_unrun(raw.get("tariff_specs", [])),
+            curve_costs={
+                str(direction): {date.fromisoformat(d): float(c) for d, c in costs.items()}
+                for direction, costs in (raw.get("curve_costs") or {}).items()
+            },
             contract_read=date.fromisoformat(raw["contract_read"])
             if raw.get("contract_read")
             else None,

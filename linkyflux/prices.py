@@ -1,0 +1,70 @@
+"""Prices in force by day, and what energy cost (``[[tariff.price]]``).
+
+Each price list entry applies from its ``from`` day (Europe/Paris midnight) until the next
+one, so adding a new price never changes the cost of the days before it. An interval is
+priced by the day it starts on and its tariff tag: ``base`` for BASE, ``hc`` / ``hp`` for
+off-peak / peak consumption, ``production`` for every produced interval (sold energy, any
+tariff). A missing price means no cost is written, never a guess.
+
+Costs are rounded to the micro-euro: a month of half-hours then sums to within a tenth of a
+cent of the exact figure.
+"""
+
+from __future__ import annotations
+
+import bisect
+import calendar
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from linkyflux.tariffs import BASE, HC, HP
+
+DIGITS = 6
+
+
+@dataclass(frozen=True)
+class Price:
+    """Prices in euros: per kWh, and ``subscription`` per month (consumption only)."""
+
+    start: date
+    base: float | None = None
+    hc: float | None = None
+    hp: float | None = None
+    production: float | None = None
+    subscription: float | None = None
+
+    def per_kwh(self, direction: str, tariff: str) -> float | None:
+        if direction == "production":
+            return self.production
+        return {BASE: self.base, HC: self.hc, HP: self.hp}.get(tariff)
+
+
+class PriceList:
+    def __init__(self, prices: Sequence[Price] = ()) -> None:
+        self.prices = sorted(prices, key=lambda p: p.start)
+        self._starts = [p.start for p in self.prices]
+
+    def __bool__(self) -> bool:
+        return bool(self.prices)
+
+    def on(self, day: date) -> Price | None:
+        """The price in force on ``day`` (None before the first one)."""
+        index = bisect.bisect_right(self._starts, day)
+        return self.prices[index - 1] if index else None
+
+    def cost(self, day: date, direction: str, tariff: str, energy_wh: float) -> float | None:
+        """What ``energy_wh`` of that tariff cost (or earned, produced) on ``day``."""
+        price = self.on(day)
+        per_kwh = price.per_kwh(direction, tariff) if price else None
+        if per_kwh is None:
+            return None
+        return round(energy_wh / 1000 * per_kwh, DIGITS)
+
+    def subscription_share(self, day: date) -> float | None:
+        """The day's share of the monthly subscription (a calendar month sums to it)."""
+        price = self.on(day)
+        if price is None or price.subscription is None:
+            return None
+        days = calendar.monthrange(day.year, day.month)[1]
+        return round(price.subscription / days, DIGITS)
