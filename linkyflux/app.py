@@ -7,13 +7,16 @@ none of them prints except through the ``echo`` it is given.
 from __future__ import annotations
 
 import random
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 
 import httpx
 
 from linkyflux import contracts
+from linkyflux import reclassify as reclassifying
 from linkyflux.auth import DeviceCode
 from linkyflux.classifier import Classifier, DatedSchedule
 from linkyflux.dialects import DIALECTS, Dialect
@@ -21,9 +24,9 @@ from linkyflux.errors import LinkyfluxError, SinkError
 from linkyflux.gateways import Asking, Gateway, gateway_for
 from linkyflux.lock import run_lock
 from linkyflux.metering import MeteringApi
-from linkyflux.pipeline import Fetcher, FetchReport
+from linkyflux.pipeline import Fetcher, FetchReport, day_list
 from linkyflux.prices import Price, PriceList
-from linkyflux.settings import Settings
+from linkyflux.settings import Settings, default_config_path
 from linkyflux.sinks import FileSink, InfluxV1Sink, InfluxV2Sink, Sink
 from linkyflux.spool import Spool, SpoolingSink
 from linkyflux.state import SyncState
@@ -33,6 +36,15 @@ from linkyflux.tokens import Tokens, TokenStore
 from linkyflux.transport import BudgetExhausted, Pacer, RequestLog, paced_client
 
 Echo = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Reclassify:
+    """``backfill --reclassify``: rewrite from ``since`` (None: the first day tagged with
+    another schedule than the configured one); ``delete``: the old points first."""
+
+    since: date | None = None
+    delete: bool = True
 
 
 @dataclass
@@ -201,11 +213,14 @@ def run_sync(
     *,
     catch_up: bool,
     progress: Callable[[int], Callable[[], None]] | None = None,
+    reclassify: Reclassify | None = None,
 ) -> tuple[FetchReport, SpoolingSink]:
-    """Fetch ``[start, end)`` (and, with ``catch_up``, earlier missing days) into the sink.
+    """Fetch ``[start, end)`` (and, with ``catch_up``, earlier missing days) into the sink;
+    with ``reclassify``, rewrite the history from its day instead (``start`` is ignored).
 
-    Holds the state directory's lock; writes the spool of an earlier failed run first; keeps
-    in the spool whatever the sink cannot take now.
+    Holds the state directory's lock; writes the spool of an earlier failed run first, then
+    any deletion a reclassification left undone (see :mod:`linkyflux.reclassify`); keeps in
+    the spool whatever the sink cannot take now.
     """
     gateway = gateway_for(settings)
     gateway.require()
@@ -228,6 +243,19 @@ def run_sync(
         client, pacer = _client(gateway, runtime, auth)
         try:
             drained = sink.drain_spool()
+            today = paris_today(runtime.clock)
+            notes: list[str] = []
+            if reclassify is not None:
+                chosen, notes = reclassifying.plan(
+                    state, schedule, tokens.usage_points, reclassify.since, today
+                )
+                if not chosen:
+                    report = FetchReport(today, today, notes=[*notes, NOTHING_TO_RECLASSIFY])
+                    return report, sink
+                reclassifying.start(state, chosen, sink, today, delete=reclassify.delete)
+                start = min(chosen.values())
+            elif sink.failure is None:
+                reclassifying.apply_deletes(state, sink, today)
             with client:
                 api = _metering_api(gateway, runtime, client, pacer, state)
                 fetcher = Fetcher(
@@ -249,6 +277,7 @@ def run_sync(
 
                 fetcher.on_window = on_window
                 report = fetcher.run(tokens.usage_points, start, end, catch_up=catch_up)
+                report.notes[:0] = notes
                 if any(isinstance(e, BudgetExhausted) for e in report.errors):
                     left = fetcher.planned_windows(
                         tokens.usage_points, start, end, catch_up=catch_up
@@ -258,6 +287,14 @@ def run_sync(
             sink.close()
             RequestLog(state_dir).save(pacer.history, runtime.clock.now())
         report.lines_written += drained
+        for prm in tokens.usage_points:
+            days = reclassifying.retag_days(state.point(prm), schedule, prm)
+            if days:
+                warn(
+                    f"{prm}: {day_list(days)} keep the off-peak schedule they were first "
+                    "written with, not the one configured now; to delete and rewrite them: "
+                    f"{_command(settings)} backfill --reclassify --since {days[0]}"
+                )
         if sink.failure is not None:
             report.errors.append(
                 SinkError(
@@ -293,10 +330,26 @@ def run_fetch(
     return run_sync(settings, runtime, today - timedelta(days=days), today, warn, catch_up=True)
 
 
+NOTHING_TO_RECLASSIFY = (
+    "Nothing to reclassify: every day written has the tags of the schedule configured for it."
+)
+
+
+def _command(settings: Settings) -> str:
+    """How the user runs linkyflux with these settings, for messages."""
+    source = settings.source
+    if source == "the environment" or Path(source) == default_config_path():
+        return "linkyflux"
+    return f"linkyflux --config {shlex.quote(source)}"
+
+
 def format_report(report: FetchReport, sink: Sink) -> str:
+    if report.start == report.end:  # nothing was to be fetched
+        return "\n".join(report.notes)
     last = report.end - timedelta(days=1)
     priced = any(s.cost_by_tariff for s in report.series.values())
     rows = [
+        *report.notes,
         f"Fetched {report.start} … {last} into {sink.description}: "
         f"{report.lines_written} lines, {report.calls} API calls.",
         f"{'usage point':<15} {'direction':<12} {'curve pts':>9} {'HC kWh':>9} {'HP kWh':>9} "

@@ -145,19 +145,43 @@ def fetch(ctx: click.Context, days: int, quiet: bool, jitter: int) -> None:
 @click.option(
     "-d", "--days", type=click.IntRange(1, 1200), help="Or: how many days back from yesterday."
 )
+@click.option(
+    "--reclassify",
+    is_flag=True,
+    help="Delete the load curve from --since (default: the first day tagged with another "
+    "schedule than the configured one) and fetch it again with the configured schedule.",
+)
+@click.option(
+    "--no-delete",
+    is_flag=True,
+    help="With --reclassify: do not delete first (you deleted those points yourself).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
 @click.pass_context
-def backfill(ctx: click.Context, since: datetime | None, days: int | None, quiet: bool) -> None:
+def backfill(
+    ctx: click.Context,
+    since: datetime | None,
+    days: int | None,
+    reclassify: bool,
+    no_delete: bool,
+    quiet: bool,
+) -> None:
     """Fetch the history: the load curve up to 24 months and 15 days back, daily energy and
     max power up to 36 months and 15 days, never before the meter's activation. Days already
-    complete are skipped, so an interrupted backfill resumes where it stopped."""
-    from linkyflux.app import run_sync
+    complete are skipped, so an interrupted backfill resumes where it stopped.
+
+    With --reclassify, rewrite the history with the off-peak schedule configured now: the
+    tariff tag is part of a point's key, so the old points are deleted first (InfluxDB 1.x
+    DELETE, the 2.x delete API)."""
+    from linkyflux.app import Reclassify, run_sync
     from linkyflux.enedis import horizon
     from linkyflux.settings import load_settings
     from linkyflux.timeutil import paris_today
 
     if since is not None and days is not None:
         raise click.UsageError("give --since or --days, not both")
+    if no_delete and not reclassify:
+        raise click.UsageError("--no-delete goes with --reclassify")
     try:
         settings = load_settings(ctx.meta["config_file"])
         today = paris_today(ctx.obj.clock)
@@ -169,8 +193,16 @@ def backfill(ctx: click.Context, since: datetime | None, days: int | None, quiet
             start = horizon(today, curve=False)
         if start >= today:
             raise click.BadParameter(f"{start} is not before today ({today})", param_hint="--since")
+        given = None if since is None and days is None else start
         report, sink = run_sync(
-            settings, ctx.obj, start, today, _warn, catch_up=False, progress=_progress_bar
+            settings,
+            ctx.obj,
+            start,
+            today,
+            _warn,
+            catch_up=False,
+            progress=_progress_bar,
+            reclassify=Reclassify(given, delete=not no_delete) if reclassify else None,
         )
     except LinkyfluxError as exc:
         _fail(exc)

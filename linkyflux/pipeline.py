@@ -117,9 +117,7 @@ class FetchReport:
     late: dict[tuple[str, str], list[date]] = field(default_factory=lambda: defaultdict(list))
     # (usage point, series label) -> days not published yet (not an error)
     pending: dict[tuple[str, str], list[date]] = field(default_factory=lambda: defaultdict(list))
-    # usage point -> days rewritten with the schedule they were first written with, which
-    # is no longer the configured one
-    reclassify: dict[str, set[date]] = field(default_factory=lambda: defaultdict(set))
+    notes: list[str] = field(default_factory=list)
     # (usage point, series) -> days without data, for a series that never had any
     never: dict[tuple[str, Series], list[date]] = field(default_factory=lambda: defaultdict(list))
 
@@ -132,14 +130,14 @@ class FetchReport:
         for (prm, label), days in sorted(self.late.items()):
             errors.append(
                 MissingData(
-                    f"{prm} {label}: {_day_list(days)} still missing 48 hours after the end "
+                    f"{prm} {label}: {day_list(days)} still missing 48 hours after the end "
                     "of the day (see `linkyflux status`)"
                 )
             )
         return errors
 
 
-def _day_list(days: Sequence[date]) -> str:
+def day_list(days: Sequence[date]) -> str:
     days = sorted(days)
     if len(days) > 3:
         return f"{len(days)} days from {days[0]} to {days[-1]}"
@@ -247,16 +245,8 @@ class Fetcher:
             pass
         finally:
             self.state.save()
-        for prm, changed in sorted(report.reclassify.items()):
-            message = (
-                f"{prm}: {_day_list(sorted(changed))} keep the off-peak schedule they were first "
-                "written with, not the one configured now (so no point is written twice); "
-                "reclassifying past days is not supported yet"
-            )
-            report.warnings.append(message)
-            self.warn(message)
         for (prm, series), days in sorted(report.never.items(), key=lambda kv: kv[0][0]):
-            message = f"{prm}: Enedis has no {series.label} for {_day_list(days)}"
+            message = f"{prm}: Enedis has no {series.label} for {day_list(days)}"
             if series.kind == "curve":
                 message += " (is hourly collection enabled in your Enedis account?)"
             report.warnings.append(message)
@@ -380,10 +370,11 @@ class Fetcher:
             for r in readings:
                 assert isinstance(r, CurveReading)
                 day = _paris_day(r.start)
-                current = self.schedule.spec_on(prm, day)
-                spec = written.get(day) or new_specs.setdefault(day, current)
-                if spec != current:  # keep the tags it was written with: no second point
-                    report.reclassify[prm].add(day)
+                # a day keeps the tags it was first written with: no second point (see
+                # linkyflux.reclassify)
+                spec = written.get(day) or new_specs.setdefault(
+                    day, self.schedule.spec_on(prm, day)
+                )
                 tariff = self.schedule.classify(prm, r.direction, r.start, spec)
                 cost = self.prices.cost(day, r.direction, tariff, r.energy_wh)
                 lines.append(curve_line(r, tariff, cost))

@@ -10,15 +10,21 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Protocol
 
 import httpx
 
-from linkyflux.errors import SinkError
+from linkyflux.errors import ConfigError, SinkError
+from linkyflux.timeutil import PARIS
 from linkyflux.transport import tls_for
 
 BATCH_SIZE = 5000
+
+
+class CannotDelete(ConfigError):
+    """The sink cannot delete points (a file, InfluxDB 3): the message says what to do."""
 
 
 class Sink(Protocol):
@@ -26,7 +32,34 @@ class Sink(Protocol):
 
     def write(self, lines: Sequence[str]) -> None: ...
 
+    def delete(
+        self, measurement: str, tags: dict[str, str], start: datetime, stop: datetime
+    ) -> None:
+        """Delete the points of ``measurement`` with these tags in ``[start, stop)``."""
+
     def close(self) -> None: ...
+
+
+def _rfc3339(instant: datetime) -> str:
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def influxql_delete(measurement: str, tags: dict[str, str], start: datetime, stop: datetime) -> str:
+    """The InfluxQL ``DELETE`` statement for :meth:`Sink.delete` (also shown to users)."""
+    where = [f"\"{k}\" = '{_quote(v)}'" for k, v in sorted(tags.items())]
+    where += [f"time >= '{_rfc3339(start)}'", f"time < '{_rfc3339(stop)}'"]
+    return f'DELETE FROM "{measurement}" WHERE ' + " AND ".join(where)
+
+
+def flux_predicate(measurement: str, tags: dict[str, str]) -> str:
+    """The delete predicate of the InfluxDB 2.x delete API for :meth:`Sink.delete`."""
+    terms = [f'_measurement="{measurement}"']
+    terms += [f'{k}="{_quote(v)}"' for k, v in sorted(tags.items())]
+    return " AND ".join(terms)
+
+
+def _quote(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("'", "\\'").replace('"', '\\"')
 
 
 def _batches(lines: Sequence[str], size: int) -> list[Sequence[str]]:
@@ -51,6 +84,17 @@ class FileSink:
             self._out.flush()
         except OSError as exc:
             raise SinkError(f"cannot write to {self.description}: {exc.strerror}") from None
+
+    def delete(
+        self, measurement: str, tags: dict[str, str], start: datetime, stop: datetime
+    ) -> None:
+        raise CannotDelete(
+            f"{self.description} is a file: linkyflux cannot delete what it wrote there. "
+            "Delete those points in the database you load it into: "
+            f"{influxql_delete(measurement, tags, start, stop)} (InfluxDB 1.x), or "
+            f"influx delete --start {_rfc3339(start)} --stop {_rfc3339(stop)} "
+            f"--predicate '{flux_predicate(measurement, tags)}' (2.x)"
+        )
 
     def close(self) -> None:
         if self._out is not None and self._path is not None:
@@ -112,6 +156,23 @@ class InfluxV1Sink:
                 raise SinkError(f"{self.description}: credentials refused ({detail})")
             raise SinkError(f"{self.description}: {response.status_code} {detail}")
 
+    def delete(
+        self, measurement: str, tags: dict[str, str], start: datetime, stop: datetime
+    ) -> None:
+        params = {"db": self.database, "q": influxql_delete(measurement, tags, start, stop)}
+        try:
+            response = self.http.post(f"{self.url}/query", params=params)
+        except httpx.TransportError as exc:
+            raise SinkError(f"cannot reach {self.description} ({type(exc).__name__})") from None
+        detail = _influx_error(response)
+        if response.status_code in (401, 403):
+            raise SinkError(f"{self.description}: credentials refused ({detail})")
+        if response.status_code != 200:
+            raise SinkError(f"{self.description}: delete: {response.status_code} {detail}")
+        results = response.json().get("results") or [{}]
+        if results[0].get("error"):
+            raise SinkError(f"{self.description}: delete: {results[0]['error']}")
+
     def close(self) -> None:
         self.http.close()
 
@@ -134,6 +195,7 @@ class InfluxV2Sink:
 
         self.url = url.rstrip("/")
         self.bucket = bucket
+        self.org = org
         self.description = f"InfluxDB at {self.url}, bucket {bucket!r}"
         self.batch_size = batch_size
         self.client: Any = InfluxDBClient(
@@ -151,6 +213,35 @@ class InfluxV2Sink:
                 raise SinkError(f"{self.description}: {exc.status} {_api_message(exc)}") from None
             except Exception as exc:  # urllib3 / socket errors: the server is unreachable
                 raise SinkError(f"cannot reach {self.description} ({type(exc).__name__})") from None
+
+    def delete(
+        self, measurement: str, tags: dict[str, str], start: datetime, stop: datetime
+    ) -> None:
+        """The 2.x delete API (also in 1.8+); InfluxDB 3 has none and says 404 or 405."""
+        from influxdb_client.rest import ApiException
+
+        predicate = flux_predicate(measurement, tags)
+        try:
+            self.client.delete_api().delete(
+                _rfc3339(start), _rfc3339(stop), predicate, bucket=self.bucket, org=self.org
+            )
+        except ApiException as exc:
+            unsupported = exc.status == 400 and "unsupported path" in _api_message(exc)
+            if exc.status in (404, 405, 501) or unsupported:  # VictoriaMetrics says 400
+                since = start.astimezone(PARIS).date()
+                raise CannotDelete(
+                    f"{self.description} has no delete API ({exc.status}; InfluxDB 3 and "
+                    "VictoriaMetrics cannot delete points): delete the "
+                    f"{measurement} points where {flux_predicate(measurement, tags)} from "
+                    f"{_rfc3339(start)} on with the server's own tools (InfluxDB 3: drop the "
+                    "table and rewrite the whole history), then run `linkyflux backfill "
+                    f"--reclassify --no-delete --since {since}`"
+                ) from None
+            raise SinkError(
+                f"{self.description}: delete: {exc.status} {_api_message(exc)}"
+            ) from None
+        except Exception as exc:
+            raise SinkError(f"cannot reach {self.description} ({type(exc).__name__})") from None
 
     def close(self) -> None:
         self.client.close()

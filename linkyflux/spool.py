@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 from linkyflux.errors import SinkError
@@ -77,6 +78,15 @@ class SpoolingSink:
                 self.failure = exc
         self.spool.add(lines)
         self.spooled += len(lines)
+
+    def delete(
+        self, measurement: str, tags: dict[str, str], start: datetime, stop: datetime
+    ) -> None:
+        """Delete from the real sink; never while points wait in the spool (they would be
+        written after the delete)."""
+        if self.failure is not None:
+            raise self.failure
+        self.sink.delete(measurement, tags, start, stop)
 
     def close(self) -> None:
         self.sink.close()

@@ -95,6 +95,9 @@ class UsagePointState:
     # direction -> day -> the cost of its complete load curve (what its daily point carries,
     # even when a later run re-reads the daily energy without the curve)
     curve_costs: dict[str, dict[date, float]] = field(default_factory=dict)
+    # `backfill --reclassify`: the load curve from this day on is to be deleted from the sink
+    # (then those days are fetched again); kept until the sink has done it
+    delete_from: date | None = None
 
     def of(self, key: str) -> SeriesState:
         return self.series.setdefault(key, SeriesState())
@@ -112,6 +115,7 @@ class UsagePointState:
                 for direction, costs in sorted(self.curve_costs.items())
                 if costs
             },
+            "delete_from": self.delete_from.isoformat() if self.delete_from else None,
         }
 
     @classmethod
@@ -130,6 +134,7 @@ class UsagePointState:
             contract_read=date.fromisoformat(raw["contract_read"])
             if raw.get("contract_read")
             else None,
+            delete_from=date.fromisoformat(raw["delete_from"]) if raw.get("delete_from") else None,
         )
 
 

@@ -137,8 +137,9 @@ def test_a_changed_schedule_never_writes_a_second_point(tmp_path: Path) -> None:
         assert result.exit_code == 0
         assert result.output == (
             f"linkyflux: warning: {PRM}: 2026-11-21 keep the off-peak schedule they were first "
-            "written with, not the one configured now (so no point is written twice); "
-            "reclassifying past days is not supported yet\n"
+            "written with, not the one configured now; to delete and rewrite them: "
+            f"linkyflux --config {tmp_path / 'config.toml'} backfill --reclassify "
+            "--since 2026-11-21\n"
         )
         tags: dict[int, set[str]] = {}
         hc: Counter[str] = Counter()

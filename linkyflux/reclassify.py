@@ -1,0 +1,130 @@
+"""Rewriting history with the configured off-peak schedule (``backfill --reclassify``).
+
+The ``tariff`` tag is part of a load-curve point's key: a day rewritten with other tags would
+leave its old points beside the new ones. So a day keeps the schedule it was first written
+with (see :class:`linkyflux.pipeline.Fetcher`) until a reclassification, which:
+
+1. records in the state, per usage point, the day from which its load curve must go
+   (``delete_from``), and saves it;
+2. deletes that range from the sink (InfluxDB 1.x ``DELETE``, the 2.x delete API);
+3. marks those days stale (the load curve, and the daily energy whose cost follows it),
+   forgets the schedules and costs recorded for them, clears ``delete_from``, saves;
+4. fetches them again, tagged with the schedule configured now.
+
+Every run does 2 and 3 for a ``delete_from`` left by a killed run before it writes anything,
+so old and new tags never meet. A sink that cannot delete (a file, InfluxDB 3) stops the
+reclassification before anything changes, with what to do instead; ``--no-delete`` then
+skips step 2 for users who deleted the points themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+
+from linkyflux import schema
+from linkyflux.classifier import Classifier
+from linkyflux.enedis import horizon
+from linkyflux.sinks import CannotDelete, Sink
+from linkyflux.state import SyncState, UsagePointState
+from linkyflux.timeutil import paris_midnight
+
+_REWRITTEN = ("curve", "daily")  # the daily points carry the curve's cost
+
+
+def retag_days(point: UsagePointState, classifier: Classifier, usage_point_id: str) -> list[date]:
+    """The days whose load curve was tagged with another schedule than the one configured
+    for them now."""
+    return sorted(
+        day
+        for day, spec in point.tariff_specs.items()
+        if spec != classifier.spec_on(usage_point_id, day)
+    )
+
+
+def plan(
+    state: SyncState,
+    classifier: Classifier,
+    usage_points: Iterable[str],
+    since: date | None,
+    today: date,
+) -> tuple[dict[str, date], list[str]]:
+    """From which day to rewrite each usage point's history: ``since``, else its first day
+    tagged otherwise than configured; never before what Enedis can send again. Returns the
+    plan and notes for the user."""
+    lower = horizon(today, curve=True)
+    chosen: dict[str, date] = {}
+    notes: list[str] = []
+    for prm in usage_points:
+        point = state.point(prm)
+        first = since
+        if first is None:
+            days = retag_days(point, classifier, prm)
+            if not days:
+                continue
+            first = days[0]
+        floor = max(lower, point.activation or lower)
+        if first < floor:
+            notes.append(
+                f"{prm}: the load curve before {floor} cannot be fetched again "
+                f"(Enedis keeps 24 months), so it keeps its tags: reclassifying from {floor}"
+            )
+            first = floor
+        if first < today:
+            chosen[prm] = first
+    return chosen, notes
+
+
+def start(
+    state: SyncState, chosen: dict[str, date], sink: Sink, today: date, *, delete: bool
+) -> None:
+    """Record the reclassification, and (unless the sink cannot delete) carry it out up to
+    the fetch. With ``delete=False``, the days are only marked to be fetched again."""
+    for prm, since in chosen.items():
+        point = state.point(prm)
+        if delete:
+            point.delete_from = min(since, point.delete_from or since)
+        else:
+            forget(point, since)
+    state.save()
+    try:
+        apply_deletes(state, sink, today)
+    except CannotDelete:
+        for prm in chosen:
+            state.point(prm).delete_from = None
+        state.save()
+        raise
+
+
+def apply_deletes(state: SyncState, sink: Sink, today: date) -> int:
+    """Delete what a reclassification asked for (see the module doc); returns how many usage
+    points were done. Raises the sink's error, leaving the rest for the next run."""
+    done = 0
+    for prm, point in sorted(state.usage_points.items()):
+        since = point.delete_from
+        if since is None:
+            continue
+        sink.delete(
+            schema.LOAD_CURVE,
+            {schema.TAG_USAGE_POINT: prm},
+            paris_midnight(since),
+            paris_midnight(today + timedelta(days=2)),  # nothing is stamped later
+        )
+        forget(point, since)
+        point.delete_from = None
+        state.save()
+        done += 1
+    return done
+
+
+def forget(point: UsagePointState, since: date) -> None:
+    """Mark the written days from ``since`` on stale and drop their schedules and costs."""
+    for key, series in point.series.items():
+        if key.split("/")[1] not in _REWRITTEN:
+            continue
+        for day, status in list(series.days.items()):
+            if day >= since and status in ("complete", "partial"):
+                series.mark(day, "stale")
+    point.tariff_specs = {d: s for d, s in point.tariff_specs.items() if d < since}
+    for direction, costs in point.curve_costs.items():
+        point.curve_costs[direction] = {d: c for d, c in costs.items() if d < since}
