@@ -211,6 +211,14 @@ class Schedule:
         minute = local.hour * 60 + local.minute
         return HC if bisect_right(table[key], minute) % 2 else HP
 
+    def to_text(self) -> str:
+        """The canonical one-liner: parsing it gives an equal schedule (the holiday
+        subdivision is a separate setting and not part of the text)."""
+        tokens = [] if self.all_usage_points is None else _section_tokens(self.all_usage_points)
+        for pdl, section in self.usage_points:
+            tokens += [pdl, *_section_tokens(section)]
+        return " ".join(tokens)
+
     def describe(self) -> str:
         """A readable, normalized description, one line per section and direction."""
         if self.is_base():
@@ -414,6 +422,36 @@ def _france_holidays(subdivision: str | None) -> holidays.HolidayBase:
             f'offpeak schedule: unknown public holiday subdivision "{subdivision}" for France '
             f"(known: {', '.join(known)}, 67, 68)"
         ) from exc
+
+
+def _section_tokens(section: Section) -> list[str]:
+    tokens = _rules_tokens(section.consumption)
+    if section.production is not None:
+        tokens += ["P", *_rules_tokens(section.production)]
+    return tokens
+
+
+def _rules_tokens(rules: DayRules) -> list[str]:
+    """Default ranges, then each day word with its ranges; the words of days without
+    off-peak hours go last, where no range follows them."""
+    tokens = [_range_text(r) for r in rules.default]
+    bare = []
+    days = [(names[0], day) for names, day in zip(_DAY_NAMES, rules.weekdays, strict=True)]
+    for word, ranges in [*days, (_HOLIDAY_NAMES[0], rules.holiday)]:
+        if ranges is None:
+            continue
+        if ranges:
+            tokens += [word, *map(_range_text, ranges)]
+        else:
+            bare.append(word)
+    return tokens + bare
+
+
+def _range_text(time_range: TimeRange) -> str:
+    def clock(minutes: int) -> str:
+        return f"{minutes // 60}h{minutes % 60:02d}"
+
+    return f"{clock(time_range.begin)}-{clock(time_range.end)}"
 
 
 def _describe_rules(rules: DayRules) -> str:

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 from collections import Counter
 from datetime import UTC, date, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
 from linkyflux.enedis import horizon
+from linkyflux.sinks import CannotDelete, InfluxV2Sink
 from linkyflux.timeutil import PARIS
 
 from simenv import World, world
@@ -227,3 +231,49 @@ def test_before_the_horizon_the_curve_keeps_its_tags(tmp_path: Path) -> None:
         f"months), so it keeps its tags: reclassifying from {floor}"
     )
     assert fetched.startswith(f"Fetched {floor} … 2026-11-21 into {tmp_path / 'out.lp'}: ")
+
+
+class _DeleteApi(BaseHTTPRequestHandler):
+    """Answers the 2.x delete API like InfluxDB 2.x (204), or 404 like InfluxDB 3 Core."""
+
+    status = 204
+    seen: ClassVar[list[tuple[str, dict[str, object]]]] = []
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.seen.append((self.path, body))
+        self.send_response(self.status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize("status", [204, 404])
+def test_the_v2_sink_calls_the_delete_api(status: int) -> None:
+    _DeleteApi.status, _DeleteApi.seen = status, []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _DeleteApi)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    sink = InfluxV2Sink(url, token="secret", org="home", bucket="linky")
+    start, stop = datetime(2026, 11, 17, tzinfo=PARIS), datetime(2026, 11, 24, tzinfo=PARIS)
+    try:
+        if status == 404:
+            with pytest.raises(CannotDelete, match=r"has no delete API \(404; InfluxDB 3"):
+                sink.delete("linky_load_curve", {"usage_point_id": PRM}, start, stop)
+        else:
+            sink.delete("linky_load_curve", {"usage_point_id": PRM}, start, stop)
+    finally:
+        sink.close()
+        server.shutdown()
+    assert _DeleteApi.seen == [
+        (
+            "/api/v2/delete?org=home&bucket=linky",
+            {
+                "start": "2026-11-16T23:00:00Z",
+                "stop": "2026-11-23T23:00:00Z",
+                "predicate": f'_measurement="linky_load_curve" AND usage_point_id="{PRM}"',
+            },
+        )
+    ]

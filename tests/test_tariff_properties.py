@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from linkyflux.tariffs import parse_offpeak
-from linkyflux.timeutil import paris_day_bounds
+from linkyflux.timeutil import PARIS, paris_day_bounds
 
 PRM = "22516914714270"
 HALF_HOURS = st.integers(min_value=0, max_value=47)
@@ -54,3 +54,90 @@ def test_hc_time_of_a_day_is_the_schedule_s_dst_days_included(
     assert hc_half_hours(text, date(2026, 6, 15)) * 30 == whole
     assert hc_half_hours(text, date(2026, 3, 29)) * 30 == whole - night
     assert hc_half_hours(text, date(2026, 10, 25)) * 30 == whole + night
+
+
+# ----------------------------------------------------------------- arbitrary schedules
+DAY_WORDS = [
+    ["lundi", "lu", "monday", "mo", "Lundi"],
+    ["mardi", "ma", "tuesday", "tu"],
+    ["mercredi", "me", "wednesday", "we", "MERCREDI"],
+    ["jeudi", "je", "thursday", "th"],
+    ["vendredi", "ve", "friday", "fr"],
+    ["samedi", "sa", "saturday", "sat"],
+    ["dimanche", "di", "sunday", "su"],
+]
+HOLIDAY_WORDS = ["fe", "férié", "feries", "jo", "ba", "ho", "pu", "holiday"]
+PDLS = ["12345678901234", "88888888888888", PRM]
+
+
+@st.composite
+def range_token(draw: st.DrawFn) -> str:
+    begin, end = draw(HALF_HOURS), draw(st.integers(min_value=0, max_value=48))
+    style = draw(
+        st.sampled_from(["{}h{:02d}-{}h{:02d}", "{}:{:02d}-{}:{:02d}", "{}h{:02d} à {}h{:02d}"])
+    )
+    return style.format(begin // 2, begin % 2 * 30, end // 2, end % 2 * 30)
+
+
+def rules_tokens(draw: st.DrawFn) -> list[str]:
+    tokens = draw(st.lists(range_token(), max_size=2))
+    for _ in range(draw(st.integers(min_value=0, max_value=3))):
+        words = draw(st.sampled_from([*DAY_WORDS, HOLIDAY_WORDS]))
+        tokens.append(draw(st.sampled_from(words)))
+        tokens += draw(st.lists(range_token(), max_size=2))
+    return tokens
+
+
+@st.composite
+def schedule_text(draw: st.DrawFn) -> str:
+    tokens: list[str] = []
+    for pdl in [None, *draw(st.lists(st.sampled_from(PDLS), max_size=2, unique=True))]:
+        if pdl is not None:
+            tokens.append(pdl)
+        tokens += rules_tokens(draw)
+        if draw(st.booleans()):
+            tokens.append(draw(st.sampled_from(["P", "prod", "production"])))
+            tokens += rules_tokens(draw)
+    return " ".join(tokens)
+
+
+DAYS = st.one_of(
+    st.sampled_from([date(2026, 3, 29), date(2026, 10, 25), date(2026, 5, 1), date(2026, 7, 14)]),
+    st.dates(min_value=date(2024, 1, 1), max_value=date(2027, 12, 31)),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(schedule_text())
+def test_the_canonical_text_parses_back_to_the_same_schedule(text: str) -> None:
+    schedule = parse_offpeak(text)
+    canonical = schedule.to_text()
+    assert parse_offpeak(canonical) == schedule
+    assert parse_offpeak(canonical).to_text() == canonical
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    schedule_text(),
+    DAYS,
+    st.sampled_from([PRM, "99999999999999"]),
+    st.sampled_from(["consumption", "production"]),
+)
+def test_every_instant_of_a_day_is_classified_once_as_the_day_s_ranges_say(
+    text: str, day: date, prm: str, direction: str
+) -> None:
+    schedule = parse_offpeak(text)
+    ranges = [(r.begin, r.end) for r in schedule.ranges_on(prm, direction, day)]
+    start, end = paris_day_bounds(day)
+    hc = hp = 0
+    t = start
+    while t < end:
+        local = t.astimezone(PARIS)
+        wall = local.hour * 60 + local.minute
+        tariff = schedule.classify(prm, direction, t)
+        expected = "HC" if covered(ranges, wall, wall + 30) else "HP"
+        assert tariff == ("BASE" if schedule.is_base() else expected), t
+        hc += tariff == "HC"
+        hp += tariff in ("HP", "BASE")
+        t += timedelta(minutes=30)
+    assert (hc + hp) * 30 == (end - start).total_seconds() / 60  # 46, 48 or 50 intervals
