@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -161,6 +161,31 @@ def run_auth(
     return tokens
 
 
+CONTRACT_REFRESH = timedelta(days=30)
+
+
+def refresh_contracts(
+    api: MeteringApi, state: SyncState, usage_points: Sequence[str], today: date, warn: Echo
+) -> None:
+    """Read again each contract read a month ago or more (Enedis moves off-peak hours, users
+    change their subscribed power); say what changed. A failure is a warning: the contract
+    read last stays in use, and the next run tries again."""
+    for prm in usage_points:
+        point = state.point(prm)
+        if point.contract_read is not None and today - point.contract_read < CONTRACT_REFRESH:
+            continue
+        try:
+            contract = api.contract(prm)
+        except LinkyfluxError as exc:
+            warn(f"{prm}: the contract could not be read again ({exc})")
+            continue
+        if point.contract_read is not None and contract != point.contract:
+            old, new = contracts.describe(point.contract), contracts.describe(contract)
+            warn(f"{prm}: the contract changed: was {old}; now {new}")
+        point.contract, point.contract_read = contract, today
+        state.save()
+
+
 def read_contracts(
     gateway: Gateway, runtime: Runtime, store: TokenStore, tokens: Tokens, echo: Echo, warn: Echo
 ) -> None:
@@ -234,7 +259,6 @@ def run_sync(
                 f"{settings.consent.url}: run `linkyflux auth` if the gateway changed"
             )
         state = SyncState(state_dir)
-        schedule = make_classifier(settings, state)
 
         def auth(pacer: Pacer) -> httpx.Auth:
             return gateway.auth(store, tokens, runtime.clock, pacer)
@@ -244,20 +268,22 @@ def run_sync(
         try:
             drained = sink.drain_spool()
             today = paris_today(runtime.clock)
-            notes: list[str] = []
-            if reclassify is not None:
-                chosen, notes = reclassifying.plan(
-                    state, schedule, tokens.usage_points, reclassify.since, today
-                )
-                if not chosen:
-                    report = FetchReport(today, today, notes=[*notes, NOTHING_TO_RECLASSIFY])
-                    return report, sink
-                reclassifying.start(state, chosen, sink, today, delete=reclassify.delete)
-                start = min(chosen.values())
-            elif sink.failure is None:
-                reclassifying.apply_deletes(state, sink, today)
             with client:
                 api = _metering_api(gateway, runtime, client, pacer, state)
+                refresh_contracts(api, state, tokens.usage_points, today, warn)
+                schedule = make_classifier(settings, state)
+                notes: list[str] = []
+                if reclassify is not None:
+                    chosen, notes = reclassifying.plan(
+                        state, schedule, tokens.usage_points, reclassify.since, today
+                    )
+                    if not chosen:
+                        report = FetchReport(today, today, notes=[*notes, NOTHING_TO_RECLASSIFY])
+                        return report, sink
+                    reclassifying.start(state, chosen, sink, today, delete=reclassify.delete)
+                    start = min(chosen.values())
+                elif sink.failure is None:
+                    reclassifying.apply_deletes(state, sink, today)
                 fetcher = Fetcher(
                     api, sink, schedule, state, runtime.clock, warn, prices=make_prices(settings)
                 )

@@ -34,12 +34,18 @@ _REWRITTEN = ("curve", "daily")  # the daily points carry the curve's cost
 
 def retag_days(point: UsagePointState, classifier: Classifier, usage_point_id: str) -> list[date]:
     """The days whose load curve was tagged with another schedule than the one configured
-    for them now."""
-    return sorted(
-        day
-        for day, spec in point.tariff_specs.items()
-        if spec != classifier.spec_on(usage_point_id, day)
-    )
+    for them now. A contract that changed is not a reason: its old hours were in force on
+    the days tagged with them (neither spec then comes from ``[tariff]``)."""
+
+    def configured(spec: str) -> bool:
+        return spec.startswith("schedule:")
+
+    out = []
+    for day, spec in point.tariff_specs.items():
+        current = classifier.spec_on(usage_point_id, day)
+        if spec != current and (configured(spec) or configured(current)):
+            out.append(day)
+    return sorted(out)
 
 
 def plan(

@@ -28,6 +28,7 @@ Run it alone with ``python -m linkyflux.simulator --port 8765``.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import re
 import secrets
@@ -207,6 +208,8 @@ class Simulator:
         # break something else at a precise point of a run).
         self.on_data_call: Callable[[str], None] | None = None
         self.faults_served = 0
+        # usage point -> contract fields changed since (see change_contract)
+        self.contract_changes: dict[str, dict[str, Any]] = {}
         # Conso API: requests per client in the last 12 hours, banned clients
         self.conso_requests: dict[str, deque[datetime]] = {}
         self.conso_banned: set[str] = set()
@@ -231,6 +234,12 @@ class Simulator:
             raise ValueError(f"unknown fault {kind!r}; one of {', '.join(FAULT_KINDS)}")
         with self._lock:
             self._faults.append(Fault(kind, count, path_contains, delay))
+
+    def change_contract(self, usage_point_id: str, **fields: Any) -> None:
+        """Change a meter's contract from now on (``offpeak``, ``tariff``, ``subscribed_kva``),
+        as when Enedis moves its off-peak hours."""
+        with self._lock:
+            self.contract_changes.setdefault(usage_point_id, {}).update(fields)
 
     def expire_access_tokens(self) -> None:
         with self._lock:
@@ -560,7 +569,11 @@ class Simulator:
     def enedis_call(self, path: str, query: dict[str, str]) -> Reply:
         """What Enedis answers a gateway for ``path``: injected faults first."""
         if simulator_gateways.is_contract(path):
-            return simulator_gateways.contract(path, query)
+            prm = simulator_gateways.prm_of(path, query)
+            meter = METERS_BY_ID.get(prm)
+            if meter is not None and prm in self.contract_changes:
+                meter = dataclasses.replace(meter, **self.contract_changes[prm])
+            return simulator_gateways.contract(path, query, meter)
         if self.on_data_call is not None:
             self.on_data_call(path)
         fault = self._take_fault(path)

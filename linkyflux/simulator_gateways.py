@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from linkyflux.simulator import Reply, Simulator
+    from linkyflux.synthetic import Meter
 
 CONSO_SECRET = b"linkyflux-simulator-conso-api"
 CONSO_BAN_THRESHOLD = 100
@@ -323,13 +324,12 @@ def prm_of(path: str, query: dict[str, str]) -> str:
     return query.get("pointId") or query.get("usage_point_id", "")
 
 
-def contract(path: str, query: dict[str, str]) -> Reply:
-    """Contract data, v5 or 2026 (shapes as MyElectricalData's adapter reads them)."""
+def contract(path: str, query: dict[str, str], meter: Meter | None) -> Reply:
+    """Contract data, v5 or 2026 (shapes as MyElectricalData's adapter reads them), of
+    ``meter`` (None: an unknown usage point)."""
     from linkyflux.simulator import _error, _json
-    from linkyflux.synthetic import METERS_BY_ID
 
     prm = prm_of(path, query)
-    meter = METERS_BY_ID.get(prm)
     v2026 = path != CONTRACT_V5
     if meter is not None and meter.revoked:
         description = "No consent can be found for this customer and this usage point."

@@ -1,13 +1,20 @@
 from __future__ import annotations
 
-from datetime import date
+import json
+from collections import Counter
+from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 
 from linkyflux.contracts import Contract, describe, from_2026, from_v5
 from linkyflux.errors import DataError
+from linkyflux.timeutil import PARIS
+
+from simenv import World, world
 
 PRM = "01234567890123"
+HOUSE = "22516914714270"
 V5 = {  # cyr-ius/myelectricaldatapy tests/fixtures/contract.json, as enedis-api.md §4.1 quotes it
     "customer": {
         "customer_id": "-1137954749",
@@ -69,3 +76,54 @@ def test_describe() -> None:
         "active since 2006-05-24"
     )
     assert Contract.from_json(EXPECTED.to_json()) == EXPECTED
+
+
+def test_fetch_reads_the_contract_again_after_a_month(tmp_path: Path) -> None:
+    """Enedis moves off-peak hours: a month after `auth`, `fetch` reads the contract again
+    and says what changed; new days get the new hours, days written keep theirs."""
+    with world(tmp_path) as w:
+        w.consent = (HOUSE,)
+        w.config()  # no schedule: the contract's off-peak hours
+        assert w.run("auth").exit_code == 0
+        at_auth = _contract_calls(w)  # (three calls in the 2026 dialect)
+        assert w.run("fetch", "-q").exit_code == 0
+        w.simulator.change_contract(HOUSE, offpeak="HC (1H00-7H00)")
+        w.clock.advance(29 * 86400)
+        assert w.run("fetch", "-q").output == ""  # 29 days on: not read again
+        assert _contract_calls(w) == at_auth
+        w.clock.advance(86400)
+        result = w.run("fetch", "-q")
+        assert _contract_calls(w) == 2 * at_auth
+        w.clock.advance(86400)
+        assert w.run("fetch", "-q").output == ""  # read again a month later only
+        assert _contract_calls(w) == 2 * at_auth
+        state = json.loads((w.state_dir / "state.json").read_text())["usage_points"][HOUSE]
+        hc = Counter(
+            _day(ln)
+            for ln in w.output_lines()
+            if ln.startswith("linky_load_curve,") and "=HC," in ln
+        )
+    assert result.exit_code == 0
+    assert result.output == (
+        f"linkyflux: warning: {HOUSE}: the contract changed: was 9 kVA, BTINFMUDT (HP/HC), "
+        "off-peak HC (22H00-6H00), SERVC, active since 2015-03-02; now 9 kVA, BTINFMUDT "
+        "(HP/HC), off-peak HC (1H00-7H00), SERVC, active since 2015-03-02\n"
+    )
+    assert state["contract"]["offpeak_hours"] == "HC (1H00-7H00)"
+    assert state["contract_read"] == "2026-12-22"
+    # 22h00-6h00 (16 half-hours) up to the 20th, also when fetched again; then 1h00-7h00 (12)
+    assert {d: hc[d] for d in ("2026-11-21", "2026-12-20", "2026-12-21", "2026-12-22")} == {
+        "2026-11-21": 16,
+        "2026-12-20": 16 * 2,
+        "2026-12-21": 12 * 2,
+        "2026-12-22": 12,
+    }
+
+
+def _contract_calls(w: World) -> int:
+    return sum("contrat" in path or "customers" in path for _, path, _ in w.simulator.requests)
+
+
+def _day(line: str) -> str:
+    stamp = int(line.rsplit(" ", 1)[1])
+    return datetime.fromtimestamp(stamp, UTC).astimezone(PARIS).date().isoformat()
