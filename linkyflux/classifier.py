@@ -31,12 +31,17 @@ class DatedSchedule:
     schedule: Schedule
 
 
-def contract_schedule(offpeak_hours: str, holiday_subdivision: str | None = None) -> Schedule:
-    """A contract's ``"HC (1H30-8H00;12H30-14H00)"`` as a schedule (every day, holidays too)."""
-    ranges = [
-        f"{h1}h{m1 or '00'}-{h2}h{m2 or '00'}"
+def contract_ranges(offpeak_hours: str) -> list[str]:
+    """A contract's ``"HC (1H30-8H00;12H30-14H00)"`` as ``["01:30-08:00", "12:30-14:00"]``."""
+    return [
+        f"{int(h1):02d}:{m1 or '00'}-{int(h2):02d}:{m2 or '00'}"
         for h1, m1, h2, m2 in _CONTRACT_RANGE.findall(offpeak_hours)
     ]
+
+
+def contract_schedule(offpeak_hours: str, holiday_subdivision: str | None = None) -> Schedule:
+    """A contract's ``"HC (1H30-8H00;12H30-14H00)"`` as a schedule (every day, holidays too)."""
+    ranges = contract_ranges(offpeak_hours)
     if not ranges:
         raise ScheduleError(f"contract off-peak hours {offpeak_hours!r}: no range found")
     return parse_offpeak(" ".join(ranges), holiday_subdivision=holiday_subdivision)

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from linkyflux import schema
+from linkyflux.classifier import contract_ranges
 from linkyflux.contracts import Contract
 from linkyflux.lineprotocol import line
 from linkyflux.models import CurveReading, DailyReading, MaxPowerReading
@@ -78,6 +79,7 @@ def contract_line(contract: Contract, day: date) -> str | None:
     return line(
         schema.CONTRACT,
         (
+            (schema.TAG_OFFPEAK_HOURS, ";".join(contract_ranges(contract.offpeak_hours or ""))),
             (schema.TAG_TARIFF_CODE, contract.tariff_code or ""),
             (schema.TAG_USAGE_POINT, contract.usage_point_id),
         ),

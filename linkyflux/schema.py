@@ -14,6 +14,7 @@ TAG_USAGE_POINT = "usage_point_id"
 TAG_DIRECTION = "direction"
 TAG_TARIFF = "tariff"
 TAG_TARIFF_CODE = "tariff_code"
+TAG_OFFPEAK_HOURS = "offpeak_hours"
 
 FIELD_POWER_W = "power_w"
 FIELD_ENERGY_WH = "energy_wh"

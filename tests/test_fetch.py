@@ -66,8 +66,8 @@ def test_yesterday_for_one_meter_exact_lines(w: World) -> None:
         "linky_max_power,direction=consumption,usage_point_id=22516914714270 "
         f"power_va={float(peak)!r} 1795215600",
         # the contract as it stands today (2026-11-22), for the subscribed-power line
-        "linky_contract,tariff_code=BTINFMUDT,usage_point_id=22516914714270 "
-        "subscribed_power_kva=9.0 1795302000",
+        r"linky_contract,offpeak_hours=22:00-06:00,tariff_code=BTINFMUDT,"
+        "usage_point_id=22516914714270 subscribed_power_kva=9.0 1795302000",
     ]
     assert result.output.splitlines()[0] == (
         f"Fetched 2026-11-21 … 2026-11-21 into {w.home}/out.lp: 51 lines, 4 API calls."
