@@ -383,7 +383,9 @@ def format_report(report: FetchReport, sink: Sink) -> str:
     ]
     for (prm, direction), s in sorted(report.series.items()):
         kwh = {t: f"{s.energy_by_tariff.get(t, 0.0) / 1000:9.3f}" for t in ("HC", "HP", "BASE")}
-        cost = f" {sum(s.cost_by_tariff.values()):>9.2f}" if priced else ""
+        cost = ""
+        if priced:
+            cost = f" {sum(s.cost_by_tariff.values()):>9.2f}" if s.cost_by_tariff else f" {'-':>9}"
         rows.append(
             f"{prm:<15} {direction:<12} {s.curve_points:>9} {kwh['HC']} {kwh['HP']} "
             f"{kwh['BASE']} {s.daily_energy_wh / 1000:>10.3f} {s.max_power_values:>9}{cost}"
