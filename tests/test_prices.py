@@ -221,3 +221,17 @@ def test_bad_prices_are_named(tmp_path: Path, prices: str, message: str) -> None
         result = w.run("fetch")
     assert result.exit_code == 3
     assert result.output == f"linkyflux: {tmp_path / 'config.toml'}: {message}\n"
+
+
+def test_the_summary_shows_each_series_cost(tmp_path: Path) -> None:
+    with world(tmp_path) as w:
+        w.consent = (PRM, SOLAR)
+        _priced(w, "[[tariff.price]]\nfrom = 2026-01-01\nhc = 0.2\nhp = 0.3\n")
+        assert w.run("auth").exit_code == 0
+        result = w.run("fetch")
+        curve = _points(w, "linky_load_curve")
+    cost = sum(f.get("cost_eur", 0) for t, f, _ in curve if t["usage_point_id"] == PRM)
+    header, house, solar = result.output.splitlines()[1:4]
+    assert header.endswith("peak days   curve €")
+    assert house.startswith(f"{PRM}  consumption") and house.endswith(f" {cost:>9.2f}")
+    assert solar.startswith(f"{SOLAR}  production") and solar.endswith("         -")
