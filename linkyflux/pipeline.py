@@ -55,7 +55,7 @@ from linkyflux.models import CurveReading, DailyReading, Direction, MaxPowerRead
 from linkyflux.points import contract_line, curve_line, daily_line, max_power_lines
 from linkyflux.prices import DIGITS, PriceList
 from linkyflux.sinks import Sink
-from linkyflux.state import SeriesState, SyncState, UsagePointState
+from linkyflux.state import CurveTotals, SeriesState, SyncState, UsagePointState
 from linkyflux.tariffs import BASE
 from linkyflux.timeutil import PARIS, Clock, paris_day_bounds, paris_today
 
@@ -347,23 +347,23 @@ class Fetcher:
             except BeyondHorizon:
                 readings = []
             self.on_window()
-            costs = self._write(prm, series, readings, report) if readings else {}
+            totals = self._write(prm, series, readings, report) if readings else {}
             days_state = point.of(series.key)
-            before = {d: days_state.status(d) for d in costs}
+            before = {d: days_state.status(d) for d in totals}
             self._settle(prm, series, days_state, start, end, readings, report)
             if series.kind == "curve":
-                self._keep_costs(point, series.direction, before, costs)
+                self._keep_totals(point, series.direction, before, totals)
             self.state.save()
             pending = [d for d in pending if d >= end]
 
     def _write(
         self, prm: str, series: Series, readings: list[Reading], report: FetchReport
-    ) -> dict[date, float | None]:
-        """Write the readings; for a load curve, return each day's cost (None: unpriced)."""
+    ) -> dict[date, CurveTotals]:
+        """Write the readings; for a load curve, return each day's totals."""
         summary = report.summary(prm, series.direction)
         lines: list[str]
         new_specs: dict[date, str] = {}
-        day_costs: dict[date, float | None] = {}
+        day_totals: dict[date, CurveTotals] = defaultdict(CurveTotals)
         if series.kind == "curve":
             lines = []
             written = self.state.point(prm).tariff_specs
@@ -380,8 +380,7 @@ class Fetcher:
                 lines.append(curve_line(r, tariff, cost))
                 summary.curve_points += 1
                 summary.energy_by_tariff[tariff] += r.energy_wh
-                total = day_costs.get(day, 0.0)
-                day_costs[day] = None if cost is None or total is None else total + cost
+                day_totals[day].add(tariff, r.energy_wh, cost)
                 if cost is not None:
                     summary.cost_by_tariff[tariff] += cost
         elif series.kind == "daily":
@@ -391,11 +390,16 @@ class Fetcher:
                 assert isinstance(r, DailyReading)
                 summary.daily_energy_wh += r.energy_wh
                 share = self.prices.subscription_share(r.day)
+                curve = self._curve_totals(point, r)
+                cost = curve.cost_eur if curve is not None else None
+                if cost is None:
+                    cost = self.prices.cost(r.day, r.direction, BASE, r.energy_wh)
                 lines.append(
                     daily_line(
                         r,
-                        self._daily_cost(point, r),
+                        cost,
                         share if r.direction == "consumption" else None,
+                        curve.energy_wh if curve is not None else None,
                     )
                 )
         else:
@@ -405,37 +409,34 @@ class Fetcher:
         self.sink.write(lines)
         report.lines_written += len(lines)
         self.state.point(prm).tariff_specs.update(new_specs)
-        return day_costs
+        return day_totals
 
-    def _daily_cost(self, point: UsagePointState, reading: DailyReading) -> float | None:
-        """The sum of the day's curve costs when its curve is complete, else the BASE (or
-        production) price times the daily energy."""
-        if point.of(f"{reading.direction}/curve").status(reading.day) == "complete":
-            cost = point.curve_costs.get(reading.direction, {}).get(reading.day)
-            if cost is not None:
-                return cost
-        return self.prices.cost(reading.day, reading.direction, BASE, reading.energy_wh)
+    @staticmethod
+    def _curve_totals(point: UsagePointState, reading: DailyReading) -> CurveTotals | None:
+        """The totals of the day's load curve, when it is complete."""
+        if point.of(f"{reading.direction}/curve").status(reading.day) != "complete":
+            return None
+        return point.curve_totals.get(reading.direction, {}).get(reading.day)
 
-    def _keep_costs(
+    def _keep_totals(
         self,
         point: UsagePointState,
         direction: str,
         before: Mapping[date, str],
-        costs: Mapping[date, float | None],
+        totals: Mapping[date, CurveTotals],
     ) -> None:
-        """Remember the cost of each day whose curve is now complete; a daily point already
-        written without it is stale: fetched again, later in this run (daily comes after
-        curve) or the next."""
-        kept = point.curve_costs.setdefault(direction, {})
+        """Remember the totals of each day whose curve is now complete; a daily point already
+        written without them is stale: fetched again, later in this run (daily comes after
+        curve) or the next (in the same call as the next days: no extra call)."""
+        kept = point.curve_totals.setdefault(direction, {})
         curve, daily = point.of(f"{direction}/curve"), point.of(f"{direction}/daily")
-        for day, cost in costs.items():
+        for day, day_totals in totals.items():
             if curve.status(day) != "complete":
                 continue
-            if cost is None:
-                kept.pop(day, None)
-            else:
-                kept[day] = round(cost, DIGITS)
-            if self.prices and before[day] != "complete" and daily.status(day) == "complete":
+            if day_totals.cost_eur is not None:
+                day_totals.cost_eur = round(day_totals.cost_eur, DIGITS)
+            kept[day] = day_totals
+            if before[day] != "complete" and daily.status(day) == "complete":
                 daily.mark(day, "stale")
 
     def _settle(

@@ -9,7 +9,7 @@ subscription, ``subscription_eur`` (see :mod:`linkyflux.prices`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 
 from linkyflux import schema
@@ -17,6 +17,7 @@ from linkyflux.classifier import contract_ranges
 from linkyflux.contracts import Contract
 from linkyflux.lineprotocol import line
 from linkyflux.models import CurveReading, DailyReading, MaxPowerReading
+from linkyflux.tariffs import BASE, HC, HP
 from linkyflux.timeutil import paris_midnight
 
 
@@ -40,21 +41,32 @@ def curve_line(reading: CurveReading, tariff: str, cost_eur: float | None = None
 
 
 def daily_line(
-    reading: DailyReading, cost_eur: float | None = None, subscription_eur: float | None = None
+    reading: DailyReading,
+    cost_eur: float | None = None,
+    subscription_eur: float | None = None,
+    energy_by_tariff: Mapping[str, float] | None = None,
 ) -> str:
-    fields: list[tuple[str, float]] = []
+    """A day's energy, tagged with its calendar month and year (Europe/Paris) so dashboards
+    can sum calendar months and years with ``GROUP BY "month"``; with its load curve's
+    energy per tariff when that curve is complete."""
+    fields = {schema.FIELD_ENERGY_WH: reading.energy_wh}
+    if energy_by_tariff is not None:
+        fields[schema.FIELD_BASE_ENERGY_WH] = energy_by_tariff.get(BASE, 0.0)
+        fields[schema.FIELD_HC_ENERGY_WH] = energy_by_tariff.get(HC, 0.0)
+        fields[schema.FIELD_HP_ENERGY_WH] = energy_by_tariff.get(HP, 0.0)
     if cost_eur is not None:
-        fields.append((schema.FIELD_COST_EUR, cost_eur))
-    fields.append((schema.FIELD_ENERGY_WH, reading.energy_wh))
+        fields[schema.FIELD_COST_EUR] = cost_eur
     if subscription_eur is not None:
-        fields.append((schema.FIELD_SUBSCRIPTION_EUR, subscription_eur))
+        fields[schema.FIELD_SUBSCRIPTION_EUR] = subscription_eur
     return line(
         schema.DAILY,
         (
             (schema.TAG_DIRECTION, reading.direction),
+            (schema.TAG_MONTH, f"{reading.day.year}-{reading.day.month:02d}"),
             (schema.TAG_USAGE_POINT, reading.usage_point_id),
+            (schema.TAG_YEAR, str(reading.day.year)),
         ),
-        fields,
+        sorted(fields.items()),
         int(paris_midnight(reading.day).timestamp()),
     )
 

@@ -124,7 +124,7 @@ def apply_deletes(state: SyncState, sink: Sink, today: date) -> int:
 
 
 def forget(point: UsagePointState, since: date) -> None:
-    """Mark the written days from ``since`` on stale and drop their schedules and costs."""
+    """Mark the written days from ``since`` on stale and drop their schedules and totals."""
     for key, series in point.series.items():
         if key.split("/")[1] not in _REWRITTEN:
             continue
@@ -132,5 +132,5 @@ def forget(point: UsagePointState, since: date) -> None:
             if day >= since and status in ("complete", "partial"):
                 series.mark(day, "stale")
     point.tariff_specs = {d: s for d, s in point.tariff_specs.items() if d < since}
-    for direction, costs in point.curve_costs.items():
-        point.curve_costs[direction] = {d: c for d, c in costs.items() if d < since}
+    for direction, totals in point.curve_totals.items():
+        point.curve_totals[direction] = {d: t for d, t in totals.items() if d < since}

@@ -15,6 +15,8 @@ TAG_DIRECTION = "direction"
 TAG_TARIFF = "tariff"
 TAG_TARIFF_CODE = "tariff_code"
 TAG_OFFPEAK_HOURS = "offpeak_hours"
+TAG_MONTH = "month"  # YYYY-MM, Europe/Paris
+TAG_YEAR = "year"  # YYYY, Europe/Paris
 
 FIELD_POWER_W = "power_w"
 FIELD_ENERGY_WH = "energy_wh"
@@ -22,3 +24,6 @@ FIELD_POWER_VA = "power_va"
 FIELD_SUBSCRIBED_KVA = "subscribed_power_kva"
 FIELD_COST_EUR = "cost_eur"
 FIELD_SUBSCRIPTION_EUR = "subscription_eur"
+FIELD_HC_ENERGY_WH = "hc_energy_wh"
+FIELD_HP_ENERGY_WH = "hp_energy_wh"
+FIELD_BASE_ENERGY_WH = "base_energy_wh"

@@ -81,6 +81,30 @@ class SeriesState:
 
 
 @dataclass
+class CurveTotals:
+    """A day's complete load curve summed up: energy per tariff (Wh), and its cost (None
+    when some interval had no price)."""
+
+    energy_wh: dict[str, float] = field(default_factory=dict)
+    cost_eur: float | None = 0.0
+
+    def add(self, tariff: str, energy_wh: float, cost_eur: float | None) -> None:
+        self.energy_wh[tariff] = self.energy_wh.get(tariff, 0.0) + energy_wh
+        self.cost_eur = (
+            None if cost_eur is None or self.cost_eur is None else self.cost_eur + cost_eur
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {"energy_wh": dict(sorted(self.energy_wh.items())), "cost_eur": self.cost_eur}
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> CurveTotals:
+        cost = raw.get("cost_eur")
+        energy = {str(k): float(v) for k, v in raw["energy_wh"].items()}
+        return cls(energy, None if cost is None else float(cost))
+
+
+@dataclass
 class UsagePointState:
     # direction -> does the meter measure it (absent: not known yet)
     directions: dict[str, bool] = field(default_factory=dict)
@@ -92,9 +116,9 @@ class UsagePointState:
     # per day, the schedule its load curve was tagged with (see Classifier.spec_on): a day
     # written once keeps its tags, so a changed schedule never writes a second point
     tariff_specs: dict[date, str] = field(default_factory=dict)
-    # direction -> day -> the cost of its complete load curve (what its daily point carries,
-    # even when a later run re-reads the daily energy without the curve)
-    curve_costs: dict[str, dict[date, float]] = field(default_factory=dict)
+    # direction -> day -> the totals of its complete load curve (what its daily point
+    # carries, even when a later run re-reads the daily energy without the curve)
+    curve_totals: dict[str, dict[date, CurveTotals]] = field(default_factory=dict)
     # `backfill --reclassify`: the load curve from this day on is to be deleted from the sink
     # (then those days are fetched again); kept until the sink has done it
     delete_from: date | None = None
@@ -110,10 +134,10 @@ class UsagePointState:
             "contract": self.contract.to_json() if self.contract else None,
             "contract_read": self.contract_read.isoformat() if self.contract_read else None,
             "tariff_specs": _runs(self.tariff_specs),
-            "curve_costs": {
-                direction: {day.isoformat(): cost for day, cost in sorted(costs.items())}
-                for direction, costs in sorted(self.curve_costs.items())
-                if costs
+            "curve_totals": {
+                direction: {day.isoformat(): t.to_json() for day, t in sorted(totals.items())}
+                for direction, totals in sorted(self.curve_totals.items())
+                if totals
             },
             "delete_from": self.delete_from.isoformat() if self.delete_from else None,
         }
@@ -127,9 +151,11 @@ class UsagePointState:
             series={k: SeriesState.from_json(v) for k, v in (raw.get("series") or {}).items()},
             contract=Contract.from_json(raw["contract"]) if raw.get("contract") else None,
             tariff_specs=_unrun(raw.get("tariff_specs", [])),
-            curve_costs={
-                str(direction): {date.fromisoformat(d): float(c) for d, c in costs.items()}
-                for direction, costs in (raw.get("curve_costs") or {}).items()
+            curve_totals={
+                str(direction): {
+                    date.fromisoformat(d): CurveTotals.from_json(t) for d, t in totals.items()
+                }
+                for direction, totals in (raw.get("curve_totals") or {}).items()
             },
             contract_read=date.fromisoformat(raw["contract_read"])
             if raw.get("contract_read")

@@ -60,9 +60,15 @@ def test_yesterday_for_one_meter_exact_lines(w: World) -> None:
     assert Counter(p[1]["tariff"] for p in curve) == {"HC": 16, "HP": 32}
     daily = w.simulator.truth_daily(HOUSE, "consumption", date(2026, 11, 21))
     peak = w.simulator.truth_max_power(HOUSE, date(2026, 11, 21))
+    hc = sum(
+        i.energy_wh for i in truth if i.start.astimezone(PARIS).hour in (0, 1, 2, 3, 4, 5, 22, 23)
+    )
+    hp = sum(i.energy_wh for i in truth) - hc
     assert lines[48:] == [
-        "linky_daily,direction=consumption,usage_point_id=22516914714270 "
-        f"energy_wh={float(daily)!r} 1795215600",
+        # the day's calendar month and year as tags; its curve's energy per tariff
+        "linky_daily,direction=consumption,month=2026-11,usage_point_id=22516914714270,year=2026 "
+        f"base_energy_wh=0.0,energy_wh={float(daily)!r},hc_energy_wh={hc!r},hp_energy_wh={hp!r} "
+        "1795215600",
         "linky_max_power,direction=consumption,usage_point_id=22516914714270 "
         f"power_va={float(peak)!r} 1795215600",
         # the contract as it stands today (2026-11-22), for the subscribed-power line
