@@ -52,7 +52,7 @@ from linkyflux.errors import (
 )
 from linkyflux.metering import MeteringApi
 from linkyflux.models import CurveReading, DailyReading, Direction, MaxPowerReading
-from linkyflux.points import contract_line, curve_line, daily_line, max_power_lines
+from linkyflux.points import contract_line, curve_line, daily_line, max_power_lines, sync_line
 from linkyflux.prices import DIGITS, PriceList
 from linkyflux.sinks import Sink
 from linkyflux.state import CurveTotals, SeriesState, SyncState, UsagePointState
@@ -241,6 +241,7 @@ class Fetcher:
                     report.errors.append(exc)
                 self._curve_never_collected(prm, report)
                 self._contract_point(prm, report)
+                self._sync_points(prm, report)
         except _Stop:
             pass
         finally:
@@ -270,6 +271,18 @@ class Fetcher:
         if text is not None:
             self.sink.write([text])
             report.lines_written += 1
+
+    def _sync_points(self, prm: str, report: FetchReport) -> None:
+        """Where each series of the usage point stands, for the data-health panel."""
+        point = self.state.point(prm)
+        lines = [
+            sync_line(prm, series.direction, series.kind, point.of(series.key), self.today)
+            for series in SERIES
+            if point.directions.get(series.direction)
+        ]
+        written = [text for text in lines if text is not None]
+        self.sink.write(written)
+        report.lines_written += len(written)
 
     def _curve_never_collected(self, prm: str, report: FetchReport) -> None:
         """A day whose daily energy is published is published: if a curve that never had

@@ -9,14 +9,16 @@ subscription, ``subscription_eur`` (see :mod:`linkyflux.prices`).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, timedelta
 
 from linkyflux import schema
 from linkyflux.classifier import contract_ranges
 from linkyflux.contracts import Contract
 from linkyflux.lineprotocol import line
 from linkyflux.models import CurveReading, DailyReading, MaxPowerReading
+from linkyflux.state import SeriesState
 from linkyflux.tariffs import BASE, HC, HP
 from linkyflux.timeutil import paris_midnight
 
@@ -97,4 +99,40 @@ def contract_line(contract: Contract, day: date) -> str | None:
         ),
         ((schema.FIELD_SUBSCRIBED_KVA, contract.subscribed_power_kva),),
         int(paris_midnight(day).timestamp()),
+    )
+
+
+def sync_line(
+    usage_point_id: str,
+    direction: str,
+    series: str,
+    days: SeriesState,
+    today: date,
+) -> str | None:
+    """Where a series stands today (stamped at today's local midnight, so the day's last run
+    has the last word): its last complete day and how far behind yesterday that is, and how
+    many days since its first are missing, partial or unavailable. None before any data."""
+    first = days.first_day()
+    if first is None:
+        return None
+    yesterday = today - timedelta(days=1)
+    counts = Counter(days.days.values())
+    fields = {
+        schema.FIELD_MISSING_DAYS: len(days.missing_between(first, today)),
+        schema.FIELD_PARTIAL_DAYS: counts["partial"],
+        schema.FIELD_UNAVAILABLE_DAYS: counts["unavailable"],
+    }
+    last = days.last_complete()
+    if last is not None:
+        fields[schema.FIELD_LAST_COMPLETE_S] = int(paris_midnight(last).timestamp())
+        fields[schema.FIELD_DAYS_BEHIND] = (yesterday - last).days
+    return line(
+        schema.SYNC,
+        (
+            (schema.TAG_DIRECTION, direction),
+            (schema.TAG_SERIES, series),
+            (schema.TAG_USAGE_POINT, usage_point_id),
+        ),
+        sorted(fields.items()),
+        int(paris_midnight(today).timestamp()),
     )

@@ -37,7 +37,8 @@ def test_demo_writes_what_a_real_fetch_writes(
         assert w.run("auth").exit_code == 0
         assert w.run("fetch", "-d", "7", "-q").exit_code == 0
         assert demo_lines == w.output_lines()
-    assert len(demo_lines) == 3288 + 7  # and today's contract of the 7 consuming meters
+    # and today's contract of the 7 consuming meters, and where each of their 25 series stands
+    assert len(demo_lines) == 3288 + 7 + 25
 
 
 def test_demo_uses_the_configured_sink_and_schedule(tmp_path: Path) -> None:

@@ -74,9 +74,16 @@ def test_yesterday_for_one_meter_exact_lines(w: World) -> None:
         # the contract as it stands today (2026-11-22), for the subscribed-power line
         r"linky_contract,offpeak_hours=22:00-06:00,tariff_code=BTINFMUDT,"
         "usage_point_id=22516914714270 subscribed_power_kva=9.0 1795302000",
+        # where each series stands today (the data-health panel): all up to date
+        *(
+            f"linky_sync,direction=consumption,series={series},usage_point_id=22516914714270 "
+            "days_behind=0.0,last_complete_s=1795215600.0,missing_days=0.0,partial_days=0.0,"
+            "unavailable_days=0.0 1795302000"
+            for series in ("curve", "daily", "max_power")
+        ),
     ]
     assert result.output.splitlines()[0] == (
-        f"Fetched 2026-11-21 … 2026-11-21 into {w.home}/out.lp: 51 lines, 4 API calls."
+        f"Fetched 2026-11-21 … 2026-11-21 into {w.home}/out.lp: 54 lines, 4 API calls."
     )
     # consumption curve, daily, max power, then production curve (wrong direction, remembered)
     paths = [p.rsplit("/", 1)[-1] for p, _ in w.simulator.data_calls()]
@@ -246,11 +253,14 @@ def test_stdout_sink_keeps_stdout_for_line_protocol(w: World) -> None:
     result = w.run("fetch")
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert len(lines) == 51
-    assert all(
-        ln.startswith(("linky_load_curve,", "linky_daily,", "linky_max_power,", "linky_contract,"))
-        for ln in lines
-    )
+    assert len(lines) == 54
+    assert {ln.split(",")[0] for ln in lines} == {
+        "linky_load_curve",
+        "linky_daily",
+        "linky_max_power",
+        "linky_contract",
+        "linky_sync",
+    }
     assert result.stderr.startswith(
-        "Fetched 2026-11-21 … 2026-11-21 into stdout: 51 lines, 4 API calls."
+        "Fetched 2026-11-21 … 2026-11-21 into stdout: 54 lines, 4 API calls."
     )

@@ -103,4 +103,5 @@ def test_demo_from_a_fresh_directory(tmp_path: Path) -> None:
         "linky_daily",
         "linky_max_power",
         "linky_contract",
+        "linky_sync",
     }

@@ -74,7 +74,7 @@ def test_reclassify_rewrites_the_history_in_influxdb_1x(influx1, tmp_path: Path)
         assert result.exit_code == 0, result.output
         assert result.output.splitlines()[0] == (
             f"Fetched 2026-11-17 … 2026-11-22 into InfluxDB 1.x at {influx1.url}, "
-            f"database '{influx1.db}': 297 lines, 3 API calls."
+            f"database '{influx1.db}': 300 lines, 3 API calls."
         )
         # one curve window, one daily window (the daily points carry the curve's cost), and
         # the max power of the correction window, as every run

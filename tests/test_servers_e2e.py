@@ -180,11 +180,11 @@ def test_points_the_database_refuses_wait_in_the_spool(influx1, tmp_path: Path) 
         assert result.exit_code == 7
         assert result.output.splitlines()[-1] == (
             f"linkyflux: InfluxDB 1.x at {influx1.url}, database '{db}': the database does not "
-            f'exist (create it: CREATE DATABASE "{db}") (51 lines kept in the spool, written '
+            f'exist (create it: CREATE DATABASE "{db}") (54 lines kept in the spool, written '
             "first on the next run)"
         )
         spooled = sorted((w.state_dir / "spool").iterdir())
-        assert sum(len(p.read_text().splitlines()) for p in spooled) == 51
+        assert sum(len(p.read_text().splitlines()) for p in spooled) == 54
         influx1.query(f'CREATE DATABASE "{db}"')
         try:
             w.clock.advance(3600)
