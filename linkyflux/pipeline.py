@@ -366,7 +366,7 @@ class Fetcher:
             self._settle(prm, series, days_state, start, end, readings, report)
             if series.kind == "curve":
                 self._keep_totals(point, series.direction, before, totals)
-            self.state.save()
+            self.state.save(changed=prm)
             pending = [d for d in pending if d >= end]
 
     def _write(

@@ -21,6 +21,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -135,7 +136,7 @@ class UsagePointState:
             "contract_read": self.contract_read.isoformat() if self.contract_read else None,
             "tariff_specs": _runs(self.tariff_specs),
             "curve_totals": {
-                direction: {day.isoformat(): t.to_json() for day, t in sorted(totals.items())}
+                direction: {_iso(day.toordinal()): t.to_json() for day, t in sorted(totals.items())}
                 for direction, totals in sorted(self.curve_totals.items())
                 if totals
             },
@@ -170,6 +171,7 @@ class SyncState:
         self.usage_points: dict[str, UsagePointState] = {}
         # gateway URL -> the metering API dialect that worked there last ("v5" or "2026")
         self.dialects: dict[str, str] = {}
+        self._serialized: dict[str, dict[str, Any]] = {}  # usage point -> its last JSON
         if self.path.exists():
             try:
                 raw = json.loads(self.path.read_text())
@@ -185,27 +187,38 @@ class SyncState:
     def point(self, usage_point_id: str) -> UsagePointState:
         return self.usage_points.setdefault(usage_point_id, UsagePointState())
 
-    def save(self) -> None:
+    def save(self, changed: str | None = None) -> None:
+        """Write the state atomically. ``changed``: only that usage point changed since the
+        last save, so the others are not serialized again (the sync engine saves after every
+        API window: this keeps a long backfill of many meters linear)."""
+        for prm, point in self.usage_points.items():
+            if changed is None or prm == changed or prm not in self._serialized:
+                self._serialized[prm] = point.to_json()
         raw = {
             "version": VERSION,
             "dialects": dict(sorted(self.dialects.items())),
-            "usage_points": {k: v.to_json() for k, v in sorted(self.usage_points.items())},
+            "usage_points": {k: self._serialized[k] for k in sorted(self.usage_points)},
         }
-        write_private(self.path, json.dumps(raw, indent=1).encode())
+        write_private(self.path, json.dumps(raw, separators=(",", ":")).encode())
 
 
 def _runs(days: Mapping[date, str]) -> list[list[str]]:
-    """``{day: value}`` as runs of consecutive days of one value: ``[first, last, value]``."""
-    runs: list[list[str]] = []
-    previous: date | None = None
-    for day in sorted(days):
-        value = days[day]
-        if runs and previous == day - timedelta(days=1) and runs[-1][2] == value:
-            runs[-1][1] = day.isoformat()
+    """``{day: value}`` as runs of consecutive days of one value: ``[first, last, value]``.
+
+    Called for every series at every save (after each API window), so it works on day
+    ordinals and formats only the ends of each run."""
+    runs: list[tuple[int, int, str]] = []
+    for ordinal, value in sorted((day.toordinal(), value) for day, value in days.items()):
+        if runs and runs[-1][1] == ordinal - 1 and runs[-1][2] == value:
+            runs[-1] = (runs[-1][0], ordinal, value)
         else:
-            runs.append([day.isoformat(), day.isoformat(), value])
-        previous = day
-    return runs
+            runs.append((ordinal, ordinal, value))
+    return [[_iso(first), _iso(last), value] for first, last, value in runs]
+
+
+@lru_cache(maxsize=8192)
+def _iso(ordinal: int) -> str:
+    return date.fromordinal(ordinal).isoformat()
 
 
 def _unrun(runs: Iterable[list[str]]) -> dict[date, Any]:
