@@ -198,3 +198,14 @@ def test_daily_bars_are_paris_days_dst_included(loaded: Loaded) -> None:
         midnight = datetime(day.year, day.month, day.day, tzinfo=PARIS)
         assert got[midnight] == sim.truth_daily(HOUSE, "consumption", day) / 1000
     assert all(t.hour == 0 and t.minute == 0 for t in got)
+
+
+def test_readme_and_provisioning_follow_the_dashboards() -> None:
+    readme = (dashboards.GRAFANA_DIR.parent / "README.md").read_text()
+    provider = (dashboards.GRAFANA_DIR / "provisioning/dashboards/linkyflux.yaml").read_text()
+    source = (dashboards.GRAFANA_DIR / "provisioning/datasources/linkyflux.yaml").read_text()
+    for name, build in dashboards.DASHBOARDS.items():
+        assert f"**{build()['title']}** (`{name}`)" in readme
+    path = provider.split("path:")[1].split()[0]
+    assert f"the JSON files to `{path}/`" in readme
+    assert "type: influxdb" in source and "dbName: linky" in source
