@@ -249,10 +249,11 @@ def status(ctx: click.Context, as_json: bool) -> None:
 @click.option(
     "-d",
     "--days",
-    type=click.IntRange(1, 30),
+    type=click.IntRange(1, 1095),
     default=7,
     show_default=True,
-    help="How many days of simulated data to fetch.",
+    help="How many days of simulated data to fetch (800 fill every dashboard panel, "
+    "year-on-year comparisons included).",
 )
 @click.pass_context
 def demo(ctx: click.Context, days: int) -> None:

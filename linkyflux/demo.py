@@ -3,7 +3,8 @@
 The simulator runs in-process on a free loopback port. The demo performs the real device
 flow (acting as the user's browser to accept the consent) and the real fetch, on a
 simulated clock: the proxy's 12 requests/minute pacing is honoured in simulated time, so
-the demo finishes in seconds. It writes to the configured sink, or to ./linkyflux-demo.lp.
+the demo finishes in seconds. It writes to the configured sink, or to ./linkyflux-demo.lp,
+with the configured off-peak hours and prices, or example ones.
 """
 
 from __future__ import annotations
@@ -14,13 +15,31 @@ from pathlib import Path
 from linkyflux.app import Echo, Runtime, run_auth, run_fetch
 from linkyflux.auth import DeviceCode
 from linkyflux.pipeline import FetchReport
-from linkyflux.settings import ConsentSettings, Settings, StateSettings, TariffSettings
+from linkyflux.settings import (
+    ConsentSettings,
+    DatedPrice,
+    Settings,
+    StateSettings,
+    describe_price,
+)
 from linkyflux.simulator import Simulator, SimulatorServer, browser_consent
 from linkyflux.sinks import Sink
 from linkyflux.timeutil import Clock, FakeClock, SystemClock
 
 DEMO_OUTPUT = "linkyflux-demo.lp"
 DEMO_OFFPEAK = "22h00-6h00"
+# Example prices (EDF tarif bleu HP/HC, February 2025; a production price), used when the
+# config has none, so the dashboards' cost panels show something
+DEMO_PRICES = (
+    DatedPrice(
+        **{"from": "2020-01-01"},
+        base=0.2016,
+        hc=0.1615,
+        hp=0.2146,
+        production=0.1276,
+        subscription=15.65,
+    ),
+)
 DEMO_CLIENT_ID = "linkyflux-demo"
 
 
@@ -38,8 +57,13 @@ def run_demo(
     if settings is None or not (settings.influxdb.output or settings.source != "the environment"):
         Path(DEMO_OUTPUT).unlink(missing_ok=True)
         update["influxdb"] = base.influxdb.model_copy(update={"output": DEMO_OUTPUT})
-    if not base.tariff.offpeak:
-        update["tariff"] = TariffSettings(offpeak=DEMO_OFFPEAK)
+    if not base.tariff.offpeak or not base.tariff.price:
+        update["tariff"] = base.tariff.model_copy(
+            update={
+                "offpeak": base.tariff.offpeak or DEMO_OFFPEAK,
+                "price": base.tariff.price or list(DEMO_PRICES),
+            }
+        )
     with SimulatorServer(simulator) as server, tempfile.TemporaryDirectory() as state_dir:
         api = "consent proxy + Enedis, v5 and 2026 APIs"
         echo(f"Simulator ({api}) on {server.url}, today {simulator.today()}.")
@@ -54,4 +78,6 @@ def run_demo(
         runtime = Runtime(clock=clock, on_device_code=accept)
         run_auth(demo_settings, runtime, echo, warn=warn)
         echo(f"Off-peak schedule: {demo_settings.tariff.offpeak!r}")
+        for price in demo_settings.tariff.price:
+            echo(f"Prices: {describe_price(price)}")
         return run_fetch(demo_settings, runtime, days, warn)

@@ -100,6 +100,16 @@ class DatedPrice(_Section):
     subscription: float | None = Field(None, ge=0)
 
 
+def describe_price(price: DatedPrice) -> str:
+    """``from 2025-02-01: hc 0.1615, hp 0.2146 €/kWh, subscription 15.65 €/month``."""
+    names = ("base", "hc", "hp", "production")
+    per_kwh = [f"{n} {getattr(price, n):g}" for n in names if getattr(price, n) is not None]
+    parts = [", ".join(per_kwh) + " €/kWh"] if per_kwh else []
+    if price.subscription is not None:
+        parts.append(f"subscription {price.subscription:g} €/month")
+    return f"from {price.from_}: " + (", ".join(parts) or "none")
+
+
 class TariffSettings(_Section):
     offpeak: str = ""
     holiday_subdivision: str = ""

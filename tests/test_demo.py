@@ -29,11 +29,20 @@ def test_demo_writes_what_a_real_fetch_writes(
         result.output
     )
     assert "Off-peak schedule: '22h00-6h00'" in result.output
+    assert (
+        "Prices: from 2020-01-01: base 0.2016, hc 0.1615, hp 0.2146, production 0.1276 €/kWh, "
+        "subscription 15.65 €/month"
+        in result.output
+    )
 
     home = tmp_path / "user"
     home.mkdir()
     with world(home) as w:
-        w.config(tariff={"offpeak": "22h00-6h00"})
+        config = w.config(tariff={"offpeak": "22h00-6h00"})
+        config.write_text(  # the demo's example prices
+            config.read_text() + "[[tariff.price]]\nfrom = 2020-01-01\nbase = 0.2016\n"
+            "hc = 0.1615\nhp = 0.2146\nproduction = 0.1276\nsubscription = 15.65\n"
+        )
         assert w.run("auth").exit_code == 0
         assert w.run("fetch", "-d", "7", "-q").exit_code == 0
         assert demo_lines == w.output_lines()
