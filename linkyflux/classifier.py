@@ -19,8 +19,8 @@ from datetime import date, datetime
 from functools import lru_cache
 
 from linkyflux.contracts import Contract
-from linkyflux.tariffs import BASE, Schedule, ScheduleError, parse_offpeak
-from linkyflux.timeutil import PARIS
+from linkyflux.tariffs import BASE, Changes, Schedule, ScheduleError, Timelines, parse_offpeak
+from linkyflux.timeutil import paris_midnight
 
 _CONTRACT_RANGE = re.compile(r"(\d{1,2})\s*[hH:]\s*(\d{2})?\s*-\s*(\d{1,2})\s*[hH:]\s*(\d{2})?")
 
@@ -48,6 +48,15 @@ def contract_schedule(offpeak_hours: str, holiday_subdivision: str | None = None
 
 
 class Classifier:
+    """Classifies load-curve intervals by the schedule in force on their day, else the
+    usage point's contract (see the module's docstring).
+
+    Its schedules and contracts do not change during its life (``fetch`` makes a new one
+    after reading the contracts again), so two things are worked out once and kept: what
+    classifies a usage point on a Paris day (:meth:`spec_on`), and, per usage point,
+    direction and UTC day, the instants its tariff changes at (:class:`Timelines`).
+    """
+
     def __init__(
         self,
         schedules: Sequence[DatedSchedule],
@@ -55,13 +64,30 @@ class Classifier:
         holiday_subdivision: str | None = None,
     ) -> None:
         self.schedules = sorted(schedules, key=lambda s: s.start or date.min)
-        self.contracts = contracts
+        self.contracts = dict(contracts)  # a copy: the caches rely on it staying the same
         self.holiday_subdivision = holiday_subdivision
+        self._specs: dict[tuple[str, date], str] = {}
+        self._timelines = Timelines(self._changes_on)
 
     def spec_on(self, usage_point_id: str, day: date) -> str:
         """What classifies that day, as a string that can rebuild it later:
         ``schedule:<text>``, ``contract:<off-peak hours>`` or ``base`` (with the holiday
         subdivision after a ``|`` when there is one)."""
+        spec = self._specs.get((usage_point_id, day))
+        if spec is None:
+            spec = self._specs[(usage_point_id, day)] = self._spec_on(usage_point_id, day)
+        return spec
+
+    def classify(
+        self, usage_point_id: str, direction: str, start: datetime, spec: str | None = None
+    ) -> str:
+        """HC, HP or BASE; with ``spec``, as that recorded schedule said (see :meth:`spec_on`)."""
+        if spec:
+            schedule = schedule_of(spec)
+            return BASE if schedule is None else schedule.classify(usage_point_id, direction, start)
+        return self._timelines.tariff(usage_point_id, direction, start)
+
+    def _spec_on(self, usage_point_id: str, day: date) -> str:
         chosen: Schedule | None = None
         for dated in self.schedules:
             if dated.start is None or dated.start <= day:
@@ -74,15 +100,11 @@ class Classifier:
             return "base"
         return f"contract:{contract.offpeak_hours}{suffix}"
 
-    def classify(
-        self, usage_point_id: str, direction: str, start: datetime, spec: str | None = None
-    ) -> str:
-        """HC, HP or BASE; with ``spec``, as that recorded schedule said (see :meth:`spec_on`)."""
-        spec = spec or self.spec_on(usage_point_id, start.astimezone(PARIS).date())
-        schedule = schedule_of(spec)
+    def _changes_on(self, usage_point_id: str, direction: str, day: date) -> Changes:
+        schedule = schedule_of(self.spec_on(usage_point_id, day))
         if schedule is None:
-            return BASE
-        return schedule.classify(usage_point_id, direction, start)
+            return ((paris_midnight(day), BASE),)
+        return schedule.changes_on(usage_point_id, direction, day)
 
 
 @lru_cache(maxsize=256)

@@ -43,15 +43,17 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import Final
-
-import holidays
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING, Final
 
 from linkyflux.errors import ConfigError
-from linkyflux.timeutil import PARIS
+from linkyflux.timeutil import PARIS, paris_day_bounds, paris_midnight
+
+if TYPE_CHECKING:
+    import holidays
 
 BASE: Final = "BASE"
 HC: Final = "HC"
@@ -61,6 +63,9 @@ PRODUCTION: Final = "production"
 _DIRECTIONS: Final = frozenset({CONSUMPTION, PRODUCTION})
 
 _DAY_END: Final = 24 * 60
+_ONE_DAY: Final = timedelta(days=1)
+_ONE_MINUTE: Final = timedelta(minutes=1)
+_ONE_SECOND: Final = timedelta(seconds=1)
 _NO_ENTRY: Final[tuple[None, ...]] = (None,) * 7
 # Scope keys used while parsing: 0-6 are Monday-Sunday.
 _DEFAULT: Final = 7
@@ -149,6 +154,48 @@ class Section:
         return self.consumption
 
 
+Changes = tuple[tuple[datetime, str], ...]
+"""Tariffs over time: each instant (UTC) from which a tariff applies, in order."""
+
+Timeline = tuple[tuple[datetime, ...], tuple[str, ...]]
+"""A UTC day's tariffs: the instants they change at, and the tariffs before, between and
+after them (the tariff at ``t`` is ``tariffs[bisect_right(instants, t)]``)."""
+
+
+class Timelines:
+    """Classifies instants by the Europe/Paris days' :data:`Changes`, each UTC day once.
+
+    Per (usage point, direction, UTC day), the changes of the two Paris days the UTC day
+    overlaps are merged once into a :data:`Timeline`; then an instant's tariff is a dict
+    look-up and a bisect, with no time-zone conversion for the UTC instants the readings
+    carry. ``changes_on`` must give the same answer all along.
+    """
+
+    def __init__(self, changes_on: Callable[[str, str, date], Changes]) -> None:
+        self._changes_on = changes_on
+        self._days: dict[tuple[str, str, int], Timeline] = {}
+
+    def tariff(self, usage_point_id: str, direction: str, start: datetime) -> str:
+        if start.tzinfo is not UTC:
+            start = _utc(start)
+        key = (usage_point_id, direction, start.toordinal())
+        timeline = self._days.get(key)
+        if timeline is None:
+            timeline = self._days[key] = self._timeline(usage_point_id, direction, key[2])
+        instants, tariffs = timeline
+        return tariffs[bisect_right(instants, start)]
+
+    def _timeline(self, usage_point_id: str, direction: str, ordinal: int) -> Timeline:
+        # Paris is one or two hours ahead of UTC: UTC day D holds the end of Paris day D
+        # and the beginning of Paris day D + 1.
+        day = date.fromordinal(ordinal)
+        return _utc_timeline(
+            ordinal,
+            self._changes_on(usage_point_id, direction, day),
+            self._changes_on(usage_point_id, direction, day + _ONE_DAY),
+        )
+
+
 @dataclass(frozen=True)
 class Schedule:
     """A parsed schedule. Equality compares meaning (sections, subdivision), not ``text``."""
@@ -157,15 +204,16 @@ class Schedule:
     all_usage_points: Section | None = None
     usage_points: tuple[tuple[str, Section], ...] = ()
     holiday_subdivision: str | None = None
-    _holidays: holidays.HolidayBase = field(init=False, repr=False, compare=False)
     # Per (usage point, direction): 14 sorted boundary tuples, index weekday (+7 on a holiday).
     _tables: dict[tuple[str, str], tuple[tuple[int, ...], ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
-    _day_keys: dict[date, int] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _timelines: Timelines = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_holidays", _france_holidays(self.holiday_subdivision))
+        object.__setattr__(self, "_timelines", Timelines(self.changes_on))
+        if self.holiday_subdivision is not None:  # a configuration error: say it now
+            _france_holidays(self.holiday_subdivision)
 
     def is_base(self) -> bool:
         """True when the text holds no token: everything is BASE."""
@@ -184,32 +232,33 @@ class Schedule:
         return DayRules() if section is None else section.rules(direction)
 
     def is_holiday(self, day: date) -> bool:
-        return day in self._holidays
+        return day in _france_holidays(self.holiday_subdivision)
 
     def ranges_on(self, usage_point_id: str, direction: str, day: date) -> tuple[TimeRange, ...]:
         """The off-peak ranges in force on a Europe/Paris ``day``."""
-        return self.rules_for(usage_point_id, direction).ranges_for(
-            day.weekday(), self.is_holiday(day)
-        )
+        rules = self.rules_for(usage_point_id, direction)
+        return rules.ranges_for(day.weekday(), rules.holiday is not None and self.is_holiday(day))
 
     def classify(self, usage_point_id: str, direction: str, start: datetime) -> str:
-        """BASE, HC or HP for the interval starting at the aware instant ``start``."""
-        if start.utcoffset() is None:
-            raise ValueError(f"classify needs a timezone-aware datetime, got {start.isoformat()}")
+        """BASE, HC or HP for the interval starting at the aware instant ``start``: the
+        tariff of its Europe/Paris wall-clock minute, on its day (see :meth:`changes_on`)."""
+        return self._timelines.tariff(usage_point_id, direction, start)
+
+    def changes_on(self, usage_point_id: str, direction: str, day: date) -> Changes:
+        """The tariff from the Europe/Paris midnight that starts ``day``, then each instant
+        (UTC) it changes that day: at the wall-clock boundaries of the day's ranges, so a
+        boundary the spring change skips does not occur and one the autumn change repeats
+        occurs twice. The public holidays are looked up only when they make a difference."""
+        if self.is_base():
+            _check_direction(direction)
+            return ((paris_midnight(day), BASE),)
         table = self._tables.get((usage_point_id, direction))
         if table is None:  # first call for this point and direction (validates the direction)
-            if self.is_base():
-                _check_direction(direction)
-                return BASE
             table = self._table(usage_point_id, direction)
-        local = start.astimezone(PARIS)
-        day = local.date()
-        key = self._day_keys.get(day)
-        if key is None:
-            key = day.weekday() + (7 if self.is_holiday(day) else 0)
-            self._day_keys[day] = key
-        minute = local.hour * 60 + local.minute
-        return HC if bisect_right(table[key], minute) % 2 else HP
+        key = day.weekday()
+        if table[key + 7] != table[key] and self.is_holiday(day):
+            key += 7
+        return _wall_clock_changes(table[key], day)
 
     def to_text(self) -> str:
         """The canonical one-liner: parsing it gives an equal schedule (the holiday
@@ -406,12 +455,93 @@ def _boundaries(ranges: tuple[TimeRange, ...]) -> tuple[int, ...]:
     return tuple(bound for span in merged for bound in span)
 
 
+@lru_cache(maxsize=4096)
+def _utc_timeline(ordinal: int, *paris_days: Changes) -> Timeline:
+    """The :data:`Timeline` of a UTC day from the changes of the Paris days it overlaps, in
+    order. Kept for the other usage points and directions with the same changes."""
+    begin = datetime.fromordinal(ordinal).replace(tzinfo=UTC)
+    end = begin + _ONE_DAY
+    instants: list[datetime] = []
+    tariffs: list[str] = []
+    for changes in paris_days:
+        for at, tariff in changes:
+            if at <= begin:
+                tariffs = [tariff]
+            elif at < end and tariff != tariffs[-1]:
+                instants.append(at)
+                tariffs.append(tariff)
+    return tuple(instants), tuple(tariffs)
+
+
+@lru_cache(maxsize=4096)
+def _wall_clock_changes(bounds: tuple[int, ...], day: date) -> Changes:
+    """The :data:`Changes` of a Paris day whose off-peak minutes are ``bounds`` (see
+    :func:`_boundaries`): a minute of the day is read on the wall clock, which the spring
+    change moves from 02:00 to 03:00 and the autumn one back from 03:00 to 02:00. Kept for
+    the other usage points, directions and schedules with the same ranges that day."""
+
+    def tariff(minute: int) -> str:
+        return HC if bisect_right(bounds, minute) % 2 else HP
+
+    changes: list[tuple[datetime, str]] = []
+    for begin, end, clock_midnight in _clock_stretches(day):
+        stretch = [(begin, tariff((begin - clock_midnight) // _ONE_MINUTE))]
+        for minute in bounds:
+            at = clock_midnight + minute * _ONE_MINUTE
+            if begin < at < end:
+                stretch.append((at, tariff(minute)))
+        for at, tariff_then in stretch:
+            if not changes or tariff_then != changes[-1][1]:
+                changes.append((at, tariff_then))
+    return tuple(changes)
+
+
+@lru_cache(maxsize=4096)
+def _clock_stretches(day: date) -> tuple[tuple[datetime, datetime, datetime], ...]:
+    """A Paris day as its stretches of one UTC offset, ``(begin, end, clock midnight)`` in
+    UTC: an instant t of the stretch reads ``t - clock midnight`` past midnight on the wall
+    clock. One stretch, or two on the days the clocks change (once a day at most)."""
+    begin, end = paris_day_bounds(day)
+    midnight = datetime.combine(day, time(), UTC)
+    offset = _paris_offset(begin)
+    if _paris_offset(end - _ONE_SECOND) == offset:
+        return ((begin, end, midnight - offset),)
+    low, high = 0, (end - begin) // _ONE_SECOND  # the change, in seconds after begin: (low, high]
+    while high - low > 1:
+        middle = (low + high) // 2
+        if _paris_offset(begin + middle * _ONE_SECOND) == offset:
+            low = middle
+        else:
+            high = middle
+    change = begin + high * _ONE_SECOND
+    return ((begin, change, midnight - offset), (change, end, midnight - _paris_offset(change)))
+
+
+def _paris_offset(instant: datetime) -> timedelta:
+    offset = instant.astimezone(PARIS).utcoffset()
+    assert offset is not None
+    return offset
+
+
+def _utc(start: datetime) -> datetime:
+    if start.utcoffset() is None:
+        raise ValueError(f"classify needs a timezone-aware datetime, got {start.isoformat()}")
+    return start.astimezone(UTC)
+
+
 def _check_direction(direction: str) -> None:
     if direction not in _DIRECTIONS:
         raise ValueError(f'direction must be "consumption" or "production", not {direction!r}')
 
 
+@cache
 def _france_holidays(subdivision: str | None) -> holidays.HolidayBase:
+    """France's public holidays, built on first use and kept for the process: importing
+    ``holidays`` and building a calendar (which imports every country's module) takes
+    about 0.2 s, so a schedule without a holiday list never does it (unless a subdivision
+    is configured, which is checked when the schedule is parsed)."""
+    import holidays
+
     known = holidays.country_holidays("FR").subdivisions
     if subdivision in _ALSACE_DEPARTMENTS and subdivision not in known and "6AE" in known:
         subdivision = "6AE"  # Bas-Rhin and Haut-Rhin: the holidays package groups them

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -71,6 +71,46 @@ def test_dated_schedules_then_the_contract() -> None:
 def test_base_without_off_peak_hours(known: dict[str, Contract]) -> None:
     classifier = Classifier([DatedSchedule(None, parse_offpeak(""))], known)
     assert classifier.classify(PRM, "consumption", at(9, 23)) == "BASE"
+
+
+def test_without_a_spec_as_with_the_day_s_spec() -> None:
+    """Classifying by the cached UTC days gives what each instant's Paris day says, across
+    schedule changes at midnight on the days the clocks change."""
+    classifier = Classifier(
+        [
+            DatedSchedule(None, parse_offpeak("")),
+            DatedSchedule(date(2026, 3, 29), parse_offpeak("1h00-2h30 22h-6h")),
+            DatedSchedule(date(2026, 3, 30), parse_offpeak("23h30-0h30 sa 0h-24h")),
+            DatedSchedule(date(2026, 10, 25), parse_offpeak("")),
+            DatedSchedule(date(2026, 10, 26), parse_offpeak("0h-1h fe 0h-24h")),
+        ],
+        {PRM: contract("BTINFMUDT", "HC (1H00-7H00)")},
+    )
+    for first in (datetime(2026, 3, 27, tzinfo=UTC), datetime(2026, 10, 23, tzinfo=UTC)):
+        for step in range(5 * 24 * 4):
+            instant = first + timedelta(minutes=15 * step)
+            day = instant.astimezone(PARIS).date()
+            for direction in ("consumption", "production"):
+                spec = classifier.spec_on(PRM, day)
+                expected = classifier.classify(PRM, direction, instant, spec)
+                assert classifier.classify(PRM, direction, instant) == expected, instant
+                assert classifier.classify(PRM, direction, instant.astimezone(PARIS)) == expected
+
+
+def test_the_classifier_keeps_its_own_contracts() -> None:
+    """What classifies a day is worked out once: the contracts given must not change it."""
+    contracts: dict[str, Contract | None] = {PRM: contract("BTINFMUDT", "HC (22H00-6H00)")}
+    classifier = Classifier([DatedSchedule(None, parse_offpeak(""))], contracts)
+    assert classifier.classify(PRM, "consumption", at(9, 23)) == "HC"
+    contracts[PRM] = None
+    assert classifier.spec_on(PRM, date(2026, 11, 9)) == "contract:HC (22H00-6H00)"
+    assert classifier.spec_on(PRM, date(2026, 11, 10)) == "contract:HC (22H00-6H00)"
+
+
+def test_naive_datetimes_are_refused() -> None:
+    classifier = Classifier([DatedSchedule(None, parse_offpeak(""))], {})
+    with pytest.raises(ValueError, match="timezone-aware"):
+        classifier.classify(PRM, "consumption", datetime(2026, 11, 9, 23))
 
 
 def test_fetch_classifies_with_each_meter_contract(tmp_path: Path) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -141,3 +142,42 @@ def test_every_instant_of_a_day_is_classified_once_as_the_day_s_ranges_say(
         hp += tariff in ("HP", "BASE")
         t += timedelta(minutes=30)
     assert (hc + hp) * 30 == (end - start).total_seconds() / 60  # 46, 48 or 50 intervals
+
+
+# ----------------------------------------------------------------- arbitrary instants
+DST_CHANGES = [  # 01:00 UTC
+    datetime(*day, 1, tzinfo=UTC)
+    for day in [(2025, 3, 30), (2025, 10, 26), (2026, 3, 29), (2026, 10, 25)]
+]
+NEAR_A_CHANGE = st.builds(
+    lambda change, seconds: change + timedelta(seconds=seconds),
+    st.sampled_from(DST_CHANGES),
+    st.floats(min_value=-6 * 3600, max_value=6 * 3600),
+)
+ANY_TIME = st.datetimes(
+    min_value=datetime(2024, 1, 1), max_value=datetime(2027, 12, 31), timezones=st.just(UTC)
+)
+ZONES = st.sampled_from([UTC, PARIS, ZoneInfo("America/New_York"), timezone(timedelta(hours=9))])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    schedule_text(),
+    st.one_of(NEAR_A_CHANGE, ANY_TIME),
+    ZONES,
+    st.sampled_from([PRM, "99999999999999"]),
+    st.sampled_from(["consumption", "production"]),
+)
+def test_an_instant_is_classified_by_its_paris_wall_clock_minute(
+    text: str, instant: datetime, zone: ZoneInfo | timezone, prm: str, direction: str
+) -> None:
+    """The cached per-day changes give what reading the wall clock gives, to the microsecond,
+    whatever the instant's time zone."""
+    schedule = parse_offpeak(text)
+    local = instant.astimezone(PARIS)
+    minute = local.hour * 60 + local.minute
+    ranges = [(r.begin, r.end) for r in schedule.ranges_on(prm, direction, local.date())]
+    expected = (
+        "BASE" if schedule.is_base() else "HC" if covered(ranges, minute, minute + 1) else "HP"
+    )
+    assert schedule.classify(prm, direction, instant.astimezone(zone)) == expected

@@ -6,7 +6,9 @@ Monday 2026-01-05 (no public holiday) or an ISO date, in Europe/Paris wall-clock
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+import subprocess
+import sys
+from datetime import UTC, date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -24,6 +26,7 @@ from linkyflux.tariffs import (
     ScheduleError,
     Section,
     TimeRange,
+    _france_holidays,
     parse_offpeak,
 )
 
@@ -396,6 +399,55 @@ def test_dst_days(day: date, intervals: int, hc: int) -> None:
     assert tags.count(HP) == intervals - hc == 32
 
 
+def utc_changes(spec: str) -> tuple[tuple[datetime, str], ...]:
+    """ "2026-10-24 22:00 HP, 2026-10-25 00:00 HC" (UTC) as Schedule.changes_on says it."""
+    items = [item.split() for item in spec.split(",")]
+    return tuple(
+        (datetime.fromisoformat(f"{day} {clock}").replace(tzinfo=UTC), tag)
+        for day, clock, tag in items
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "day", "changes"),
+    [
+        # 25-hour day: 02:00-03:00 CEST is 00:00Z-01:00Z, then 02:00-03:00 CET 01:00Z-02:00Z
+        (
+            "2h00-3h00",
+            "2026-10-25",
+            "2026-10-24 22:00 HP, 2026-10-25 00:00 HC, 2026-10-25 02:00 HP",
+        ),
+        (
+            "2h30-3h00",
+            "2026-10-25",
+            "2026-10-24 22:00 HP, 2026-10-25 00:30 HC, 2026-10-25 01:00 HP, "
+            "2026-10-25 01:30 HC, 2026-10-25 02:00 HP",
+        ),
+        ("22h-6h", "2026-10-25", "2026-10-24 22:00 HC, 2026-10-25 05:00 HP, 2026-10-25 21:00 HC"),
+        # 23-hour day: 02:00-03:00 does not occur
+        ("2h00-3h00", "2026-03-29", "2026-03-28 23:00 HP"),
+        (
+            "2h30-3h30",
+            "2026-03-29",
+            "2026-03-28 23:00 HP, 2026-03-29 01:00 HC, 2026-03-29 01:30 HP",
+        ),
+        ("0h-24h", "2026-03-29", "2026-03-28 23:00 HC"),
+        ("", "2026-03-29", "2026-03-28 23:00 BASE"),
+    ],
+)
+def test_changes_on_dst_days(text: str, day: str, changes: str) -> None:
+    assert parse_offpeak(text).changes_on(A, CONS, date.fromisoformat(day)) == utc_changes(changes)
+
+
+def test_instants_in_any_time_zone_and_to_the_microsecond() -> None:
+    schedule = parse_offpeak("22h-6h")
+    boundary = datetime(2026, 1, 5, 22, 0, tzinfo=PARIS)
+    for zone in (UTC, PARIS, ZoneInfo("America/New_York"), timezone(timedelta(hours=5))):
+        assert schedule.classify(A, CONS, boundary.astimezone(zone)) == HC
+        before = (boundary - timedelta(microseconds=1)).astimezone(zone)
+        assert schedule.classify(A, CONS, before) == HP
+
+
 def test_repeated_autumn_hour_is_off_peak_twice() -> None:
     schedule = parse_offpeak("2h00-3h00")
     # 2026-10-25 00:00Z is 02:00 CEST and 01:00Z is 02:00 CET
@@ -550,6 +602,45 @@ def test_unknown_subdivision() -> None:
     assert str(caught.value).startswith(
         'offpeak schedule: unknown public holiday subdivision "99" for France (known: 57, 6AE,'
     )
+
+
+def imports_holidays(code: str) -> bool:
+    """Whether running ``code`` (``s`` a schedule text, ``t`` 2026-05-01 03:00 in Paris, a
+    public holiday) in a new interpreter imports ``holidays``."""
+    program = (
+        "import sys\n"
+        "from datetime import datetime\n"
+        "from linkyflux.tariffs import parse_offpeak as s\n"
+        "from linkyflux.timeutil import PARIS\n"
+        "t = datetime(2026, 5, 1, 3, tzinfo=PARIS)\n"
+        f"{code}\n"
+        "print('holidays' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip() == "True"
+
+
+@pytest.mark.parametrize(
+    ("code", "imported"),
+    [
+        ("s('22h-6h').classify('1', 'consumption', t)", False),
+        ("s('22h-6h sa 0h-24h').ranges_on('1', 'consumption', t.date())", False),
+        ("s('22h-6h sa 0h-24h').classify('1', 'production', t)", False),
+        ("s('22h-6h fe 0h-24h')", False),
+        ("s('22h-6h fe 0h-24h').classify('1', 'consumption', t)", True),
+        ("s('22h-6h', holiday_subdivision='57')", True),  # checked when parsed
+    ],
+)
+def test_the_holiday_calendar_is_built_only_when_needed(code: str, imported: bool) -> None:
+    """Importing ``holidays`` and building France's calendar takes about 0.2 s."""
+    assert imports_holidays(code) is imported
+
+
+def test_the_holiday_calendar_is_built_once_per_subdivision() -> None:
+    assert _france_holidays("57") is _france_holidays("57")
+    assert _france_holidays(None) is _france_holidays(None) is not _france_holidays("57")
 
 
 def test_ranges_on_and_is_holiday() -> None:
