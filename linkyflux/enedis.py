@@ -36,6 +36,7 @@ CURVE_HORIZON = relativedelta(months=24, days=15)
 DAILY_HORIZON = relativedelta(months=36, days=15)
 
 _DURATION = re.compile(r"PT(\d+)([MH])")
+_LABEL = "%Y-%m-%d %H:%M:%S"
 _THRESHOLD = re.compile(r"(-?\d+):(-?\d+):(-?\d+)")
 CONSENT_CODES = (
     "ADAM-DC-0007",
@@ -148,6 +149,22 @@ def minutes_of(interval_length: str) -> int:
     return amount * 60 if match.group(2) == "H" else amount
 
 
+def naive_label(text: str) -> datetime:
+    """A ``YYYY-MM-DD HH:MM:SS`` label as a naive datetime; any other text is a ValueError.
+
+    What ``strptime`` with that format accepts (one-digit fields too), with
+    ``fromisoformat``, some 40 times faster, for the zero-padded labels the APIs send: a
+    load-curve week has hundreds of them. The shape test keeps ``fromisoformat``'s other
+    forms (``T``, offsets, fractions, week dates) out.
+    """
+    if len(text) == 19 and text[4] + text[7] + text[10] + text[13] + text[16] == "-- ::":
+        try:
+            return datetime.fromisoformat(text)
+        except ValueError:
+            pass  # strptime decides, and says why
+    return datetime.strptime(text, _LABEL)
+
+
 def local_to_utc(naive: datetime, after: datetime | None = None) -> datetime:
     """A naive Europe/Paris wall-clock time as a UTC instant, later than ``after`` if it can be.
 
@@ -186,7 +203,7 @@ def curve_readings(
     for index, item in enumerate(items):
         value = _number(item, req, index)
         try:
-            label = datetime.strptime(str(item["date"]), "%Y-%m-%d %H:%M:%S")
+            label = naive_label(str(item["date"]))
             minutes = minutes_of(str(item.get("interval_length") or "PT30M"))
         except (KeyError, ValueError) as exc:
             raise DataError(
@@ -228,9 +245,7 @@ def max_power_readings(items: list[dict[str, Any]], req: Request) -> list[MaxPow
         raw = str(item.get("date", ""))
         try:
             day = date.fromisoformat(raw[:10])
-            at = (
-                local_to_utc(datetime.strptime(raw, "%Y-%m-%d %H:%M:%S")) if len(raw) > 10 else None
-            )
+            at = local_to_utc(naive_label(raw)) if len(raw) > 10 else None
         except ValueError:
             raise DataError(
                 f"{req}: interval_reading[{index}].date is not a date: {raw!r}"

@@ -11,6 +11,7 @@ from linkyflux.enedis import (
     Request,
     local_to_utc,
     minutes_of,
+    naive_label,
     parse_curve,
     parse_daily,
     parse_max_power,
@@ -245,3 +246,34 @@ def test_myelectricaldata_start_labels_are_not_shifted_twice() -> None:
         utc(2026, 10, 25, 1, 0),
         utc(2026, 10, 25, 1, 30),
     ]
+
+
+@pytest.mark.parametrize(
+    "label",
+    [
+        "2026-10-25 02:30:00",
+        "2026-01-05 00:00:00",
+        "2026-1-5 0:30:00",  # one-digit fields: strptime takes them
+        "2026-01-05T00:30:00",  # what fromisoformat alone would also take: refused
+        "2026-01-05 00:30:00+01:00",
+        "2026-01-05 00:30:00Z",
+        "2026-01-05 003000.5",
+        "2026-W01-1 00:30:00",
+        "2026-01-05 00:30",
+        "2026-01-05",
+        "2026-02-30 00:30:00",
+        "2026-01-05 24:00:00",
+        "2026-01-05 00:30:0x",
+        "",
+    ],
+)
+def test_labels_are_read_as_strptime_reads_them(label: str) -> None:
+    try:
+        expected: datetime | str = datetime.strptime(label, "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        expected = "ValueError"
+    try:
+        actual: datetime | str = naive_label(label)
+    except ValueError:
+        actual = "ValueError"
+    assert actual == expected
