@@ -3,9 +3,9 @@
 Fields are always written as floats (``1.0``, never ``1`` or ``1i``) so a series never
 changes type; timestamps are whole seconds (the writers use ``precision=s``).
 
-Escaping is most of a line's work, and a run writes many lines of few series: the escaped
-head of a series (its measurement and tags) and the escaped field keys are built once
-(:func:`head`, :func:`field_key`), then each line is one f-string.
+Escaping was most of a line's work, and a run writes many lines of few series: the escaped
+head of a series (its measurement and tags) and the escaped field keys are built once and
+kept (:func:`head`, :func:`field_key`); a line then only formats its values.
 """
 
 from __future__ import annotations
