@@ -57,7 +57,7 @@ def _kwh(field: str, alias: str) -> str:
     return f"sum({_q(field)}) / 1000 AS {_q(alias)}"
 
 
-def _daily(select: str, *, direction: str | None = "consumption", group: str = "") -> str:
+def _daily(select: str, *, direction: str | None = "$direction", group: str = "") -> str:
     query = f"SELECT {select} FROM {_q(s.DAILY)} WHERE {_where(direction=direction)}"
     return f"{query} {group}".strip()
 
@@ -114,12 +114,15 @@ def _panel(
     options: dict[str, Any] | None = None,
     custom: dict[str, Any] | None = None,
     overrides: list[dict[str, Any]] | None = None,
+    thresholds: dict[str, Any] | None = None,
     **extra: Any,
 ) -> Panel:
     x, y, w, h = grid
     defaults: dict[str, Any] = {"unit": unit} if unit else {}
     if custom:
         defaults["custom"] = custom
+    if thresholds:
+        defaults["thresholds"] = thresholds
     panel: Panel = {
         "type": kind,
         "title": title,
@@ -153,7 +156,7 @@ def _stat(
         "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
         "colorMode": "none",
         "graphMode": "none",
-        "textMode": "value_and_name",
+        "textMode": "value",
     }
     return _panel(
         "stat",
@@ -178,7 +181,7 @@ PERIODS = (
 )
 
 
-def _calendar_table(group: str, title: str, grid: tuple[int, int, int, int]) -> Panel:
+def _calendar_table(group: str, title: str, grid: tuple[int, int, int, int], **extra: Any) -> Panel:
     select = ", ".join(
         [
             ENERGY,
@@ -198,6 +201,7 @@ def _calendar_table(group: str, title: str, grid: tuple[int, int, int, int]) -> 
         "is apart.",
         transformations=[{"id": "organize", "options": {"excludeByName": {"Time": True}}}],
         options={"showHeader": True, "sortBy": [{"displayName": group, "desc": True}]},
+        **extra,
     )
 
 
@@ -241,7 +245,7 @@ def energy_dashboard() -> dict[str, Any]:
         _panel(
             "stat",
             "Last month: HC / HP",
-            [_target(_daily(SPLIT))],
+            [_target(_daily(SPLIT), alias="$col")],
             (16, 8, 8, 4),
             unit="kwatth",
             description="Off-peak (HC), peak (HP) and BASE energy of last month's complete "
@@ -275,6 +279,7 @@ def energy_dashboard() -> dict[str, Any]:
                     "properties": [
                         {"id": "custom.drawStyle", "value": "line"},
                         {"id": "custom.stacking", "value": {"mode": "none"}},
+                        {"id": "custom.fillOpacity", "value": 0},
                         {"id": "color", "value": {"fixedColor": "purple", "mode": "fixed"}},
                     ],
                 },
@@ -291,7 +296,8 @@ def energy_dashboard() -> dict[str, Any]:
             transformations=[{"id": "organize", "options": {"excludeByName": {"Time": True}}}],
         ),
         _calendar_table(s.TAG_MONTH, "Calendar months", (0, 30, 16, 10)),
-        _calendar_table(s.TAG_YEAR, "Calendar years", (16, 30, 8, 10)),
+        # whole years whatever the dashboard's range: this one and the two before
+        _calendar_table(s.TAG_YEAR, "Calendar years", (16, 30, 8, 10), timeFrom="now-2y/y"),
         _health_panel((0, 40, 24, 8)),
     ]
     return _dashboard(
@@ -299,8 +305,10 @@ def energy_dashboard() -> dict[str, Any]:
         "Linky: energy and cost",
         panels,
         time_from="now-13M/M",
-        description="Consumption and its cost: yesterday, last month, last year, each beside "
-        "the same period a year before; days, calendar months and years; data health.",
+        description="Energy and its cost (for production: what it sold for): yesterday, last "
+        "month, last year, each beside the same period a year before; days, calendar months "
+        "and years; data health.",
+        direction_variable=True,
     )
 
 
@@ -366,20 +374,34 @@ def _curve_power(direction: str) -> str:
 
 
 def _subscribed_power() -> str:
-    return (
-        f"SELECT last({_q(s.FIELD_SUBSCRIBED_KVA)}) * 1000 FROM {_q(s.CONTRACT)} "
-        f"WHERE {_where(direction=None)} "
-        f"GROUP BY time($__interval), {_q(s.TAG_USAGE_POINT)} fill(previous)"
+    """The latest subscribed power (VA) of the usage points picked, summed: one value, whatever
+    the time range (the contract is read now, it has no history)."""
+    latest = (
+        f"SELECT last({_q(s.FIELD_SUBSCRIBED_KVA)}) AS {_q('kva')} FROM {_q(s.CONTRACT)} "
+        f"WHERE {_q(s.TAG_USAGE_POINT)} =~ /^$usage_point$/ GROUP BY {_q(s.TAG_USAGE_POINT)}"
     )
+    return f"SELECT sum({_q('kva')}) * 1000 AS {_q('subscribed')} FROM ({latest})"
 
 
-SUBSCRIBED_LINE = {
-    "matcher": {"id": "byRegexp", "options": "/subscribed/"},
-    "properties": [
-        {"id": "custom.lineStyle", "value": {"fill": "dash", "dash": [10, 10]}},
-        {"id": "color", "value": {"fixedColor": "red", "mode": "fixed"}},
-        {"id": "custom.fillOpacity", "value": 0},
+# The subscribed power as a dashed threshold line: query B feeds the threshold (Grafana's
+# built-in "config from query results" transformation), so it spans the whole time range.
+SUBSCRIBED_THRESHOLD: dict[str, Any] = {
+    "transformations": [
+        {
+            "id": "configFromData",
+            "options": {
+                "configRefId": "B",
+                "mappings": [{"fieldName": "subscribed", "handlerKey": "threshold1"}],
+            },
+        }
     ],
+}
+THRESHOLD_LINE = {
+    "thresholdsStyle": {"mode": "dashed"},
+}
+THRESHOLDS = {
+    "mode": "absolute",
+    "steps": [{"color": "transparent", "value": None}, {"color": "red", "value": 0}],
 }
 
 
@@ -388,36 +410,47 @@ def power_dashboard() -> dict[str, Any]:
         f"SELECT max({_q(s.FIELD_POWER_VA)}) FROM {_q(s.MAX_POWER)} WHERE {_where()} "
         f"GROUP BY time(1d), {_q(s.TAG_USAGE_POINT)} fill(none) tz('{TIMEZONE}')"
     )
+    subscribed = (
+        " The dashed line is the subscribed power (kVA read as kW; with several usage "
+        "points, their total)."
+    )
     panels = [
         _panel(
             "timeseries",
             "Load curve: average power, by tariff",
             [
                 _target(_curve_power("$direction"), alias="$tag_tariff"),
-                _target(_subscribed_power(), "B", alias="$tag_usage_point_id subscribed power"),
+                _target(_subscribed_power(), "B", table=True),
             ],
             (0, 0, 24, 10),
             unit="watt",
             description="Mean power per interval (summed over the usage points picked), "
-            "coloured by the tariff tag each half-hour was written with; the dashed line is "
-            "the subscribed power (kVA read as kW).",
-            custom={"drawStyle": "bars", "fillOpacity": 70, "stacking": {"mode": "normal"}},
-            overrides=[*TARIFF_COLOURS, SUBSCRIBED_LINE],
+            "coloured by the tariff tag each half-hour was written with." + subscribed,
+            custom={
+                "drawStyle": "bars",
+                "fillOpacity": 70,
+                "stacking": {"mode": "normal"},
+                **THRESHOLD_LINE,
+            },
+            thresholds=THRESHOLDS,
+            overrides=TARIFF_COLOURS,
             interval="30m",
+            **SUBSCRIBED_THRESHOLD,
         ),
         _panel(
             "timeseries",
             "Daily max power and subscribed power",
             [
-                _target(max_power, alias="$tag_usage_point_id max power"),
-                _target(_subscribed_power(), "B", alias="$tag_usage_point_id subscribed power"),
+                _target(max_power, alias="$tag_usage_point_id"),
+                _target(_subscribed_power(), "B", table=True),
             ],
             (0, 10, 24, 9),
             unit="voltamp",
-            description="The day's maximum apparent power (VA) against the subscribed power.",
-            custom={"drawStyle": "bars", "fillOpacity": 60},
-            overrides=[SUBSCRIBED_LINE],
+            description="Each day's maximum apparent power (VA)." + subscribed,
+            custom={"drawStyle": "bars", "fillOpacity": 60, **THRESHOLD_LINE},
+            thresholds=THRESHOLDS,
             interval="1d",
+            **SUBSCRIBED_THRESHOLD,
         ),
     ]
     return _dashboard(
@@ -452,7 +485,7 @@ def production_dashboard() -> dict[str, Any]:
         ),
         _stat(
             "Last month: imported",
-            _daily(ENERGY),
+            _daily(ENERGY, direction="consumption"),
             (12, 0, 6, 4),
             "kwatth",
             time_from="now/M",
@@ -498,6 +531,7 @@ def production_dashboard() -> dict[str, Any]:
             ],
             (0, 22, 14, 10),
             transformations=[{"id": "organize", "options": {"excludeByName": {"Time": True}}}],
+            options={"showHeader": True, "sortBy": [{"displayName": s.TAG_MONTH, "desc": True}]},
         ),
         _panel(
             "text",

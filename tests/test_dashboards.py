@@ -109,6 +109,7 @@ def test_every_query_runs_and_returns_data(loaded: Loaded, name: str, title: str
 
 def _value(loaded: Loaded, board: dict[str, Any], title: str, **variables: Any) -> list[Any]:
     panel = next(p for p in board["panels"] if p["title"] == title)
+    variables.setdefault("direction", "consumption")
     query = grafana.render(panel["targets"][0]["query"], board, panel, loaded.now, variables)
     series = loaded.run(query)
     assert len(series) == 1, series
@@ -159,7 +160,7 @@ def test_headline_numbers_are_the_ground_truth(loaded: Loaded) -> None:
 def test_calendar_months_table_sums_calendar_months(loaded: Loaded) -> None:
     board = dashboards.energy_dashboard()
     panel = next(p for p in board["panels"] if p["title"] == "Calendar months")
-    variables: dict[str, str | list[str]] = {"usage_point": [HOUSE]}
+    variables: dict[str, str | list[str]] = {"usage_point": [HOUSE], "direction": "consumption"}
     query = grafana.render(panel["targets"][0]["query"], board, panel, loaded.now, variables)
     rows = {
         s["tags"]["month"]: dict(zip(s["columns"], s["values"][0], strict=True))
@@ -188,7 +189,7 @@ def test_daily_bars_are_paris_days_dst_included(loaded: Loaded) -> None:
     board = dashboards.energy_dashboard()
     panel = next(p for p in board["panels"] if p["title"] == "Daily energy")
     target = next(t for t in panel["targets"] if t["refId"] == "B")
-    variables: dict[str, str | list[str]] = {"usage_point": [HOUSE]}
+    variables: dict[str, str | list[str]] = {"usage_point": [HOUSE], "direction": "consumption"}
     query = grafana.render(target["query"], board, panel, loaded.now, variables)
     (series,) = loaded.run(query)
     got = {datetime.fromtimestamp(t, PARIS): v for t, v in series["values"]}
@@ -209,3 +210,15 @@ def test_readme_and_provisioning_follow_the_dashboards() -> None:
     path = provider.split("path:")[1].split()[0]
     assert f"the JSON files to `{path}/`" in readme
     assert "type: influxdb" in source and "dbName: linky" in source
+
+
+def test_calendar_years_are_whole_years(loaded: Loaded) -> None:
+    board = dashboards.energy_dashboard()
+    panel = next(p for p in board["panels"] if p["title"] == "Calendar years")
+    variables: dict[str, str | list[str]] = {"usage_point": [HOUSE], "direction": "consumption"}
+    query = grafana.render(panel["targets"][0]["query"], board, panel, loaded.now, variables)
+    kwh = {s["tags"]["year"]: s["values"][0][s["columns"].index("kWh")] for s in loaded.run(query)}
+    sim = loaded.world.simulator
+    year_2025 = [date(2025, 1, 1) + timedelta(days=n) for n in range(365)]
+    assert sorted(kwh) == ["2024", "2025", "2026"]
+    assert kwh["2025"] == sum(sim.truth_daily(HOUSE, "consumption", d) for d in year_2025) / 1000
