@@ -31,8 +31,7 @@ def test_demo_writes_what_a_real_fetch_writes(
     assert "Off-peak schedule: '22h00-6h00'" in result.output
     assert (
         "Prices: from 2020-01-01: base 0.2016, hc 0.1615, hp 0.2146, production 0.1276 €/kWh, "
-        "subscription 15.65 €/month"
-        in result.output
+        "subscription 15.65 €/month" in result.output
     )
 
     home = tmp_path / "user"
