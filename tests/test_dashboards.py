@@ -8,6 +8,7 @@ here from the simulator without linkyflux's code.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import secrets
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 
@@ -222,3 +224,25 @@ def test_calendar_years_are_whole_years(loaded: Loaded) -> None:
     year_2025 = [date(2025, 1, 1) + timedelta(days=n) for n in range(365)]
     assert sorted(kwh) == ["2024", "2025", "2026"]
     assert kwh["2025"] == sum(sim.truth_daily(HOUSE, "consumption", d) for d in year_2025) / 1000
+
+
+def test_the_preview_script_draws_every_dashboard(loaded: Loaded) -> None:
+    """scripts/render_previews.py (the README's pictures) still runs on the real data."""
+    spec = importlib.util.spec_from_file_location(
+        "render_previews", dashboards.GRAFANA_DIR.parent / "scripts" / "render_previews.py"
+    )
+    assert spec is not None and spec.loader is not None
+    previews = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(previews)
+    readme = (dashboards.GRAFANA_DIR.parent / "README.md").read_text()
+    for name, build in dashboards.DASHBOARDS.items():
+        board = build()
+        svg = previews.draw_dashboard(loaded.url, loaded.db, loaded.now, board)
+        root = ElementTree.fromstring(svg)
+        texts = "".join(root.itertext())
+        for panel in board["panels"]:
+            assert panel["title"][:12] in texts  # (long titles are cut to fit)
+        assert "No data" not in texts
+        picture = f"grafana/previews/{Path(name).stem}.svg"
+        assert (dashboards.GRAFANA_DIR.parent / picture).exists()
+        assert f"]({picture})" in readme
