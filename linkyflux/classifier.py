@@ -19,7 +19,15 @@ from datetime import date, datetime
 from functools import lru_cache
 
 from linkyflux.contracts import Contract
-from linkyflux.tariffs import BASE, Changes, Schedule, ScheduleError, Timelines, parse_offpeak
+from linkyflux.tariffs import (
+    BASE,
+    KEPT_DAYS,
+    Changes,
+    Schedule,
+    ScheduleError,
+    Timelines,
+    parse_offpeak,
+)
 from linkyflux.timeutil import paris_midnight
 
 _CONTRACT_RANGE = re.compile(r"(\d{1,2})\s*[hH:]\s*(\d{2})?\s*-\s*(\d{1,2})\s*[hH:]\s*(\d{2})?")
@@ -52,9 +60,10 @@ class Classifier:
     usage point's contract (see the module's docstring).
 
     Its schedules and contracts do not change during its life (``fetch`` makes a new one
-    after reading the contracts again), so two things are worked out once and kept: what
-    classifies a usage point on a Paris day (:meth:`spec_on`), and, per usage point,
-    direction and UTC day, the instants its tariff changes at (:class:`Timelines`).
+    after reading the contracts again), so two things are worked out once and kept (for
+    the last :data:`~linkyflux.tariffs.KEPT_DAYS` days): what classifies a usage point on a
+    Paris day (:meth:`spec_on`), and, per usage point, direction and UTC day, the instants
+    its tariff changes at (:class:`~linkyflux.tariffs.Timelines`).
     """
 
     def __init__(
@@ -75,6 +84,8 @@ class Classifier:
         subdivision after a ``|`` when there is one)."""
         spec = self._specs.get((usage_point_id, day))
         if spec is None:
+            if len(self._specs) >= KEPT_DAYS:
+                self._specs.clear()
             spec = self._specs[(usage_point_id, day)] = self._spec_on(usage_point_id, day)
         return spec
 

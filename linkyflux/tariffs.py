@@ -66,6 +66,10 @@ _DAY_END: Final = 24 * 60
 _ONE_DAY: Final = timedelta(days=1)
 _ONE_MINUTE: Final = timedelta(minutes=1)
 _ONE_SECOND: Final = timedelta(seconds=1)
+# The per-usage-point day caches (see Timelines) are emptied when they hold this many days:
+# readings come in date order, so only the days at hand are looked up again, and memory
+# stays the same however long the history.
+KEPT_DAYS: Final = 1024
 _NO_ENTRY: Final[tuple[None, ...]] = (None,) * 7
 # Scope keys used while parsing: 0-6 are Monday-Sunday.
 _DEFAULT: Final = 7
@@ -168,7 +172,9 @@ class Timelines:
     Per (usage point, direction, UTC day), the changes of the two Paris days the UTC day
     overlaps are merged once into a :data:`Timeline`; then an instant's tariff is a dict
     look-up and a bisect, with no time-zone conversion for the UTC instants the readings
-    carry. ``changes_on`` must give the same answer all along.
+    carry. ``changes_on`` must give the same answer all along. At most :data:`KEPT_DAYS`
+    are kept (the Paris days' changes and the merged timelines are also shared, see
+    :func:`_wall_clock_changes` and :func:`_utc_timeline`).
     """
 
     def __init__(self, changes_on: Callable[[str, str, date], Changes]) -> None:
@@ -181,6 +187,8 @@ class Timelines:
         key = (usage_point_id, direction, start.toordinal())
         timeline = self._days.get(key)
         if timeline is None:
+            if len(self._days) >= KEPT_DAYS:
+                self._days.clear()
             timeline = self._days[key] = self._timeline(usage_point_id, direction, key[2])
         instants, tariffs = timeline
         return tariffs[bisect_right(instants, start)]
@@ -455,10 +463,11 @@ def _boundaries(ranges: tuple[TimeRange, ...]) -> tuple[int, ...]:
     return tuple(bound for span in merged for bound in span)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=2048)
 def _utc_timeline(ordinal: int, *paris_days: Changes) -> Timeline:
     """The :data:`Timeline` of a UTC day from the changes of the Paris days it overlaps, in
-    order. Kept for the other usage points and directions with the same changes."""
+    order. Kept for the other usage points and directions with the same changes (a few
+    hundred bytes a day, for years of history)."""
     begin = datetime.fromordinal(ordinal).replace(tzinfo=UTC)
     end = begin + _ONE_DAY
     instants: list[datetime] = []
@@ -473,12 +482,13 @@ def _utc_timeline(ordinal: int, *paris_days: Changes) -> Timeline:
     return tuple(instants), tuple(tariffs)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=2048)
 def _wall_clock_changes(bounds: tuple[int, ...], day: date) -> Changes:
     """The :data:`Changes` of a Paris day whose off-peak minutes are ``bounds`` (see
     :func:`_boundaries`): a minute of the day is read on the wall clock, which the spring
     change moves from 02:00 to 03:00 and the autumn one back from 03:00 to 02:00. Kept for
-    the other usage points, directions and schedules with the same ranges that day."""
+    the other usage points, directions and schedules with the same ranges that day (a few
+    hundred bytes a day, for years of history)."""
 
     def tariff(minute: int) -> str:
         return HC if bisect_right(bounds, minute) % 2 else HP
@@ -496,7 +506,7 @@ def _wall_clock_changes(bounds: tuple[int, ...], day: date) -> Changes:
     return tuple(changes)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=64)
 def _clock_stretches(day: date) -> tuple[tuple[datetime, datetime, datetime], ...]:
     """A Paris day as its stretches of one UTC offset, ``(begin, end, clock midnight)`` in
     UTC: an instant t of the stretch reads ``t - clock midnight`` past midnight on the wall
