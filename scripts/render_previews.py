@@ -79,7 +79,8 @@ def query(url: str, db: str | None, q: str) -> list[Series]:
 
 
 def load(url: str, db: str, home: Path) -> datetime:
-    """Backfill simulator data into ``db`` as tests/test_dashboards.py does; return "now"."""
+    """Backfill simulator data (the meters and prices of tests/test_dashboards.py) into ``db``;
+    return "now"."""
     with world(home) as w:  # now: 2026-11-22 09:00 Europe/Paris
         w.consent = tuple(METERS)
         config = w.config(

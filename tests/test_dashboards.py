@@ -1,9 +1,10 @@
 """The Grafana dashboards: generated from the schema, and every panel query run for real.
 
-History from 2024 is backfilled through the CLI into a real InfluxDB 1.x; then each query of
-each panel is rendered the way Grafana renders it (tests/grafana.py) and executed. Every
-query must parse and return data; the headline panels must show the ground truth, computed
-here from the simulator without linkyflux's code.
+`linkyflux demo --days 1095` fills a real InfluxDB 1.x (three years of the simulated meters,
+as a user would before importing the dashboards); then each query of each panel is rendered
+the way Grafana renders it (tests/grafana.py) and executed. Every query must parse and
+return data; the headline panels must show the ground truth, computed here from the
+simulator's meters without linkyflux's code.
 """
 
 from __future__ import annotations
@@ -19,13 +20,17 @@ from typing import Any
 from xml.etree import ElementTree
 
 import pytest
+from click.testing import CliRunner
 
 from linkyflux import dashboards
-from linkyflux.timeutil import PARIS
+from linkyflux.app import Runtime
+from linkyflux.cli import cli
+from linkyflux.simulator import Simulator
+from linkyflux.timeutil import PARIS, FakeClock
 
 import grafana
 from conftest import _influx_query
-from simenv import World, world
+from simenv import paris
 
 HOUSE = "22516914714270"  # PT30M, consumption
 HOURLY = "50000000000060"  # PT60M, consumption
@@ -42,7 +47,7 @@ YESTERDAY = date(2026, 11, 21)
 
 @dataclass
 class Loaded:
-    world: World
+    simulator: Simulator  # the demo's meters, for the ground truth
     url: str
     db: str
     now: datetime
@@ -54,19 +59,22 @@ class Loaded:
 @pytest.fixture(scope="module")
 def loaded(influx1_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loaded]:
     db = f"dashboards_{secrets.token_hex(4)}"
+    config = tmp_path_factory.mktemp("dashboards") / "config.toml"
+    config.write_text(
+        f'[influxdb]\napi = "v1"\nurl = "{influx1_url}"\ndatabase = "{db}"\n'
+        f'[tariff]\noffpeak = "22h00-6h00"\n{PRICES}'
+    )
+    clock = FakeClock(paris(2026, 11, 22, 9))
     _influx_query(influx1_url, f'CREATE DATABASE "{db}"')
     try:
-        with world(tmp_path_factory.mktemp("dashboards")) as w:  # now: 2026-11-22 09:00
-            w.consent = tuple(METERS)
-            config = w.config(
-                influxdb={"api": "v1", "url": influx1_url, "database": db, "output": ""},
-                tariff={"offpeak": "22h00-6h00"},
-            )
-            config.write_text(config.read_text() + PRICES)
-            assert w.run("auth").exit_code == 0
-            result = w.run("backfill", "--since", "2024-01-01", "-q")
-            assert result.exit_code == 0, result.output
-            yield Loaded(w, influx1_url, db, w.clock.now())
+        result = CliRunner().invoke(
+            cli,
+            ["--config", str(config), "demo", "--days", "1095"],
+            obj=Runtime(clock=clock),
+            catch_exceptions=False,
+        )
+        assert result.exit_code == 0, result.output
+        yield Loaded(Simulator(clock), influx1_url, db, clock.now())
     finally:
         _influx_query(influx1_url, f'DROP DATABASE "{db}"')
 
@@ -118,13 +126,12 @@ def _value(loaded: Loaded, board: dict[str, Any], title: str, **variables: Any) 
     return series[0]["values"][0][1:]
 
 
-def _truth_days(w: World, prm: str, first: date, last: date) -> list[date]:
+def _truth_days(first: date, last: date) -> list[date]:
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
 def test_headline_numbers_are_the_ground_truth(loaded: Loaded) -> None:
-    w, board = loaded.world, dashboards.energy_dashboard()
-    sim = w.simulator
+    board, sim = dashboards.energy_dashboard(), loaded.simulator
 
     def daily_kwh(prm: str, days: list[date]) -> float:
         return sum(sim.truth_daily(prm, "consumption", d) or 0 for d in days) / 1000
@@ -136,7 +143,7 @@ def test_headline_numbers_are_the_ground_truth(loaded: Loaded) -> None:
     assert got == [daily_kwh(HOUSE, [date(2025, 11, 21)])]
 
     # last month (October 2026, with its 25-hour day), HC/HP and cost, two meters together
-    october = _truth_days(w, HOUSE, date(2026, 10, 1), date(2026, 10, 31))
+    october = _truth_days(date(2026, 10, 1), date(2026, 10, 31))
     hc = hp = cost = 0.0
     for prm in (HOUSE, HOURLY):
         for day in october:
@@ -154,9 +161,9 @@ def test_headline_numbers_are_the_ground_truth(loaded: Loaded) -> None:
 
     # the same month a year before, and whole calendar years
     (got_kwh,) = _value(loaded, board, "Same month, a year before: energy", usage_point=[HOUSE])
-    assert got_kwh == daily_kwh(HOUSE, _truth_days(w, HOUSE, date(2025, 10, 1), date(2025, 10, 31)))
+    assert got_kwh == daily_kwh(HOUSE, _truth_days(date(2025, 10, 1), date(2025, 10, 31)))
     (got_kwh,) = _value(loaded, board, "The year before: energy", usage_point=[HOUSE])
-    assert got_kwh == daily_kwh(HOUSE, _truth_days(w, HOUSE, date(2024, 1, 1), date(2024, 12, 31)))
+    assert got_kwh == daily_kwh(HOUSE, _truth_days(date(2024, 1, 1), date(2024, 12, 31)))
 
 
 def test_calendar_months_table_sums_calendar_months(loaded: Loaded) -> None:
@@ -172,7 +179,7 @@ def test_calendar_months_table_sums_calendar_months(loaded: Loaded) -> None:
     assert sorted(rows) == [f"{y}-{m:02d}" for y, m in [(2025, 10), (2025, 11), (2025, 12)]] + [
         f"2026-{m:02d}" for m in range(1, 12)
     ]
-    sim = loaded.world.simulator
+    sim = loaded.simulator
     for month, (first, last) in {
         "2026-03": (date(2026, 3, 1), date(2026, 3, 31)),  # 23-hour day on the 29th
         "2026-11": (date(2026, 11, 1), YESTERDAY),  # so far
@@ -195,7 +202,7 @@ def test_daily_bars_are_paris_days_dst_included(loaded: Loaded) -> None:
     query = grafana.render(target["query"], board, panel, loaded.now, variables)
     (series,) = loaded.run(query)
     got = {datetime.fromtimestamp(t, PARIS): v for t, v in series["values"]}
-    sim = loaded.world.simulator
+    sim = loaded.simulator
     # every bar starts at a Paris midnight and holds that day's energy, 23- and 25-hour days too
     for day in (date(2026, 3, 28), date(2026, 3, 29), date(2026, 10, 25), YESTERDAY):
         midnight = datetime(day.year, day.month, day.day, tzinfo=PARIS)
@@ -220,7 +227,7 @@ def test_calendar_years_are_whole_years(loaded: Loaded) -> None:
     variables: dict[str, str | list[str]] = {"usage_point": [HOUSE], "direction": "consumption"}
     query = grafana.render(panel["targets"][0]["query"], board, panel, loaded.now, variables)
     kwh = {s["tags"]["year"]: s["values"][0][s["columns"].index("kWh")] for s in loaded.run(query)}
-    sim = loaded.world.simulator
+    sim = loaded.simulator
     year_2025 = [date(2025, 1, 1) + timedelta(days=n) for n in range(365)]
     assert sorted(kwh) == ["2024", "2025", "2026"]
     assert kwh["2025"] == sum(sim.truth_daily(HOUSE, "consumption", d) for d in year_2025) / 1000
