@@ -374,55 +374,63 @@ class Fetcher:
     ) -> dict[date, CurveTotals]:
         """Write the readings; for a load curve, return each day's totals."""
         summary = report.summary(prm, series.direction)
-        lines: list[str]
-        new_specs: dict[date, str] = {}
-        day_totals: dict[date, CurveTotals] = defaultdict(CurveTotals)
+        totals: dict[date, CurveTotals] = {}
+        specs: dict[date, str] = {}
         if series.kind == "curve":
-            lines = []
-            written = self.state.point(prm).tariff_specs
-            for r in readings:
-                assert isinstance(r, CurveReading)
-                day = _paris_day(r.start)
-                # a day keeps the tags it was first written with: no second point (see
-                # linkyflux.reclassify)
-                spec = written.get(day) or new_specs.setdefault(
-                    day, self.schedule.spec_on(prm, day)
-                )
-                tariff = self.schedule.classify(prm, r.direction, r.start, spec)
-                cost = self.prices.cost(day, r.direction, tariff, r.energy_wh)
-                lines.append(curve_line(r, tariff, cost))
-                summary.curve_points += 1
-                summary.energy_by_tariff[tariff] += r.energy_wh
-                day_totals[day].add(tariff, r.energy_wh, cost)
-                if cost is not None:
-                    summary.cost_by_tariff[tariff] += cost
+            curve = [r for r in readings if isinstance(r, CurveReading)]
+            lines, totals, specs = self._curve_lines(prm, curve, summary)
         elif series.kind == "daily":
-            point = self.state.point(prm)
-            lines = []
-            for r in readings:
-                assert isinstance(r, DailyReading)
-                summary.daily_energy_wh += r.energy_wh
-                share = self.prices.subscription_share(r.day)
-                curve = self._curve_totals(point, r)
-                cost = curve.cost_eur if curve is not None else None
-                if cost is None:
-                    cost = self.prices.cost(r.day, r.direction, BASE, r.energy_wh)
-                lines.append(
-                    daily_line(
-                        r,
-                        cost,
-                        share if r.direction == "consumption" else None,
-                        curve.energy_wh if curve is not None else None,
-                    )
-                )
+            daily = [r for r in readings if isinstance(r, DailyReading)]
+            lines = self._daily_lines(self.state.point(prm), daily, summary)
         else:
             peaks = [r for r in readings if isinstance(r, MaxPowerReading)]
             summary.max_power_values += len(peaks)
             lines = max_power_lines(peaks)
         self.sink.write(lines)
         report.lines_written += len(lines)
-        self.state.point(prm).tariff_specs.update(new_specs)
-        return day_totals
+        # recorded once written: a day keeps the tags it was first written with
+        self.state.point(prm).tariff_specs.update(specs)
+        return totals
+
+    def _curve_lines(
+        self, prm: str, readings: list[CurveReading], summary: SeriesSummary
+    ) -> tuple[list[str], dict[date, CurveTotals], dict[date, str]]:
+        """Each interval tagged and priced; each day's totals; the schedules of new days."""
+        lines = []
+        totals: dict[date, CurveTotals] = defaultdict(CurveTotals)
+        written = self.state.point(prm).tariff_specs
+        new_specs: dict[date, str] = {}
+        for r in readings:
+            day = _paris_day(r.start)
+            # a day keeps the tags it was first written with: no second point (see
+            # linkyflux.reclassify)
+            spec = written.get(day) or new_specs.setdefault(day, self.schedule.spec_on(prm, day))
+            tariff = self.schedule.classify(prm, r.direction, r.start, spec)
+            cost = self.prices.cost(day, r.direction, tariff, r.energy_wh)
+            lines.append(curve_line(r, tariff, cost))
+            totals[day].add(tariff, r.energy_wh, cost)
+            summary.curve_points += 1
+            summary.energy_by_tariff[tariff] += r.energy_wh
+            if cost is not None:
+                summary.cost_by_tariff[tariff] += cost
+        return lines, totals, new_specs
+
+    def _daily_lines(
+        self, point: UsagePointState, readings: list[DailyReading], summary: SeriesSummary
+    ) -> list[str]:
+        """Each day's energy with its complete curve's split and cost (else the BASE or
+        production price times the energy), and its share of the subscription."""
+        lines = []
+        for r in readings:
+            summary.daily_energy_wh += r.energy_wh
+            curve = self._curve_totals(point, r)
+            cost = curve.cost_eur if curve is not None else None
+            if cost is None:
+                cost = self.prices.cost(r.day, r.direction, BASE, r.energy_wh)
+            share = self.prices.subscription_share(r.day) if r.direction == "consumption" else None
+            split = curve.energy_wh if curve is not None else None
+            lines.append(daily_line(r, cost, share, split))
+        return lines
 
     @staticmethod
     def _curve_totals(point: UsagePointState, reading: DailyReading) -> CurveTotals | None:
