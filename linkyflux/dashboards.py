@@ -465,39 +465,24 @@ def power_dashboard() -> dict[str, Any]:
 
 def production_dashboard() -> dict[str, Any]:
     both = f"GROUP BY time(1d), {_q(s.TAG_DIRECTION)} fill(none) tz('{TIMEZONE}')"
+    last_month = {"time_from": "now/M", "time_shift": "1M/M"}
+    exported, imported = (
+        _daily(ENERGY, direction="production"),
+        _daily(ENERGY, direction="consumption"),
+    )
+    sold = _daily(COST, direction="production")
     panels = [
-        _stat(
-            "Last month: exported",
-            _daily(ENERGY, direction="production"),
-            (0, 0, 6, 4),
-            "kwatth",
-            time_from="now/M",
-            time_shift="1M/M",
-        ),
+        _stat("Last month: exported", exported, (0, 0, 6, 4), "kwatth", **last_month),
         _stat(
             "Last month: sold for",
-            _daily(COST, direction="production"),
+            sold,
             (6, 0, 6, 4),
             "currencyEUR",
-            time_from="now/M",
-            time_shift="1M/M",
             description="Exported energy at the configured production price.",
+            **last_month,
         ),
-        _stat(
-            "Last month: imported",
-            _daily(ENERGY, direction="consumption"),
-            (12, 0, 6, 4),
-            "kwatth",
-            time_from="now/M",
-            time_shift="1M/M",
-        ),
-        _stat(
-            "This year so far: exported",
-            _daily(ENERGY, direction="production"),
-            (18, 0, 6, 4),
-            "kwatth",
-            time_from="now/y",
-        ),
+        _stat("Last month: imported", imported, (12, 0, 6, 4), "kwatth", **last_month),
+        _stat("This year so far: exported", exported, (18, 0, 6, 4), "kwatth", time_from="now/y"),
         _panel(
             "timeseries",
             "Daily import and export",
