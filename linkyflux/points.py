@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from linkyflux import schema
 from linkyflux.classifier import contract_ranges
 from linkyflux.contracts import Contract
-from linkyflux.lineprotocol import line
+from linkyflux.lineprotocol import field_key, head, line
 from linkyflux.models import CurveReading, DailyReading, MaxPowerReading
 from linkyflux.state import SeriesState
 from linkyflux.tariffs import BASE, HC, HP
@@ -25,23 +25,19 @@ from linkyflux.timeutil import paris_midnight
 
 def curve_line(reading: CurveReading, tariff: str, cost_eur: float | None = None) -> str:
     """A load-curve point. Every interval of a backfill is one, so the usual kind (no cost,
-    finite values, tag values with nothing to escape: a direction, a tariff, a usage point's
-    digits) is written with one f-string, exactly as :func:`line` writes it (a test checks
-    they agree); any other goes through :func:`line`, which escapes and checks."""
-    direction, usage_point_id = reading.direction, reading.usage_point_id
+    finite values) is formatted here on the series head :func:`head` escaped once, exactly
+    as :func:`line` writes it (a test checks they agree); any other goes through
+    :func:`line`, which checks and refuses non-finite values."""
+    tags = (
+        (schema.TAG_DIRECTION, reading.direction),
+        (schema.TAG_TARIFF, tariff),
+        (schema.TAG_USAGE_POINT, reading.usage_point_id),
+    )
     energy, power = float(reading.energy_wh), float(reading.power_w)
-    if (
-        cost_eur is None
-        and energy - energy == 0.0  # x - x is nan when x is infinite or nan
-        and power - power == 0.0
-        and direction.isalnum()
-        and tariff.isalnum()
-        and usage_point_id.isalnum()
-    ):
+    timestamp = int(reading.start.timestamp())
+    if cost_eur is None and energy - energy == 0.0 and power - power == 0.0:  # finite
         return (
-            f"{schema.LOAD_CURVE},{schema.TAG_DIRECTION}={direction},{schema.TAG_TARIFF}={tariff},"
-            f"{schema.TAG_USAGE_POINT}={usage_point_id} {schema.FIELD_ENERGY_WH}={energy!r},"
-            f"{schema.FIELD_POWER_W}={power!r} {int(reading.start.timestamp())}"
+            f"{head(schema.LOAD_CURVE, tags)} {_ENERGY}={energy!r},{_POWER}={power!r} {timestamp}"
         )
     fields: tuple[tuple[str, float], ...] = (
         (schema.FIELD_ENERGY_WH, energy),
@@ -49,16 +45,10 @@ def curve_line(reading: CurveReading, tariff: str, cost_eur: float | None = None
     )
     if cost_eur is not None:
         fields = ((schema.FIELD_COST_EUR, cost_eur), *fields)
-    return line(
-        schema.LOAD_CURVE,
-        (
-            (schema.TAG_DIRECTION, direction),
-            (schema.TAG_TARIFF, tariff),
-            (schema.TAG_USAGE_POINT, usage_point_id),
-        ),
-        fields,
-        int(reading.start.timestamp()),
-    )
+    return line(schema.LOAD_CURVE, tags, fields, timestamp)
+
+
+_ENERGY, _POWER = field_key(schema.FIELD_ENERGY_WH), field_key(schema.FIELD_POWER_W)
 
 
 def daily_line(
