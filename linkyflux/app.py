@@ -273,42 +273,39 @@ def run_sync(
                 refresh_contracts(api, state, tokens.usage_points, today, warn)
                 schedule = make_classifier(settings, state)
                 notes: list[str] = []
+                chosen: dict[str, date] = {}
                 if reclassify is not None:
                     chosen, notes = reclassifying.plan(
                         state, schedule, tokens.usage_points, reclassify.since, today
                     )
-                    if not chosen:
-                        report = FetchReport(today, today, notes=[*notes, NOTHING_TO_RECLASSIFY])
-                        return report, sink
-                    reclassifying.start(state, chosen, sink, today, delete=reclassify.delete)
-                    start = min(chosen.values())
+                    if chosen:
+                        reclassifying.start(state, chosen, sink, today, delete=reclassify.delete)
+                        start = min(chosen.values())
                 elif sink.failure is None:
                     reclassifying.apply_deletes(state, sink, today)
-                fetcher = Fetcher(
-                    api, sink, schedule, state, runtime.clock, warn, prices=make_prices(settings)
-                )
-                tick = _no_progress
-                if progress is not None:  # planning the whole run is only for the bar
-                    points = tokens.usage_points
-                    tick = progress(fetcher.planned_windows(points, start, end, catch_up=catch_up))
-                log = RequestLog(state_dir)
-                done = 0
-
-                def on_window() -> None:
-                    nonlocal done
-                    done += 1
-                    tick()
-                    if done % 10 == 0:  # a killed run still leaves its recent requests
-                        log.save(pacer.history, runtime.clock.now())
-
-                fetcher.on_window = on_window
-                report = fetcher.run(tokens.usage_points, start, end, catch_up=catch_up)
-                report.notes[:0] = notes
-                if any(isinstance(e, BudgetExhausted) for e in report.errors):
-                    left = fetcher.planned_windows(
-                        tokens.usage_points, start, end, catch_up=catch_up
+                if reclassify is not None and not chosen:
+                    report = FetchReport(today, today, notes=[*notes, NOTHING_TO_RECLASSIFY])
+                else:
+                    fetcher = Fetcher(
+                        api,
+                        sink,
+                        schedule,
+                        state,
+                        runtime.clock,
+                        warn,
+                        prices=make_prices(settings),
                     )
-                    _plan_budget(report, left)
+                    report = _fetch(
+                        fetcher,
+                        runtime,
+                        pacer,
+                        tokens.usage_points,
+                        start,
+                        end,
+                        catch_up=catch_up,
+                        progress=progress,
+                    )
+                    report.notes[:0] = notes
         finally:
             sink.close()
             RequestLog(state_dir).save(pacer.history, runtime.clock.now())
@@ -346,6 +343,40 @@ def _plan_budget(report: FetchReport, remaining: int) -> None:
                 error.available_at,
                 f"backfill will take {runs} more run(s), {hours:g} hours apart",
             )
+
+
+def _fetch(
+    fetcher: Fetcher,
+    runtime: Runtime,
+    pacer: Pacer,
+    usage_points: Sequence[str],
+    start: date,
+    end: date,
+    *,
+    catch_up: bool,
+    progress: Callable[[int], Callable[[], None]] | None,
+) -> FetchReport:
+    """Run the fetcher, ticking the progress bar and keeping the request log of a run that
+    may be killed; with a budget exhausted, say how many runs are left."""
+    tick = _no_progress
+    if progress is not None:  # planning the whole run is only for the bar
+        tick = progress(fetcher.planned_windows(usage_points, start, end, catch_up=catch_up))
+    log = RequestLog(fetcher.state.path.parent)
+    done = 0
+
+    def on_window() -> None:
+        nonlocal done
+        done += 1
+        tick()
+        if done % 10 == 0:  # a killed run still leaves its recent requests
+            log.save(pacer.history, runtime.clock.now())
+
+    fetcher.on_window = on_window
+    report = fetcher.run(usage_points, start, end, catch_up=catch_up)
+    if any(isinstance(e, BudgetExhausted) for e in report.errors):
+        left = fetcher.planned_windows(usage_points, start, end, catch_up=catch_up)
+        _plan_budget(report, left)
+    return report
 
 
 def run_fetch(

@@ -102,10 +102,9 @@ def start(
         raise
 
 
-def apply_deletes(state: SyncState, sink: Sink, today: date) -> int:
-    """Delete what a reclassification asked for (see the module doc); returns how many usage
-    points were done. Raises the sink's error, leaving the rest for the next run."""
-    done = 0
+def apply_deletes(state: SyncState, sink: Sink, today: date) -> None:
+    """Delete what a reclassification asked for (see the module doc). Raises the sink's
+    error, leaving the rest for the next run."""
     for prm, point in sorted(state.usage_points.items()):
         since = point.delete_from
         if since is None:
@@ -119,8 +118,6 @@ def apply_deletes(state: SyncState, sink: Sink, today: date) -> int:
         forget(point, since)
         point.delete_from = None
         state.save()
-        done += 1
-    return done
 
 
 def forget(point: UsagePointState, since: date) -> None:
