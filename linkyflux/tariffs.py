@@ -574,24 +574,17 @@ def _section_tokens(section: Section) -> list[str]:
 def _rules_tokens(rules: DayRules) -> list[str]:
     """Default ranges, then each day word with its ranges; the words of days without
     off-peak hours go last, where no range follows them."""
-    tokens = [_range_text(r) for r in rules.default]
+    tokens = [str(r) for r in rules.default]
     bare = []
     days = [(names[0], day) for names, day in zip(_DAY_NAMES, rules.weekdays, strict=True)]
     for word, ranges in [*days, (_HOLIDAY_NAMES[0], rules.holiday)]:
         if ranges is None:
             continue
         if ranges:
-            tokens += [word, *map(_range_text, ranges)]
+            tokens += [word, *map(str, ranges)]
         else:
             bare.append(word)
     return tokens + bare
-
-
-def _range_text(time_range: TimeRange) -> str:
-    def clock(minutes: int) -> str:
-        return f"{minutes // 60}h{minutes % 60:02d}"
-
-    return f"{clock(time_range.begin)}-{clock(time_range.end)}"
 
 
 def _describe_rules(rules: DayRules) -> str:
