@@ -206,29 +206,24 @@ def _calendar_table(group: str, title: str, grid: tuple[int, int, int, int], **e
 
 
 def energy_dashboard() -> dict[str, Any]:
-    panels: list[Panel] = []
-    for n, (title, time_from, shift) in enumerate(PERIODS):
-        panels.append(
-            _stat(
-                f"{title}: energy",
-                _daily(ENERGY),
-                (n * 4, 0, 4, 4),
-                "kwatth",
-                time_from=time_from,
-                time_shift=shift,
-            )
+    cost_note = "The energy's cost at the configured prices (subscription apart)."
+    figures = (
+        ("energy", _daily(ENERGY), "kwatth", ""),
+        ("cost", _daily(COST), "currencyEUR", cost_note),
+    )
+    panels: list[Panel] = [
+        _stat(
+            f"{title}: {what}",
+            query,
+            (n * 4, row * 4, 4, 4),
+            unit,
+            time_from=time_from,
+            time_shift=shift,
+            description=note,
         )
-        panels.append(
-            _stat(
-                f"{title}: cost",
-                _daily(COST),
-                (n * 4, 4, 4, 4),
-                "currencyEUR",
-                time_from=time_from,
-                time_shift=shift,
-                description="The energy's cost at the configured prices (subscription apart).",
-            )
-        )
+        for n, (title, time_from, shift) in enumerate(PERIODS)
+        for row, (what, query, unit, note) in enumerate(figures)
+    ]
     panels += [
         _stat(
             "This month so far: energy", _daily(ENERGY), (0, 8, 4, 4), "kwatth", time_from="now/M"

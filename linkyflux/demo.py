@@ -10,6 +10,7 @@ with the configured off-peak hours and prices, or example ones.
 from __future__ import annotations
 
 import tempfile
+from datetime import date
 from pathlib import Path
 
 from linkyflux.app import Echo, Runtime, run_auth, run_fetch
@@ -30,15 +31,8 @@ DEMO_OUTPUT = "linkyflux-demo.lp"
 DEMO_OFFPEAK = "22h00-6h00"
 # Example prices (EDF tarif bleu HP/HC, February 2025; a production price), used when the
 # config has none, so the dashboards' cost panels show something
-DEMO_PRICES = (
-    DatedPrice(
-        **{"from": "2020-01-01"},
-        base=0.2016,
-        hc=0.1615,
-        hp=0.2146,
-        production=0.1276,
-        subscription=15.65,
-    ),
+DEMO_PRICE = DatedPrice(
+    from_=date(2020, 1, 1), base=0.2016, hc=0.1615, hp=0.2146, production=0.1276, subscription=15.65
 )
 DEMO_CLIENT_ID = "linkyflux-demo"
 
@@ -61,7 +55,7 @@ def run_demo(
         update["tariff"] = base.tariff.model_copy(
             update={
                 "offpeak": base.tariff.offpeak or DEMO_OFFPEAK,
-                "price": base.tariff.price or list(DEMO_PRICES),
+                "price": base.tariff.price or [DEMO_PRICE],
             }
         )
     with SimulatorServer(simulator) as server, tempfile.TemporaryDirectory() as state_dir:
