@@ -1,10 +1,11 @@
 """Serialisation throughput: load-curve readings -> classified (HC/HP) -> line protocol.
 
-linkyflux: :meth:`Classifier.classify` then :func:`linkyflux.points.curve_line`, per reading,
-as the pipeline does. Baseline: the same classification, then the same line built with
-influxdb-client's ``Point`` (``.tag``/``.field``/``.time(…, WritePrecision.S)`` and
-``.to_line_protocol()``). Both sides serialise the same readings, chunk by chunk, in turns;
-each chunk's bytes must be identical.
+linkyflux: :meth:`Classifier.runs` cuts a meter's readings where the day or the tariff
+changes, then :func:`linkyflux.points.curve_lines` writes each run, as the pipeline does.
+Baseline: the same classification, then each line built with influxdb-client's ``Point``
+(``.tag``/``.field``/``.time(…, WritePrecision.S)`` and ``.to_line_protocol()``). Both sides
+serialise the same readings, chunk by chunk, in turns; each chunk's bytes must be
+identical.
 """
 
 from __future__ import annotations
@@ -21,12 +22,13 @@ from benchmarks.common import Figure, secs
 from linkyflux import schema
 from linkyflux.classifier import Classifier, DatedSchedule
 from linkyflux.models import CurveReading, Direction
-from linkyflux.points import curve_line
+from linkyflux.points import curve_lines
 from linkyflux.tariffs import parse_offpeak
 
 TARGET = 10.0
 CHUNK = 10_000
 METERS = 20  # 1,000,000 readings: 20 meters, 50,000 half-hours (about 2 years 10 months) each
+# (a chunk is of one meter: a call to the gateway brings one meter's readings)
 FIRST = datetime(2024, 1, 1, tzinfo=UTC) - timedelta(hours=1)  # Paris midnight
 
 # Point writes a whole float without its ".0" (100.0 -> "100"), linkyflux always as a float
@@ -50,8 +52,8 @@ def classifier() -> Classifier:
 
 
 def readings(count: int) -> Iterator[list[CurveReading]]:
-    """``count`` half-hour readings, in chunks: consecutive intervals of METERS meters (every
-    fifth one producing), integer watts as Enedis sends them."""
+    """``count`` half-hour readings, in chunks of one meter: consecutive intervals of METERS
+    meters (every fifth one producing), integer watts as Enedis sends them."""
     rng = random.Random(7)
     per_meter = -(-count // METERS)
     chunk: list[CurveReading] = []
@@ -62,8 +64,8 @@ def readings(count: int) -> Iterator[list[CurveReading]]:
         power = float(
             rng.randrange(0, 4000) if direction == "production" else rng.randrange(150, 9000)
         )
-        chunk.append(CurveReading(f"{30000000000000 + meter:014d}", direction, start, 30, power))
-        if len(chunk) == CHUNK:
+        chunk.append(CurveReading.at(f"{30000000000000 + meter:014d}", direction, start, 30, power))
+        if len(chunk) == CHUNK or (chunk and slot == per_meter - 1):
             yield chunk
             chunk = []
     if chunk:
@@ -84,22 +86,29 @@ def point_line(reading: CurveReading, tariff: str) -> str:
     ):
         # (exact for our values: below 1e16 a whole float's repr is its digits and ".0")
         point.field(name, int(value) if value.is_integer() else value)
-    line: str = point.time(int(reading.start.timestamp()), WritePrecision.S).to_line_protocol()
+    line: str = point.time(reading.timestamp, WritePrecision.S).to_line_protocol()
     return line
 
 
 def run(quick: bool) -> Figure:
     count = 20_000 if quick else 1_000_000
-    classify = classifier().classify
+    runs = classifier().runs
 
     def with_linkyflux(chunk: list[CurveReading]) -> list[str]:
-        return [curve_line(r, classify(r.usage_point_id, r.direction, r.start)) for r in chunk]
+        lines = []
+        for run in runs(chunk[0].usage_point_id, chunk[0].direction, chunk):
+            lines += curve_lines(run)
+        return lines
 
     def with_point(chunk: list[CurveReading]) -> list[str]:
-        return [point_line(r, classify(r.usage_point_id, r.direction, r.start)) for r in chunk]
+        return [
+            point_line(reading, run.tariff)
+            for run in runs(chunk[0].usage_point_id, chunk[0].direction, chunk)
+            for reading in run.readings
+        ]
 
     def classification_only(chunk: list[CurveReading]) -> list[str]:
-        return [classify(r.usage_point_id, r.direction, r.start) for r in chunk]
+        return [run.tariff for run in runs(chunk[0].usage_point_id, chunk[0].direction, chunk)]
 
     works = (with_linkyflux, with_point, classification_only)
     spent = [0.0] * len(works)

@@ -13,22 +13,17 @@ usage point's contract.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
-from functools import lru_cache
+from datetime import date, datetime, timedelta
+from functools import lru_cache, partial
+from typing import NamedTuple
 
 from linkyflux.contracts import Contract
-from linkyflux.tariffs import (
-    BASE,
-    KEPT_DAYS,
-    Changes,
-    Schedule,
-    ScheduleError,
-    Timelines,
-    parse_offpeak,
-)
-from linkyflux.timeutil import paris_midnight
+from linkyflux.models import CurveReading
+from linkyflux.tariffs import BASE, KEPT_DAYS, Changes, Schedule, ScheduleError, parse_offpeak
+from linkyflux.timeutil import PARIS, paris_midnight
 
 _CONTRACT_RANGE = re.compile(r"(\d{1,2})\s*[hH:]\s*(\d{2})?\s*-\s*(\d{1,2})\s*[hH:]\s*(\d{2})?")
 
@@ -55,15 +50,26 @@ def contract_schedule(offpeak_hours: str, holiday_subdivision: str | None = None
     return parse_offpeak(" ".join(ranges), holiday_subdivision=holiday_subdivision)
 
 
+class TariffRun(NamedTuple):
+    """Readings of one usage point and direction in a row, on one Europe/Paris day, in one
+    tariff, of one interval length (see :meth:`Classifier.runs`)."""
+
+    usage_point_id: str
+    direction: str
+    day: date
+    tariff: str
+    minutes: int
+    readings: list[CurveReading]
+
+
 class Classifier:
     """Classifies load-curve intervals by the schedule in force on their day, else the
     usage point's contract (see the module's docstring).
 
     Its schedules and contracts do not change during its life (``fetch`` makes a new one
-    after reading the contracts again), so two things are worked out once and kept (for
-    the last :data:`~linkyflux.tariffs.KEPT_DAYS` days): what classifies a usage point on a
-    Paris day (:meth:`spec_on`), and, per usage point, direction and UTC day, the instants
-    its tariff changes at (:class:`~linkyflux.tariffs.Timelines`).
+    after reading the contracts again), so what classifies a usage point on a Paris day
+    (:meth:`spec_on`) is worked out once and kept (for the last
+    :data:`~linkyflux.tariffs.KEPT_DAYS` days).
     """
 
     def __init__(
@@ -76,7 +82,6 @@ class Classifier:
         self.contracts = dict(contracts)  # a copy: the caches rely on it staying the same
         self.holiday_subdivision = holiday_subdivision
         self._specs: dict[tuple[str, date], str] = {}
-        self._timelines = Timelines(self._changes_on)
 
     def spec_on(self, usage_point_id: str, day: date) -> str:
         """What classifies that day, as a string that can rebuild it later:
@@ -92,11 +97,58 @@ class Classifier:
     def classify(
         self, usage_point_id: str, direction: str, start: datetime, spec: str | None = None
     ) -> str:
-        """HC, HP or BASE; with ``spec``, as that recorded schedule said (see :meth:`spec_on`)."""
-        if spec:
-            schedule = schedule_of(spec)
-            return BASE if schedule is None else schedule.classify(usage_point_id, direction, start)
-        return self._timelines.tariff(usage_point_id, direction, start)
+        """HC, HP or BASE for the interval starting at ``start``; with ``spec``, as that
+        recorded schedule said (see :meth:`spec_on`). One instant: :meth:`runs` classifies
+        a load curve."""
+        if not spec:
+            spec = self.spec_on(usage_point_id, _aware(start).astimezone(PARIS).date())
+        schedule = schedule_of(spec)
+        return BASE if schedule is None else schedule.classify(usage_point_id, direction, start)
+
+    def runs(
+        self,
+        usage_point_id: str,
+        direction: str,
+        readings: Iterable[CurveReading],
+        spec_for: Callable[[date], str] | None = None,
+    ) -> Iterator[TariffRun]:
+        """The readings of one usage point and direction, in their order, cut where the
+        Paris day, the tariff or the interval length changes: each run's tariff is what
+        :meth:`classify` says of each of its readings' starts. ``spec_for(day)`` names
+        what classifies a day (by default :meth:`spec_on`; the pipeline passes the spec a
+        day was first written with).
+
+        A day's changes are worked out once per day of readings, then a reading costs two
+        comparisons of its timestamp with the bounds of the current stretch of one tariff.
+        Readings in time order make the fewest runs; any order gives the right tariffs."""
+        spec_for = spec_for or partial(self.spec_on, usage_point_id)
+        day, tariff, minutes = date.min, BASE, 0
+        low = high = day_begin = day_end = 0  # the current stretch, and its day (epoch seconds)
+        instants: tuple[int, ...] = ()
+        tariffs: tuple[str, ...] = ()
+        run: list[CurveReading] = []
+        for reading in readings:
+            if reading.usage_point_id != usage_point_id or reading.direction != direction:
+                raise ValueError(
+                    f"a run is of {usage_point_id} {direction}, not of "
+                    f"{reading.usage_point_id} {reading.direction}"
+                )
+            at = reading.timestamp
+            if not low <= at < high or reading.minutes != minutes:  # another run
+                if run:
+                    yield TariffRun(usage_point_id, direction, day, tariff, minutes, run)
+                    run = []
+                minutes = reading.minutes
+                if not day_begin <= at < day_end:  # another day
+                    day = reading.start.astimezone(PARIS).date()
+                    changes = self._changes_on(usage_point_id, direction, day, spec_for(day))
+                    instants, tariffs = _epochs(changes, day)
+                    day_begin, day_end = instants[0], instants[-1]
+                index = bisect_right(instants, at) - 1
+                low, high, tariff = instants[index], instants[index + 1], tariffs[index]
+            run.append(reading)
+        if run:
+            yield TariffRun(usage_point_id, direction, day, tariff, minutes, run)
 
     def _spec_on(self, usage_point_id: str, day: date) -> str:
         chosen: Schedule | None = None
@@ -111,11 +163,31 @@ class Classifier:
             return "base"
         return f"contract:{contract.offpeak_hours}{suffix}"
 
-    def _changes_on(self, usage_point_id: str, direction: str, day: date) -> Changes:
-        schedule = schedule_of(self.spec_on(usage_point_id, day))
+    @staticmethod
+    def _changes_on(usage_point_id: str, direction: str, day: date, spec: str) -> Changes:
+        schedule = schedule_of(spec)
         if schedule is None:
             return ((paris_midnight(day), BASE),)
         return schedule.changes_on(usage_point_id, direction, day)
+
+
+_ONE_DAY = timedelta(days=1)
+
+
+@lru_cache(maxsize=4096)
+def _epochs(changes: Changes, day: date) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    """A Paris day's changes as the epoch seconds they happen at, followed by the next
+    midnight, and the tariffs from each. Kept for the other usage points and directions
+    with the same changes that day."""
+    instants = [int(at.timestamp()) for at, _ in changes]
+    instants.append(int(paris_midnight(day + _ONE_DAY).timestamp()))
+    return tuple(instants), tuple(tariff for _, tariff in changes)
+
+
+def _aware(start: datetime) -> datetime:
+    if start.utcoffset() is None:
+        raise ValueError(f"classify needs a timezone-aware datetime, got {start.isoformat()}")
+    return start
 
 
 @lru_cache(maxsize=256)

@@ -166,14 +166,22 @@ def naive_label(text: str) -> datetime:
 
 
 def local_to_utc(naive: datetime, after: datetime | None = None) -> datetime:
-    """A naive Europe/Paris wall-clock time as a UTC instant, later than ``after`` if it can be.
+    """A naive Europe/Paris wall-clock time as a UTC instant, later than ``after`` if it can
+    be (see :func:`local_to_epoch`)."""
+    epoch = local_to_epoch(naive, None if after is None else int(after.timestamp()))
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+def local_to_epoch(naive: datetime, after: int | None = None) -> int:
+    """A naive Europe/Paris wall-clock time (whole seconds) as seconds since the Unix epoch,
+    later than ``after`` if it can be.
 
     The first occurrence of an ambiguous October time is ``fold=0`` (CEST); when that would
     not move forward from the previous point, the second one (``fold=1``, CET) is meant.
     """
-    first = naive.replace(tzinfo=PARIS, fold=0).astimezone(UTC)
+    first = int(naive.replace(tzinfo=PARIS, fold=0).timestamp())
     if after is not None and first <= after:
-        second = naive.replace(tzinfo=PARIS, fold=1).astimezone(UTC)
+        second = int(naive.replace(tzinfo=PARIS, fold=1).timestamp())
         if second > after:
             return second
     return first
@@ -199,7 +207,7 @@ def curve_readings(
     ``starts``, that end moved back by the interval on the naive local label (what
     MyElectricalData does): the end is rebuilt the same naive way, never shifted twice."""
     out: list[CurveReading] = []
-    previous: datetime | None = None
+    previous: int | None = None  # the previous interval's end (epoch seconds)
     for index, item in enumerate(items):
         value = _number(item, req, index)
         try:
@@ -211,14 +219,13 @@ def curve_readings(
             ) from None
         if starts:
             label += timedelta(minutes=minutes)
-        end = local_to_utc(label, previous)
+        end = local_to_epoch(label, previous)
         if previous is not None and end <= previous:
             if end == previous:
                 continue  # an exact repeat of the previous point: nothing new
             raise DataError(f"{req}: interval_reading[{index}] goes back in time ({item['date']})")
         previous = end
-        start = end - timedelta(minutes=minutes)
-        out.append(CurveReading(req.usage_point_id, direction, start, minutes, value))
+        out.append(CurveReading(req.usage_point_id, direction, end - minutes * 60, minutes, value))
     return out
 
 

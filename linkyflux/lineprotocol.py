@@ -1,7 +1,8 @@
 """InfluxDB line protocol: escaping and formatting, nothing else.
 
 Fields are always written as floats (``1.0``, never ``1`` or ``1i``) so a series never
-changes type; timestamps are whole seconds (the writers use ``precision=s``).
+changes type (and ``-0.0`` as ``0.0``); timestamps are whole seconds (the writers use
+``precision=s``).
 
 Escaping was most of a line's work, and a run writes many lines of few series: the escaped
 head of a series (its measurement and tags) and the escaped field keys are built once and
@@ -34,6 +35,14 @@ def field_key(key: str) -> str:
     return key.translate(_KEY)
 
 
+def float_value(value: float) -> str:
+    """A field value: always a float, a negative zero as ``0.0``; never NaN or infinite."""
+    value = float(value) + 0.0
+    if not _isfinite(value):
+        raise ValueError(f"line protocol cannot carry {value}")
+    return repr(value)
+
+
 def line(
     measurement: str,
     tags: Iterable[tuple[str, str]],
@@ -41,12 +50,7 @@ def line(
     timestamp: int,
 ) -> str:
     """One line; tags must already be in the order they should appear (sorted is best)."""
-    pairs = []
-    for key, value in fields:
-        value = float(value)
-        if not _isfinite(value):
-            raise ValueError(f"line protocol cannot carry {value}")
-        pairs.append(f"{field_key(key)}={value!r}")
+    pairs = [f"{field_key(key)}={float_value(value)}" for key, value in fields]
     if not pairs:
         raise ValueError("a line needs at least one field")
     return f"{head(measurement, tuple(tags))} {','.join(pairs)} {int(timestamp)}"

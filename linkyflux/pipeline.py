@@ -29,6 +29,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from itertools import repeat
 from typing import Literal, TypeVar
 
 from linkyflux.classifier import Classifier
@@ -52,8 +53,8 @@ from linkyflux.errors import (
 )
 from linkyflux.metering import MeteringApi
 from linkyflux.models import CurveReading, DailyReading, Direction, MaxPowerReading
-from linkyflux.points import contract_line, curve_line, daily_line, max_power_lines, sync_line
-from linkyflux.prices import DIGITS, PriceList
+from linkyflux.points import contract_line, curve_lines, daily_line, max_power_lines, sync_line
+from linkyflux.prices import DIGITS, PriceList, energy_cost
 from linkyflux.sinks import Sink
 from linkyflux.state import CurveTotals, SeriesState, SyncState, UsagePointState
 from linkyflux.tariffs import BASE
@@ -378,7 +379,7 @@ class Fetcher:
         specs: dict[date, str] = {}
         if series.kind == "curve":
             curve = [r for r in readings if isinstance(r, CurveReading)]
-            lines, totals, specs = self._curve_lines(prm, curve, summary)
+            lines, totals, specs = self._curve_lines(prm, series.direction, curve, summary)
         elif series.kind == "daily":
             daily = [r for r in readings if isinstance(r, DailyReading)]
             lines = self._daily_lines(self.state.point(prm), daily, summary)
@@ -393,26 +394,32 @@ class Fetcher:
         return totals
 
     def _curve_lines(
-        self, prm: str, readings: list[CurveReading], summary: SeriesSummary
+        self, prm: str, direction: Direction, readings: list[CurveReading], summary: SeriesSummary
     ) -> tuple[list[str], dict[date, CurveTotals], dict[date, str]]:
         """Each interval tagged and priced; each day's totals; the schedules of new days."""
         lines = []
         totals: dict[date, CurveTotals] = defaultdict(CurveTotals)
         written = self.state.point(prm).tariff_specs
         new_specs: dict[date, str] = {}
-        for r in readings:
-            day = _paris_day(r.start)
+
+        def spec_for(day: date) -> str:
             # a day keeps the tags it was first written with: no second point (see
             # linkyflux.reclassify)
-            spec = written.get(day) or new_specs.setdefault(day, self.schedule.spec_on(prm, day))
-            tariff = self.schedule.classify(prm, r.direction, r.start, spec)
-            cost = self.prices.cost(day, r.direction, tariff, r.energy_wh)
-            lines.append(curve_line(r, tariff, cost))
-            totals[day].add(tariff, r.energy_wh, cost)
-            summary.curve_points += 1
-            summary.energy_by_tariff[tariff] += r.energy_wh
-            if cost is not None:
-                summary.cost_by_tariff[tariff] += cost
+            return written.get(day) or new_specs.setdefault(day, self.schedule.spec_on(prm, day))
+
+        for run in self.schedule.runs(prm, direction, readings, spec_for):
+            tariff = run.tariff
+            per_kwh = self.prices.per_kwh(run.day, direction, tariff)
+            energies = [r.energy_wh for r in run.readings]
+            costs = None if per_kwh is None else [energy_cost(e, per_kwh) for e in energies]
+            lines += curve_lines(run, costs)
+            day_totals = totals[run.day]
+            for energy, cost in zip(energies, costs or repeat(None), strict=False):
+                day_totals.add(tariff, energy, cost)
+                summary.energy_by_tariff[tariff] += energy
+                if cost is not None:
+                    summary.cost_by_tariff[tariff] += cost
+            summary.curve_points += len(energies)
         return lines, totals, new_specs
 
     def _daily_lines(

@@ -9,45 +9,65 @@ subscription, ``subscription_eur`` (see :mod:`linkyflux.prices`).
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 
 from linkyflux import schema
-from linkyflux.classifier import contract_ranges
+from linkyflux.classifier import TariffRun, contract_ranges
 from linkyflux.contracts import Contract
-from linkyflux.lineprotocol import field_key, head, line
-from linkyflux.models import CurveReading, DailyReading, MaxPowerReading
+from linkyflux.lineprotocol import field_key, float_value, head, line
+from linkyflux.models import DailyReading, MaxPowerReading
 from linkyflux.state import SeriesState
 from linkyflux.tariffs import BASE, HC, HP
 from linkyflux.timeutil import paris_midnight
 
 
-def curve_line(reading: CurveReading, tariff: str, cost_eur: float | None = None) -> str:
-    """A load-curve point. Every interval of a backfill is one, so the usual kind (no cost,
-    finite values) is formatted here on the series head :func:`head` escaped once, exactly
-    as :func:`line` writes it (a test checks they agree); any other goes through
-    :func:`line`, which checks and refuses non-finite values."""
+def curve_lines(run: TariffRun, costs: Sequence[float] | None = None) -> list[str]:
+    """The load-curve points of a run of readings (see :meth:`Classifier.runs`), with each
+    reading's cost when ``costs`` are given (one per reading).
+
+    Every interval of a backfill is one of these lines, so they are written the short way,
+    with the bytes :func:`line` writes (a test checks): the series head is escaped once per
+    run, and the fields of a power are written once and kept (see :func:`_curve_fields`)."""
     tags = (
-        (schema.TAG_DIRECTION, reading.direction),
-        (schema.TAG_TARIFF, tariff),
-        (schema.TAG_USAGE_POINT, reading.usage_point_id),
+        (schema.TAG_DIRECTION, run.direction),
+        (schema.TAG_TARIFF, run.tariff),
+        (schema.TAG_USAGE_POINT, run.usage_point_id),
     )
-    energy, power = float(reading.energy_wh), float(reading.power_w)
-    timestamp = int(reading.start.timestamp())
-    if cost_eur is None and energy - energy == 0.0 and power - power == 0.0:  # finite
-        return (
-            f"{head(schema.LOAD_CURVE, tags)} {_ENERGY}={energy!r},{_POWER}={power!r} {timestamp}"
-        )
-    fields: tuple[tuple[str, float], ...] = (
-        (schema.FIELD_ENERGY_WH, energy),
-        (schema.FIELD_POWER_W, power),
-    )
-    if cost_eur is not None:
-        fields = ((schema.FIELD_COST_EUR, cost_eur), *fields)
-    return line(schema.LOAD_CURVE, tags, fields, timestamp)
+    series = head(schema.LOAD_CURVE, tags)
+    minutes, readings = run.minutes, run.readings
+    known = _FIELDS[minutes]
+    if costs is None:
+        return [
+            f"{series} {known.get(r.power_w) or _curve_fields(r.power_w, minutes, known)} "
+            f"{r.timestamp}"
+            for r in readings
+        ]
+    return [
+        f"{series} {_COST}={float_value(cost)},"
+        f"{known.get(r.power_w) or _curve_fields(r.power_w, minutes, known)} {r.timestamp}"
+        for r, cost in zip(readings, costs, strict=True)
+    ]
 
 
+def _curve_fields(power: float, minutes: int, known: dict[float, str]) -> str:
+    """``energy_wh=…,power_w=…`` for a power over ``minutes``, kept in ``known`` (those of
+    one interval length). A meter reports whole watts up to its subscribed power, so the
+    same few thousand values come back all along a history, and writing two floats was
+    most of a line's work; at most :data:`KEPT_FIELDS` are kept per length."""
+    power = float(power) + 0.0  # -0.0 as 0.0, as line() writes it
+    energy = power * minutes / 60  # as CurveReading.energy_wh
+    text = f"{_ENERGY}={float_value(energy)},{_POWER}={float_value(power)}"
+    if len(known) >= KEPT_FIELDS:
+        known.clear()
+    known[power] = text
+    return text
+
+
+KEPT_FIELDS = 16_384  # about 2 MB per interval length
+_FIELDS: defaultdict[int, dict[float, str]] = defaultdict(dict)
+_COST = field_key(schema.FIELD_COST_EUR)
 _ENERGY, _POWER = field_key(schema.FIELD_ENERGY_WH), field_key(schema.FIELD_POWER_W)
 
 

@@ -40,6 +40,11 @@ class Price:
         return {BASE: self.base, HC: self.hc, HP: self.hp}.get(tariff)
 
 
+def energy_cost(energy_wh: float, per_kwh: float) -> float:
+    """``energy_wh`` at ``per_kwh`` euros, rounded to the micro-euro."""
+    return round(energy_wh / 1000 * per_kwh, DIGITS)
+
+
 class PriceList:
     def __init__(self, prices: Sequence[Price] = ()) -> None:
         self.prices = sorted(prices, key=lambda p: p.start)
@@ -53,13 +58,15 @@ class PriceList:
         index = bisect.bisect_right(self._starts, day)
         return self.prices[index - 1] if index else None
 
+    def per_kwh(self, day: date, direction: str, tariff: str) -> float | None:
+        """The price of a kWh of that tariff on ``day`` (None: no price)."""
+        price = self.on(day)
+        return price.per_kwh(direction, tariff) if price else None
+
     def cost(self, day: date, direction: str, tariff: str, energy_wh: float) -> float | None:
         """What ``energy_wh`` of that tariff cost (or earned, produced) on ``day``."""
-        price = self.on(day)
-        per_kwh = price.per_kwh(direction, tariff) if price else None
-        if per_kwh is None:
-            return None
-        return round(energy_wh / 1000 * per_kwh, DIGITS)
+        per_kwh = self.per_kwh(day, direction, tariff)
+        return None if per_kwh is None else energy_cost(energy_wh, per_kwh)
 
     def subscription_share(self, day: date) -> float | None:
         """The day's share of the monthly subscription (a calendar month sums to it)."""

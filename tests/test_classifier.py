@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import random
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -10,6 +12,7 @@ import pytest
 
 from linkyflux.classifier import Classifier, DatedSchedule, contract_schedule
 from linkyflux.contracts import Contract
+from linkyflux.models import CurveReading, Direction
 from linkyflux.tariffs import parse_offpeak
 from linkyflux.timeutil import PARIS
 
@@ -95,6 +98,94 @@ def test_without_a_spec_as_with_the_day_s_spec() -> None:
                 expected = classifier.classify(PRM, direction, instant, spec)
                 assert classifier.classify(PRM, direction, instant) == expected, instant
                 assert classifier.classify(PRM, direction, instant.astimezone(PARIS)) == expected
+
+
+def changing_classifier() -> Classifier:
+    """Schedules changing at midnight on the days the clocks change, then the contract."""
+    return Classifier(
+        [
+            DatedSchedule(None, parse_offpeak("")),
+            DatedSchedule(date(2026, 3, 29), parse_offpeak("1h00-2h30 22h-6h")),
+            DatedSchedule(date(2026, 3, 30), parse_offpeak("23h30-0h30 sa 0h-24h")),
+            DatedSchedule(date(2026, 10, 25), parse_offpeak("")),
+            DatedSchedule(date(2026, 10, 26), parse_offpeak("0h-1h fe 0h-24h")),
+        ],
+        {PRM: contract("BTINFMUDT", "HC (1H00-7H00)")},
+    )
+
+
+def curve(first: datetime, count: int, minutes: int, direction: Direction) -> list[CurveReading]:
+    return [
+        CurveReading.at(PRM, direction, first + timedelta(minutes=minutes * n), minutes, 1.0)
+        for n in range(count)
+    ]
+
+
+@pytest.mark.parametrize("direction", ["consumption", "production"])
+@pytest.mark.parametrize("minutes", [10, 30, 60])
+@pytest.mark.parametrize("order", ["in time", "shuffled"])
+def test_runs_say_what_classify_says(direction: Direction, minutes: int, order: str) -> None:
+    """Every reading of a run has the run's tariff, day and length, across schedule
+    changes and DST days, in any order; in time order, runs are as long as they can be."""
+    classifier = changing_classifier()
+    for first in (datetime(2026, 3, 27, tzinfo=UTC), datetime(2026, 10, 23, tzinfo=UTC)):
+        readings = curve(first, 5 * 24 * 60 // minutes, minutes, direction)
+        if order == "shuffled":
+            random.Random(minutes).shuffle(readings)
+        runs = list(classifier.runs(PRM, direction, readings))
+        assert [r for run in runs for r in run.readings] == readings
+        for run in runs:
+            assert (run.usage_point_id, run.direction, run.minutes) == (PRM, direction, minutes)
+            for reading in run.readings:
+                assert reading.start.astimezone(PARIS).date() == run.day
+                assert classifier.classify(PRM, direction, reading.start) == run.tariff
+        if order == "in time":
+            for before, after in itertools.pairwise(runs):
+                assert (before.day, before.tariff) != (after.day, after.tariff)
+
+
+def test_runs_of_a_day() -> None:
+    """22:00-06:00 on 2026-11-09 (CET): a 30-minute curve from midnight makes three runs,
+    and a change of interval length a fourth."""
+    classifier = Classifier([DatedSchedule(None, parse_offpeak("22h-6h"))], {})
+    readings = curve(at(9, 0), 47, 30, "consumption")
+    readings.append(CurveReading.at(PRM, "consumption", at(9, 23, 30), 10, 1.0))
+    runs = [
+        (run.day.isoformat(), run.tariff, run.minutes, run.readings[0].start, len(run.readings))
+        for run in classifier.runs(PRM, "consumption", readings)
+    ]
+    assert runs == [
+        ("2026-11-09", "HC", 30, datetime(2026, 11, 8, 23, 0, tzinfo=UTC), 12),
+        ("2026-11-09", "HP", 30, datetime(2026, 11, 9, 5, 0, tzinfo=UTC), 32),
+        ("2026-11-09", "HC", 30, datetime(2026, 11, 9, 21, 0, tzinfo=UTC), 3),
+        ("2026-11-09", "HC", 10, datetime(2026, 11, 9, 22, 30, tzinfo=UTC), 1),
+    ]
+
+
+def test_runs_follow_the_spec_given_for_each_day() -> None:
+    """The pipeline passes the schedule a day was first written with."""
+    classifier = Classifier([DatedSchedule(None, parse_offpeak("22h-6h"))], {})
+    specs = {date(2026, 11, 9): "base"}
+    readings = curve(at(9, 0), 96, 30, "consumption")
+    spec_for = lambda day: specs.get(day) or classifier.spec_on(PRM, day)  # noqa: E731
+    runs = [
+        (str(run.day), run.tariff, len(run.readings))
+        for run in classifier.runs(PRM, "consumption", readings, spec_for)
+    ]
+    assert runs == [
+        ("2026-11-09", "BASE", 48),
+        ("2026-11-10", "HC", 12),
+        ("2026-11-10", "HP", 32),
+        ("2026-11-10", "HC", 4),
+    ]
+
+
+def test_runs_are_of_one_usage_point_and_direction() -> None:
+    classifier = Classifier([DatedSchedule(None, parse_offpeak("22h-6h"))], {})
+    readings = [*curve(at(9, 0), 2, 30, "consumption"), *curve(at(9, 1), 1, 30, "production")]
+    with pytest.raises(ValueError) as caught:
+        list(classifier.runs(PRM, "consumption", readings))
+    assert str(caught.value) == (f"a run is of {PRM} consumption, not of {PRM} production")
 
 
 def test_the_classifier_keeps_its_own_contracts() -> None:
