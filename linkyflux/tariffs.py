@@ -43,7 +43,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_right
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache, lru_cache
@@ -66,7 +66,7 @@ _DAY_END: Final = 24 * 60
 _ONE_DAY: Final = timedelta(days=1)
 _ONE_MINUTE: Final = timedelta(minutes=1)
 _ONE_SECOND: Final = timedelta(seconds=1)
-# The per-usage-point day caches (see Timelines) are emptied when they hold this many days:
+# Per-day caches (see Classifier.spec_on) are emptied when they hold this many days:
 # readings come in date order, so only the days at hand are looked up again, and memory
 # stays the same however long the history.
 KEPT_DAYS: Final = 1024
@@ -161,48 +161,6 @@ class Section:
 Changes = tuple[tuple[datetime, str], ...]
 """Tariffs over time: each instant (UTC) from which a tariff applies, in order."""
 
-Timeline = tuple[tuple[datetime, ...], tuple[str, ...]]
-"""A UTC day's tariffs: the instants they change at, and the tariffs before, between and
-after them (the tariff at ``t`` is ``tariffs[bisect_right(instants, t)]``)."""
-
-
-class Timelines:
-    """Classifies instants by the Europe/Paris days' :data:`Changes`, each UTC day once.
-
-    Per (usage point, direction, UTC day), the changes of the two Paris days the UTC day
-    overlaps are merged once into a :data:`Timeline`; then an instant's tariff is a dict
-    look-up and a bisect, with no time-zone conversion for the UTC instants the readings
-    carry. ``changes_on`` must give the same answer all along. At most :data:`KEPT_DAYS`
-    are kept (the Paris days' changes and the merged timelines are also shared, see
-    :func:`_wall_clock_changes` and :func:`_utc_timeline`).
-    """
-
-    def __init__(self, changes_on: Callable[[str, str, date], Changes]) -> None:
-        self._changes_on = changes_on
-        self._days: dict[tuple[str, str, int], Timeline] = {}
-
-    def tariff(self, usage_point_id: str, direction: str, start: datetime) -> str:
-        if start.tzinfo is not UTC:
-            start = _utc(start)
-        key = (usage_point_id, direction, start.toordinal())
-        timeline = self._days.get(key)
-        if timeline is None:
-            if len(self._days) >= KEPT_DAYS:
-                self._days.clear()
-            timeline = self._days[key] = self._timeline(usage_point_id, direction, key[2])
-        instants, tariffs = timeline
-        return tariffs[bisect_right(instants, start)]
-
-    def _timeline(self, usage_point_id: str, direction: str, ordinal: int) -> Timeline:
-        # Paris is one or two hours ahead of UTC: UTC day D holds the end of Paris day D
-        # and the beginning of Paris day D + 1.
-        day = date.fromordinal(ordinal)
-        return _utc_timeline(
-            ordinal,
-            self._changes_on(usage_point_id, direction, day),
-            self._changes_on(usage_point_id, direction, day + _ONE_DAY),
-        )
-
 
 @dataclass(frozen=True)
 class Schedule:
@@ -216,10 +174,8 @@ class Schedule:
     _tables: dict[tuple[str, str], tuple[tuple[int, ...], ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
-    _timelines: Timelines = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_timelines", Timelines(self.changes_on))
         if self.holiday_subdivision is not None:  # a configuration error: say it now
             _france_holidays(self.holiday_subdivision)
 
@@ -249,8 +205,11 @@ class Schedule:
 
     def classify(self, usage_point_id: str, direction: str, start: datetime) -> str:
         """BASE, HC or HP for the interval starting at the aware instant ``start``: the
-        tariff of its Europe/Paris wall-clock minute, on its day (see :meth:`changes_on`)."""
-        return self._timelines.tariff(usage_point_id, direction, start)
+        tariff of its Europe/Paris wall-clock minute, on its day (see :meth:`changes_on`).
+        One instant: :meth:`Classifier.runs` classifies a load curve."""
+        day = _utc(start).astimezone(PARIS).date()
+        changes = self.changes_on(usage_point_id, direction, day)
+        return changes[bisect_right([at for at, _ in changes], start) - 1][1]
 
     def changes_on(self, usage_point_id: str, direction: str, day: date) -> Changes:
         """The tariff from the Europe/Paris midnight that starts ``day``, then each instant
@@ -461,25 +420,6 @@ def _boundaries(ranges: tuple[TimeRange, ...]) -> tuple[int, ...]:
         else:
             merged.append([begin, end])
     return tuple(bound for span in merged for bound in span)
-
-
-@lru_cache(maxsize=2048)
-def _utc_timeline(ordinal: int, *paris_days: Changes) -> Timeline:
-    """The :data:`Timeline` of a UTC day from the changes of the Paris days it overlaps, in
-    order. Kept for the other usage points and directions with the same changes (a few
-    hundred bytes a day, for years of history)."""
-    begin = datetime.fromordinal(ordinal).replace(tzinfo=UTC)
-    end = begin + _ONE_DAY
-    instants: list[datetime] = []
-    tariffs: list[str] = []
-    for changes in paris_days:
-        for at, tariff in changes:
-            if at <= begin:
-                tariffs = [tariff]
-            elif at < end and tariff != tariffs[-1]:
-                instants.append(at)
-                tariffs.append(tariff)
-    return tuple(instants), tuple(tariffs)
 
 
 @lru_cache(maxsize=2048)
