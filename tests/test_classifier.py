@@ -76,30 +76,6 @@ def test_base_without_off_peak_hours(known: dict[str, Contract]) -> None:
     assert classifier.classify(PRM, "consumption", at(9, 23)) == "BASE"
 
 
-def test_without_a_spec_as_with_the_day_s_spec() -> None:
-    """Classifying by the cached UTC days gives what each instant's Paris day says, across
-    schedule changes at midnight on the days the clocks change."""
-    classifier = Classifier(
-        [
-            DatedSchedule(None, parse_offpeak("")),
-            DatedSchedule(date(2026, 3, 29), parse_offpeak("1h00-2h30 22h-6h")),
-            DatedSchedule(date(2026, 3, 30), parse_offpeak("23h30-0h30 sa 0h-24h")),
-            DatedSchedule(date(2026, 10, 25), parse_offpeak("")),
-            DatedSchedule(date(2026, 10, 26), parse_offpeak("0h-1h fe 0h-24h")),
-        ],
-        {PRM: contract("BTINFMUDT", "HC (1H00-7H00)")},
-    )
-    for first in (datetime(2026, 3, 27, tzinfo=UTC), datetime(2026, 10, 23, tzinfo=UTC)):
-        for step in range(5 * 24 * 4):
-            instant = first + timedelta(minutes=15 * step)
-            day = instant.astimezone(PARIS).date()
-            for direction in ("consumption", "production"):
-                spec = classifier.spec_on(PRM, day)
-                expected = classifier.classify(PRM, direction, instant, spec)
-                assert classifier.classify(PRM, direction, instant) == expected, instant
-                assert classifier.classify(PRM, direction, instant.astimezone(PARIS)) == expected
-
-
 def changing_classifier() -> Classifier:
     """Schedules changing at midnight on the days the clocks change, then the contract."""
     return Classifier(
@@ -112,6 +88,21 @@ def changing_classifier() -> Classifier:
         ],
         {PRM: contract("BTINFMUDT", "HC (1H00-7H00)")},
     )
+
+
+def test_without_a_spec_as_with_the_day_s_spec() -> None:
+    """Without a spec, an instant is classified by what its Paris day's spec says, across
+    schedule changes at midnight on the days the clocks change, whatever its time zone."""
+    classifier = changing_classifier()
+    for first in (datetime(2026, 3, 27, tzinfo=UTC), datetime(2026, 10, 23, tzinfo=UTC)):
+        for step in range(5 * 24 * 4):
+            instant = first + timedelta(minutes=15 * step)
+            day = instant.astimezone(PARIS).date()
+            for direction in ("consumption", "production"):
+                spec = classifier.spec_on(PRM, day)
+                expected = classifier.classify(PRM, direction, instant, spec)
+                assert classifier.classify(PRM, direction, instant) == expected, instant
+                assert classifier.classify(PRM, direction, instant.astimezone(PARIS)) == expected
 
 
 def curve(first: datetime, count: int, minutes: int, direction: Direction) -> list[CurveReading]:
