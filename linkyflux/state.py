@@ -81,7 +81,7 @@ class SeriesState:
         return cls(days=days, seen=bool(raw.get("seen")))
 
 
-@dataclass
+@dataclass(slots=True)
 class CurveTotals:
     """A day's complete load curve summed up: energy per tariff (Wh), and its cost (None
     when some interval had no price)."""
@@ -171,7 +171,7 @@ class SyncState:
         self.usage_points: dict[str, UsagePointState] = {}
         # gateway URL -> the metering API dialect that worked there last ("v5" or "2026")
         self.dialects: dict[str, str] = {}
-        self._serialized: dict[str, dict[str, Any]] = {}  # usage point -> its last JSON
+        self._serialized: dict[str, str] = {}  # usage point -> its last JSON text
         if self.path.exists():
             try:
                 raw = json.loads(self.path.read_text())
@@ -193,13 +193,17 @@ class SyncState:
         API window: this keeps a long backfill of many meters linear)."""
         for prm, point in self.usage_points.items():
             if changed is None or prm == changed or prm not in self._serialized:
-                self._serialized[prm] = point.to_json()
-        raw = {
-            "version": VERSION,
-            "dialects": dict(sorted(self.dialects.items())),
-            "usage_points": {k: self._serialized[k] for k in sorted(self.usage_points)},
-        }
-        write_private(self.path, json.dumps(raw, separators=(",", ":")).encode())
+                self._serialized[prm] = _compact(point.to_json())
+        # the document json.dumps would write, from each usage point's text kept as text
+        # (a few times smaller than the objects it was written from)
+        points = ",".join(f"{_compact(k)}:{self._serialized[k]}" for k in sorted(self.usage_points))
+        dialects = _compact(dict(sorted(self.dialects.items())))
+        text = f'{{"version":{VERSION},"dialects":{dialects},"usage_points":{{{points}}}}}'
+        write_private(self.path, text.encode())
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
 
 
 def _runs(days: Mapping[date, str]) -> list[list[str]]:
