@@ -188,7 +188,7 @@ class Fetcher:
         self,
         api: MeteringApi,
         sink: Sink,
-        schedule: Classifier,
+        classifier: Classifier,
         state: SyncState,
         clock: Clock,
         warn: Callable[[str], None] = lambda message: None,
@@ -197,7 +197,7 @@ class Fetcher:
     ) -> None:
         self.api = api
         self.sink = sink
-        self.schedule = schedule
+        self.classifier = classifier
         self.prices = prices or PriceList()
         self.state = state
         self.clock = clock
@@ -405,9 +405,9 @@ class Fetcher:
         def spec_for(day: date) -> str:
             # a day keeps the tags it was first written with: no second point (see
             # linkyflux.reclassify)
-            return written.get(day) or new_specs.setdefault(day, self.schedule.spec_on(prm, day))
+            return written.get(day) or new_specs.setdefault(day, self.classifier.spec_on(prm, day))
 
-        for run in self.schedule.runs(prm, direction, readings, spec_for):
+        for run in self.classifier.runs(prm, direction, readings, spec_for):
             tariff = run.tariff
             per_kwh = self.prices.per_kwh(run.day, direction, tariff)
             energies = [r.energy_wh for r in run.readings]
