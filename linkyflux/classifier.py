@@ -23,7 +23,7 @@ from typing import NamedTuple
 from linkyflux.contracts import Contract
 from linkyflux.models import CurveReading
 from linkyflux.tariffs import BASE, KEPT_DAYS, Changes, Schedule, ScheduleError, parse_offpeak
-from linkyflux.timeutil import PARIS, paris_midnight
+from linkyflux.timeutil import paris_day, paris_midnight
 
 _CONTRACT_RANGE = re.compile(r"(\d{1,2})\s*[hH:]\s*(\d{2})?\s*-\s*(\d{1,2})\s*[hH:]\s*(\d{2})?")
 
@@ -101,7 +101,7 @@ class Classifier:
         recorded schedule said (see :meth:`spec_on`). One instant: :meth:`runs` classifies
         a load curve."""
         if not spec:
-            spec = self.spec_on(usage_point_id, _aware(start).astimezone(PARIS).date())
+            spec = self.spec_on(usage_point_id, paris_day(start))
         schedule = schedule_of(spec)
         return BASE if schedule is None else schedule.classify(usage_point_id, direction, start)
 
@@ -140,7 +140,7 @@ class Classifier:
                     run = []
                 minutes = reading.minutes
                 if not day_begin <= at < day_end:  # another day
-                    day = reading.start.astimezone(PARIS).date()
+                    day = paris_day(reading.start)
                     changes = self._changes_on(usage_point_id, direction, day, spec_for(day))
                     instants, tariffs = _epochs(changes, day)
                     day_begin, day_end = instants[0], instants[-1]
@@ -182,12 +182,6 @@ def _epochs(changes: Changes, day: date) -> tuple[tuple[int, ...], tuple[str, ..
     instants = [int(at.timestamp()) for at, _ in changes]
     instants.append(int(paris_midnight(day + _ONE_DAY).timestamp()))
     return tuple(instants), tuple(tariff for _, tariff in changes)
-
-
-def _aware(start: datetime) -> datetime:
-    if start.utcoffset() is None:
-        raise ValueError(f"classify needs a timezone-aware datetime, got {start.isoformat()}")
-    return start
 
 
 @lru_cache(maxsize=256)

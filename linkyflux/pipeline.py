@@ -58,7 +58,7 @@ from linkyflux.prices import DIGITS, PriceList, energy_cost
 from linkyflux.sinks import Sink
 from linkyflux.state import CurveTotals, SeriesState, SyncState, UsagePointState
 from linkyflux.tariffs import BASE
-from linkyflux.timeutil import PARIS, Clock, paris_day_bounds, paris_today
+from linkyflux.timeutil import Clock, paris_day, paris_day_bounds, paris_today
 
 T = TypeVar("T")
 Reading = CurveReading | DailyReading | MaxPowerReading
@@ -481,7 +481,7 @@ class Fetcher:
         covered: dict[date, int] = defaultdict(int)  # day -> minutes (curve) or values
         for r in readings:
             if isinstance(r, CurveReading):
-                covered[_paris_day(r.start)] += r.minutes
+                covered[paris_day(r.start)] += r.minutes
             else:
                 covered[r.day] += 1
         now = self.clock.now()
@@ -520,10 +520,6 @@ class Fetcher:
             report.never[(prm, series)].append(day)
         else:
             report.late[(prm, series.label)].append(day)
-
-
-def _paris_day(instant: datetime) -> date:
-    return instant.astimezone(PARIS).date()
 
 
 def _next_window(pending: Sequence[date], size: timedelta) -> tuple[date, date]:

@@ -17,7 +17,7 @@ from typing import IO, Any, Protocol
 import httpx
 
 from linkyflux.errors import ConfigError, SinkError
-from linkyflux.timeutil import PARIS
+from linkyflux.timeutil import paris_day
 from linkyflux.transport import tls_for
 
 BATCH_SIZE = 5000
@@ -228,7 +228,7 @@ class InfluxV2Sink:
         except ApiException as exc:
             unsupported = exc.status == 400 and "unsupported path" in _api_message(exc)
             if exc.status in (404, 405, 501) or unsupported:  # VictoriaMetrics says 400
-                since = start.astimezone(PARIS).date()
+                since = paris_day(start)
                 raise CannotDelete(
                     f"{self.description} has no delete API ({exc.status}; InfluxDB 3 and "
                     "VictoriaMetrics cannot delete points): delete the "

@@ -50,7 +50,7 @@ from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Final
 
 from linkyflux.errors import ConfigError
-from linkyflux.timeutil import PARIS, paris_day_bounds, paris_midnight
+from linkyflux.timeutil import PARIS, paris_day, paris_day_bounds, paris_midnight
 
 if TYPE_CHECKING:
     import holidays
@@ -207,7 +207,7 @@ class Schedule:
         """BASE, HC or HP for the interval starting at the aware instant ``start``: the
         tariff of its Europe/Paris wall-clock minute, on its day (see :meth:`changes_on`).
         One instant: :meth:`Classifier.runs` classifies a load curve."""
-        day = _utc(start).astimezone(PARIS).date()
+        day = paris_day(start)
         changes = self.changes_on(usage_point_id, direction, day)
         return changes[bisect_right([at for at, _ in changes], start) - 1][1]
 
@@ -471,12 +471,6 @@ def _paris_offset(instant: datetime) -> timedelta:
     offset = instant.astimezone(PARIS).utcoffset()
     assert offset is not None
     return offset
-
-
-def _utc(start: datetime) -> datetime:
-    if start.utcoffset() is None:
-        raise ValueError(f"classify needs a timezone-aware datetime, got {start.isoformat()}")
-    return start.astimezone(UTC)
 
 
 def _check_direction(direction: str) -> None:

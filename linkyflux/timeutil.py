@@ -60,7 +60,15 @@ class FakeClock:
 
 
 def paris_today(clock: Clock) -> date:
-    return clock.now().astimezone(PARIS).date()
+    return paris_day(clock.now())
+
+
+def paris_day(instant: datetime) -> date:
+    """The Europe/Paris date of an aware instant (a naive one is refused: it would be read
+    in the machine's time zone)."""
+    if instant.utcoffset() is None:
+        raise ValueError(f"a timezone-aware datetime is needed, got {instant.isoformat()}")
+    return instant.astimezone(PARIS).date()
 
 
 def paris_midnight(day: date) -> datetime:
