@@ -217,7 +217,7 @@ class ConsoApiGateway(Gateway):
         if response.status_code == 200:
             if dialect.name == "v5" and isinstance(body, dict) and "meter_reading" not in body:
                 body = {"meter_reading": body}  # Conso API strips the v5 envelope
-            return httpx.Response(200, json=body, headers=response.headers)
+            return rebuilt(200, body, response)
         if not isinstance(body, dict):
             return response
         inner = body.get("error")
@@ -225,11 +225,10 @@ class ConsoApiGateway(Gateway):
             # an unknown data type: this Conso API does not serve that dialect
             return httpx.Response(404, text=f"Conso API: unknown type ({response.url.path})")
         if isinstance(inner, dict) and ("error" in inner or "code" in inner or "fault" in inner):
-            return httpx.Response(response.status_code, json=inner, headers=response.headers)
-        return httpx.Response(
-            response.status_code,
-            json={"error": "conso_api", "error_description": str(body.get("message", ""))},
-            headers=response.headers,
+            return rebuilt(response.status_code, inner, response)
+        message = str(body.get("message", ""))
+        return rebuilt(
+            response.status_code, {"error": "conso_api", "error_description": message}, response
         )
 
     def authorize(self, ask: Asking) -> Tokens:
@@ -452,6 +451,18 @@ class MyElectricalDataGateway(Gateway):
 GATEWAYS: dict[str, type[Gateway]] = {
     g.kind: g for g in (DeviceFlowGateway, ConsoApiGateway, EnedisGateway, MyElectricalDataGateway)
 }
+
+
+# What linkyflux reads of an answer's headers (see enedis.error_of and enedis.retry_after).
+_KEPT_HEADERS = ("Retry-After", "WWW-Authenticate")
+
+
+def rebuilt(status: int, body: Any, like: httpx.Response) -> httpx.Response:
+    """A gateway's answer rebuilt with an Enedis body, keeping of ``like``'s headers only
+    those linkyflux reads: its Content-Encoding or Content-Length would not fit the new body
+    (httpx would try to gunzip plain JSON)."""
+    headers = {name: like.headers[name] for name in _KEPT_HEADERS if name in like.headers}
+    return httpx.Response(status, json=body, headers=headers)
 
 
 def gateway_for(settings: Settings) -> Gateway:

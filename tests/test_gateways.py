@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from datetime import date, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
-from linkyflux.dialects import V2026
+from linkyflux.dialects import V5, V2026
+from linkyflux.gateways import ConsoApiGateway
+from linkyflux.settings import Settings
 from linkyflux.simulator_gateways import ENEDIS_CLIENT_SECRET, MED_CLIENT_SECRET, conso_token
 from linkyflux.timeutil import paris_today
 
@@ -228,3 +232,31 @@ def test_switching_gateway_is_a_config_change_and_one_auth(tmp_path: Path) -> No
         calls = w.simulator.data_calls()[before:]
         assert {(q["start"], q["end"]) for _, q in calls} == {("2026-11-21", "2026-11-23")}
         assert all(p.startswith("/conso/api/") for _, p, _ in w.simulator.requests[-len(calls) :])
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "expected"),
+    [
+        (200, {"interval_reading": []}, {"meter_reading": {"interval_reading": []}}),
+        (
+            429,
+            {"message": "Trop de requêtes", "error": None},
+            {"error": "conso_api", "error_description": "Trop de requêtes"},
+        ),
+    ],
+)
+def test_a_compressed_conso_api_answer_is_rebuilt_as_plain_json(
+    status: int, body: dict[str, object], expected: dict[str, object]
+) -> None:
+    """Behind Cloudflare, answers come gzipped: the Enedis-shaped answer rebuilt from one
+    must not keep its Content-Encoding (httpx would gunzip plain JSON); Retry-After stays."""
+    gateway = ConsoApiGateway(Settings(consent={"kind": "conso-api", "url": "http://conso"}))
+    answer = httpx.Response(
+        status,
+        content=gzip.compress(json.dumps(body).encode()),
+        headers={"Content-Encoding": "gzip", "Retry-After": "7"},
+    )
+    rebuilt = gateway.normalize(answer, V5)
+    assert (rebuilt.status_code, rebuilt.json()) == (status, expected)
+    assert rebuilt.headers["Retry-After"] == "7"
+    assert "Content-Encoding" not in rebuilt.headers
