@@ -210,8 +210,7 @@ class Simulator:
         self.faults_served = 0
         # usage point -> contract fields changed since (see change_contract)
         self.contract_changes: dict[str, dict[str, Any]] = {}
-        # Conso API: requests per client in the last 12 hours, banned clients
-        self.conso_requests: dict[str, deque[datetime]] = {}
+        # Conso API: banned clients (their requests are counted by rate_exceeded)
         self.conso_banned: set[str] = set()
         # Enedis direct: the application's tokens, and its hourly quota
         self.app_tokens: dict[str, datetime] = {}

@@ -16,7 +16,6 @@ import hashlib
 import hmac
 import json
 import secrets
-from collections import deque
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -79,12 +78,8 @@ def conso_api(
 ) -> Reply:
     from linkyflux.simulator import ENDPOINTS_2026, _html, _json
 
-    now = sim.now()
-    seen = sim.conso_requests.setdefault(client, deque())
-    while seen and now - seen[0] >= CONSO_BAN_WINDOW:
-        seen.popleft()
-    seen.append(now)
-    if client in sim.conso_banned or len(seen) >= CONSO_BAN_THRESHOLD:
+    flooding = sim.rate_exceeded(f"conso-{client}", CONSO_BAN_THRESHOLD - 1, CONSO_BAN_WINDOW)
+    if client in sim.conso_banned or flooding:
         sim.conso_banned.add(client)
         return _html(403, "Sorry, you have been blocked (Cloudflare)")
 
@@ -104,7 +99,7 @@ def conso_api(
     if len(prm) != 14 or not all(query.get(n) for n in names[1:]):
         issue = {"path": [names[0]], "message": "Invalid input"}
         return wrapped(400, "Paramètres invalides", {"issues": [issue]})
-    claims = _conso_claims(authorization, now)
+    claims = _conso_claims(authorization, sim.now())
     if authorization is None or not authorization.startswith("Bearer "):
         return wrapped(400, "Le header 'Authorization' est manquant ou invalide")
     if claims is None or prm not in claims.get("sub", []):
