@@ -87,6 +87,13 @@ ENDPOINTS_2026: dict[str, tuple[str, Direction]] = {
     "mesure_synchrone_auto/v2/production_quotidienne": ("daily", "production"),
     "mesure_synchrone_auto/v2/puissance_conso_max_quotidienne": ("max_power", "consumption"),
 }
+# each 2026 path -> the v5 path of the same series
+V5_TWIN = {
+    path: v5
+    for v5, series in ENDPOINTS.items()
+    for path, twin in ENDPOINTS_2026.items()
+    if twin == series
+}
 # the query parameters of each dialect
 PARAMS = {
     "v5": {"prm": "usage_point_id", "start": "start", "end": "end"},
@@ -251,7 +258,6 @@ class Simulator:
     def data_calls(self) -> list[tuple[str, dict[str, str]]]:
         """The metering calls received through any gateway, in v5 terms whatever their
         dialect: (``/data/proxy/<v5 path>``, ``{usage_point_id, start, end}``)."""
-        v5_path = {v: k for k, v in ENDPOINTS.items()}
         out = []
         with self._lock:
             for _, path, query in self.requests:
@@ -272,7 +278,7 @@ class Simulator:
                     continue
                 path = "/data/proxy/" + endpoint
                 if endpoint in ENDPOINTS_2026:
-                    path = "/data/proxy/" + v5_path[ENDPOINTS_2026[endpoint]]
+                    path = "/data/proxy/" + V5_TWIN[endpoint]
                     names = PARAMS["2026"]
                     query = {
                         "usage_point_id": query.get(names["prm"], ""),
@@ -535,8 +541,7 @@ class Simulator:
     # ----------------------------------------------------------------- data
     def _take_fault(self, path: str) -> Fault | None:
         # A fault named after a v5 path also hits its 2026 twin.
-        v5_path = {v: k for k, v in ENDPOINTS.items()}
-        names = f"{path} {v5_path.get(ENDPOINTS_2026.get(path, ('', 'consumption')), '')}"
+        names = f"{path} {V5_TWIN.get(path, '')}"
         with self._lock:
             for fault in self._faults:
                 if fault.path_contains in names:
