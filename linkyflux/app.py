@@ -117,10 +117,14 @@ def _client(
     gateway: Gateway,
     runtime: Runtime,
     auth: Callable[[Pacer], httpx.Auth] | None = None,
+    pacer: Pacer | None = None,
 ) -> tuple[httpx.Client, Pacer]:
+    """A paced client of the gateway; with ``pacer``, paced by that one (the same run)
+    rather than by one made from the request log."""
     settings = gateway.settings
-    history = RequestLog(settings.state_dir()).load(runtime.clock.now())
-    pacer = Pacer(runtime.clock, gateway.rates(), history)
+    if pacer is None:
+        history = RequestLog(settings.state_dir()).load(runtime.clock.now())
+        pacer = Pacer(runtime.clock, gateway.rates(), history)
     client = paced_client(
         gateway.url + "/",
         pacer,
@@ -157,7 +161,7 @@ def run_auth(
         points = ", ".join(tokens.usage_points)
         echo(f"Consent granted for {len(tokens.usage_points)} usage point(s): {points}")
         echo(f"Tokens saved in {store.path}")
-        read_contracts(gateway, runtime, store, tokens, echo, warn or echo)
+        read_contracts(gateway, runtime, pacer, store, tokens, echo, warn or echo)
     return tokens
 
 
@@ -187,15 +191,22 @@ def refresh_contracts(
 
 
 def read_contracts(
-    gateway: Gateway, runtime: Runtime, store: TokenStore, tokens: Tokens, echo: Echo, warn: Echo
+    gateway: Gateway,
+    runtime: Runtime,
+    pacer: Pacer,
+    store: TokenStore,
+    tokens: Tokens,
+    echo: Echo,
+    warn: Echo,
 ) -> None:
-    """Each usage point's contract, into the state (a failure is a warning, not an error)."""
+    """Each usage point's contract, into the state (a failure is a warning, not an error),
+    paced by the consent's ``pacer``."""
     state = SyncState(store.path.parent)
 
     def auth(pacer: Pacer) -> httpx.Auth:
         return gateway.auth(store, tokens, runtime.clock, pacer)
 
-    client, pacer = _client(gateway, runtime, auth)
+    client, pacer = _client(gateway, runtime, auth, pacer)
     try:
         with client:
             api = _metering_api(gateway, runtime, client, pacer, state)
