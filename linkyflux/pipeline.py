@@ -198,7 +198,7 @@ class Fetcher:
         self.api = api
         self.sink = sink
         self.classifier = classifier
-        self.prices = prices or PriceList()
+        self.prices = prices if prices is not None else PriceList()
         self.state = state
         self.clock = clock
         self.today = paris_today(clock)

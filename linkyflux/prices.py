@@ -50,9 +50,6 @@ class PriceList:
         self.prices = sorted(prices, key=lambda p: p.start)
         self._starts = [p.start for p in self.prices]
 
-    def __bool__(self) -> bool:
-        return bool(self.prices)
-
     def on(self, day: date) -> Price | None:
         """The price in force on ``day`` (None before the first one)."""
         index = bisect.bisect_right(self._starts, day)
