@@ -44,13 +44,12 @@ def _q(name: str) -> str:
     return f'"{name}"'
 
 
-def _where(*conditions: str, direction: str | None = "consumption") -> str:
-    """The usage points picked in the dashboard, a direction, extra conditions, the time."""
+def _where(direction: str | None = "consumption") -> str:
+    """The usage points picked in the dashboard, a direction, the time."""
     parts = [f"{_q(s.TAG_USAGE_POINT)} =~ /^$usage_point$/"]
     if direction is not None:
         parts.append(f"{_q(s.TAG_DIRECTION)} = '{direction}'")
-    parts += [*conditions, "$timeFilter"]
-    return " AND ".join(parts)
+    return " AND ".join([*parts, "$timeFilter"])
 
 
 def _kwh(field: str, alias: str) -> str:
@@ -62,7 +61,15 @@ def _daily(select: str, *, direction: str | None = "$direction", group: str = ""
     return f"{query} {group}".strip()
 
 
-BY_DAY = f"GROUP BY time(1d) fill(none) tz('{TIMEZONE}')"
+HIDE_TIME = {"id": "organize", "options": {"excludeByName": {"Time": True}}}  # in tables
+
+
+def _by_day(*tags: str) -> str:
+    """Per Paris day (and per tag)."""
+    return f"GROUP BY {', '.join(['time(1d)', *map(_q, tags)])} fill(none) tz('{TIMEZONE}')"
+
+
+BY_DAY = _by_day()
 ENERGY = _kwh(s.FIELD_ENERGY_WH, "kWh")
 COST = f"sum({_q(s.FIELD_COST_EUR)}) AS {_q('€')}"
 SPLIT = ", ".join(
@@ -199,7 +206,7 @@ def _calendar_table(group: str, title: str, grid: tuple[int, int, int, int], **e
         description=f"Sums of the daily points by their `{group}` tag: calendar periods in "
         "Europe/Paris. `€` is the energy's cost at the configured prices; the subscription "
         "is apart.",
-        transformations=[{"id": "organize", "options": {"excludeByName": {"Time": True}}}],
+        transformations=[HIDE_TIME],
         options={"showHeader": True, "sortBy": [{"displayName": group, "desc": True}]},
         **extra,
     )
@@ -288,7 +295,7 @@ def energy_dashboard() -> dict[str, Any]:
             unit="kwatth",
             options={"xField": s.TAG_MONTH, "stacking": "normal", "legend": {"showLegend": True}},
             overrides=TARIFF_COLOURS,
-            transformations=[{"id": "organize", "options": {"excludeByName": {"Time": True}}}],
+            transformations=[HIDE_TIME],
         ),
         _calendar_table(s.TAG_MONTH, "Calendar months", (0, 30, 16, 10)),
         # whole years whatever the dashboard's range: this one and the two before
@@ -329,7 +336,7 @@ def _health_panel(grid: tuple[int, int, int, int]) -> Panel:
         "complete day, how many days it is behind yesterday, and the days missing (not "
         "written yet), partial (gaps Enedis never filled) or unavailable (Enedis had "
         "nothing). Details: `linkyflux status`.",
-        transformations=[{"id": "organize", "options": {"excludeByName": {"Time": True}}}],
+        transformations=[HIDE_TIME],
         overrides=[
             {
                 "matcher": {"id": "byName", "options": "last complete day"},
@@ -403,7 +410,7 @@ THRESHOLDS = {
 def power_dashboard() -> dict[str, Any]:
     max_power = (
         f"SELECT max({_q(s.FIELD_POWER_VA)}) FROM {_q(s.MAX_POWER)} WHERE {_where()} "
-        f"GROUP BY time(1d), {_q(s.TAG_USAGE_POINT)} fill(none) tz('{TIMEZONE}')"
+        f"{_by_day(s.TAG_USAGE_POINT)}"
     )
     subscribed = (
         " The dashed line is the subscribed power (kVA read as kW; with several usage "
@@ -459,7 +466,7 @@ def power_dashboard() -> dict[str, Any]:
 
 
 def production_dashboard() -> dict[str, Any]:
-    both = f"GROUP BY time(1d), {_q(s.TAG_DIRECTION)} fill(none) tz('{TIMEZONE}')"
+    both = _by_day(s.TAG_DIRECTION)
     last_month = {"time_from": "now/M", "time_shift": "1M/M"}
     exported, imported = (
         _daily(ENERGY, direction="production"),
@@ -510,7 +517,7 @@ def production_dashboard() -> dict[str, Any]:
                 )
             ],
             (0, 22, 14, 10),
-            transformations=[{"id": "organize", "options": {"excludeByName": {"Time": True}}}],
+            transformations=[HIDE_TIME],
             options={"showHeader": True, "sortBy": [{"displayName": s.TAG_MONTH, "desc": True}]},
         ),
         _panel(
