@@ -31,8 +31,6 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from linkyflux import dashboards
 from linkyflux.timeutil import PARIS
 
@@ -41,6 +39,7 @@ sys.path.insert(0, str(ROOT / "tests"))  # the helpers the dashboard tests use
 from test_dashboards import METERS, PRICES  # noqa: E402
 
 import grafana  # noqa: E402
+from conftest import influx_query  # noqa: E402
 from simenv import world  # noqa: E402
 
 OUT = ROOT / "grafana" / "previews"
@@ -68,14 +67,8 @@ Box = tuple[float, float, float, float]  # x, y, w, h
 
 
 def query(url: str, db: str | None, q: str) -> list[Series]:
-    data = {"q": q, "epoch": "ms", **({"db": db} if db else {})}
-    response = httpx.post(f"{url}/query", data=data, timeout=120)
-    body = response.json()
-    result = (body.get("results") or [{}])[0]
-    if response.status_code != 200 or "error" in body or "error" in result:
-        raise RuntimeError(f"{q}: HTTP {response.status_code}: {body}")
-    series: list[Series] = result.get("series", [])
-    return series
+    """Times in milliseconds, as Grafana asks for them; a long timeout for years of data."""
+    return influx_query(url, q, db, epoch="ms", timeout=120)
 
 
 def load(url: str, db: str, home: Path) -> datetime:
@@ -431,8 +424,7 @@ def draw_dashboard(url: str, db: str, now: datetime, board: dict[str, Any]) -> s
             draw_stat(svg, panel, fields(results), box)
         elif kind == "timeseries":
             span = grafana.panel_range(board, panel, now)
-            end = now if span.raw_end_is_now else span.end
-            ms = (span.start.timestamp() * 1000, end.timestamp() * 1000)
+            ms = (span.start.timestamp() * 1000, span.end.timestamp() * 1000)
             draw_timeseries(svg, panel, fields(results), box, ms)
         elif kind == "barchart":
             draw_barchart(svg, panel, table(results), box)

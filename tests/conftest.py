@@ -96,18 +96,21 @@ class Influx1:
         the list is empty when the query matched nothing. Raises :class:`ServerError` with
         the server's message on an error (bad syntax, unknown database, ...).
         """
-        return _influx_query(self.url, q, db=self.db)
+        return influx_query(self.url, q, db=self.db)
 
     def query_db(self, db: str, q: str) -> list[dict[str, Any]]:
         """The same against another database of the same server."""
-        return _influx_query(self.url, q, db=db)
+        return influx_query(self.url, q, db=db)
 
 
-def _influx_query(url: str, q: str, db: str | None = None) -> list[dict[str, Any]]:
-    data = {"q": q, "epoch": "s"}
+def influx_query(
+    url: str, q: str, db: str | None = None, *, epoch: str = "s", timeout: float = _TIMEOUT
+) -> list[dict[str, Any]]:
+    """The series of an InfluxQL query's first statement; ServerError when it fails."""
+    data = {"q": q, "epoch": epoch}
     if db is not None:
         data["db"] = db
-    r = httpx.post(f"{url}/query", data=data, timeout=_TIMEOUT)
+    r = httpx.post(f"{url}/query", data=data, timeout=timeout)
     try:
         body = r.json()
     except ValueError:
@@ -133,11 +136,11 @@ def influx1(influx1_url: str) -> Iterator[Influx1]:
     with ``influx1.query("SELECT ...")``. The database is dropped after the test.
     """
     server = Influx1(url=influx1_url, db=_unique_name())
-    _influx_query(server.url, f'CREATE DATABASE "{server.db}"')
+    influx_query(server.url, f'CREATE DATABASE "{server.db}"')
     try:
         yield server
     finally:
-        _influx_query(server.url, f'DROP DATABASE "{server.db}"')
+        influx_query(server.url, f'DROP DATABASE "{server.db}"')
 
 
 @dataclass(frozen=True)

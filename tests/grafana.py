@@ -77,11 +77,9 @@ def apply_math(math: str, instant: datetime, *, round_up: bool) -> datetime:
 class TimeRange:
     start: datetime
     end: datetime
-    raw_end_is_now: bool
 
-    def filter(self, now: datetime) -> str:
-        end = now if self.raw_end_is_now else self.end
-        return f"time >= {_ms(self.start)}ms and time <= {_ms(end)}ms"
+    def filter(self) -> str:
+        return f"time >= {_ms(self.start)}ms and time <= {_ms(self.end)}ms"
 
 
 def _ms(instant: datetime) -> int:
@@ -98,11 +96,10 @@ def panel_range(dashboard: dict[str, Any], panel: dict[str, Any], now: datetime)
     end = date_math(raw_to, now, round_up=True)
     shift = panel.get("timeShift")
     if not shift:
-        return TimeRange(start, end, raw_to == "now")
+        return TimeRange(start, end)
     return TimeRange(
         apply_math("-" + shift, start, round_up=False),
         apply_math("-" + shift, end, round_up=True),
-        False,
     )
 
 
@@ -156,7 +153,7 @@ def render(
 ) -> str:
     """The query as Grafana sends it to InfluxDB."""
     time_range = panel_range(dashboard, panel, now)
-    query = query.replace("$timeFilter", time_range.filter(now))
+    query = query.replace("$timeFilter", time_range.filter())
     query = query.replace("$__interval", interval(time_range, panel))
     for name, value in sorted(variables.items(), key=lambda kv: -len(kv[0])):
         text = f"({'|'.join(map(re.escape, value))})" if isinstance(value, list) else value

@@ -29,7 +29,7 @@ from linkyflux.simulator import Simulator
 from linkyflux.timeutil import PARIS, FakeClock
 
 import grafana
-from conftest import _influx_query
+from conftest import influx_query
 from simenv import paris
 
 HOUSE = "22516914714270"  # PT30M, consumption
@@ -53,7 +53,7 @@ class Loaded:
     now: datetime
 
     def run(self, query: str) -> list[dict[str, Any]]:
-        return _influx_query(self.url, query, db=self.db)
+        return influx_query(self.url, query, db=self.db)
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +65,7 @@ def loaded(influx1_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         f'[tariff]\noffpeak = "22h00-6h00"\n{PRICES}'
     )
     clock = FakeClock(paris(2026, 11, 22, 9))
-    _influx_query(influx1_url, f'CREATE DATABASE "{db}"')
+    influx_query(influx1_url, f'CREATE DATABASE "{db}"')
     try:
         result = CliRunner().invoke(
             cli,
@@ -76,7 +76,7 @@ def loaded(influx1_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         assert result.exit_code == 0, result.output
         yield Loaded(Simulator(clock), influx1_url, db, clock.now())
     finally:
-        _influx_query(influx1_url, f'DROP DATABASE "{db}"')
+        influx_query(influx1_url, f'DROP DATABASE "{db}"')
 
 
 def test_the_committed_dashboards_are_generated_from_the_schema() -> None:
