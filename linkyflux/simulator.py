@@ -39,6 +39,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -166,6 +167,17 @@ def _error(status: int, error: str, description: str | None = None) -> Reply:
     if description is not None:
         body["error_description"] = description
     return _json(status, body)
+
+
+NO_CONSENT = "No consent can be found for this customer and this usage point."
+
+
+def _dialect_error(v2026: bool, status: int, code: str, description: str) -> Reply:
+    """An Enedis error: ``{code, message}`` in the 2026 dialect, ``{error, error_description}``
+    in v5."""
+    if v2026:
+        return _json(status, {"code": code, "message": description})
+    return _error(status, code, description)
 
 
 def _html(status: int, text: str) -> Reply:
@@ -587,11 +599,7 @@ class Simulator:
 
     def _fault_reply(self, fault: Fault, path: str) -> Reply:
         v2026 = path in ENDPOINTS_2026
-
-        def error(status: int, code: str, description: str) -> Reply:
-            if v2026:
-                return _json(status, {"code": code, "message": description})
-            return _error(status, code, description)
+        error = partial(_dialect_error, v2026)
 
         if fault.kind == "quota":
             if v2026:  # the 2026 APIs only say "SLA exceeded", with no hint of when
@@ -625,10 +633,7 @@ class Simulator:
         names = PARAMS[dialect]
         args = {key: query.get(name, "") for key, name in names.items()}
 
-        def error(status: int, code: str, description: str) -> Reply:
-            if dialect == "v5":
-                return _error(status, code, description)
-            return _json(status, {"code": code, "message": description})
+        error = partial(_dialect_error, dialect == "2026")
 
         prm = args["prm"]
         if not re.fullmatch(r"[0-9]{14}", prm):
@@ -670,11 +675,7 @@ class Simulator:
         if meter is None:
             return error(404, "STM-ERR-0000019", "Unknown or unauthorized user.")
         if meter.revoked:
-            return error(
-                403,
-                "ADAM-DC-0008",
-                "No consent can be found for this customer and this usage point.",
-            )
+            return error(403, "ADAM-DC-0008", NO_CONSENT)
         if direction not in meter.directions:
             return error(
                 400, "ADAM-ERR0069", "Le sens de la mesure ne correspond pas pour le PRM demandé."

@@ -149,7 +149,7 @@ def enedis_token(sim: Simulator, form: dict[str, str]) -> Reply:
 def enedis_direct(
     sim: Simulator, path: str, query: dict[str, str], authorization: str | None
 ) -> Reply:
-    from linkyflux.simulator import ENDPOINTS_2026, _error, _json
+    from linkyflux.simulator import ENDPOINTS_2026, NO_CONSENT, _dialect_error, _error
 
     token = (authorization or "").removeprefix("Bearer ").strip()
     expiry = sim.app_tokens.get(token)
@@ -161,10 +161,7 @@ def enedis_direct(
         return _error(429, "Quota Q4 reached", "Call threshold allowed on 0:59:59")
     prm = prm_of(path, query)
     if prm not in sim.consent:
-        description = "No consent can be found for this customer and this usage point."
-        if path in ENDPOINTS_2026:
-            return _json(403, {"code": "ADAM-DC-0008", "message": description})
-        return _error(403, "ADAM-DC-0008", description)
+        return _dialect_error(path in ENDPOINTS_2026, 403, "ADAM-DC-0008", NO_CONSENT)
     return sim.enedis_call(path, query)
 
 
@@ -322,20 +319,14 @@ def prm_of(path: str, query: dict[str, str]) -> str:
 def contract(path: str, query: dict[str, str], meter: Meter | None) -> Reply:
     """Contract data, v5 or 2026 (shapes as MyElectricalData's adapter reads them), of
     ``meter`` (None: an unknown usage point)."""
-    from linkyflux.simulator import _error, _json
+    from linkyflux.simulator import NO_CONSENT, _dialect_error, _json
 
     prm = prm_of(path, query)
     v2026 = path != CONTRACT_V5
     if meter is not None and meter.revoked:
-        description = "No consent can be found for this customer and this usage point."
-        if v2026:
-            return _json(403, {"code": "ADAM-DC-0008", "message": description})
-        return _error(403, "ADAM-DC-0008", description)
+        return _dialect_error(v2026, 403, "ADAM-DC-0008", NO_CONSENT)
     if meter is None or "consumption" not in meter.directions:
-        description = "no measure found for this usage point"
-        if v2026:
-            return _json(404, {"code": "no_data_found", "message": description})
-        return _error(404, "no_data_found", description)
+        return _dialect_error(v2026, 404, "no_data_found", "no measure found for this usage point")
     if path == CONTRACT_V5:
         contracts = {
             "segment": "C5",
