@@ -21,7 +21,7 @@ import json
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import httpx
 
@@ -62,6 +62,17 @@ class Asking:
     on_device_code: Callable[[DeviceCode], None] | None = None  # device-flow: the demo's browser
 
 
+class ContractCall(NamedTuple):
+    """One call of those that give a usage point's contract."""
+
+    label: str  # what Enedis calls it, for messages
+    path: str  # relative to the gateway's URL
+    params: dict[str, str]
+    # a refusal means "not subscribed for the application", not a failure (comptage_auto:
+    # only the off-peak hours)
+    optional: bool = False
+
+
 class Gateway:
     kind: ClassVar[str]
     # The load curve's dates are interval starts already (not Enedis' interval ends).
@@ -90,11 +101,14 @@ class Gateway:
         """The answer as Enedis would have given it (same status, Enedis body)."""
         return response
 
-    def contract_calls(self, dialect: Dialect, prm: str) -> list[tuple[str, dict[str, str]]]:
+    def contract_calls(self, dialect: Dialect, prm: str) -> list[ContractCall]:
         """The calls that give a usage point's contract (none: this gateway has no contract)."""
         if dialect.name == "v5":
-            return [(contracts.V5_PATH, {"usage_point_id": prm})]
-        return [(f"{api}/v1/{prm}", {}) for api in contracts.ITC_2026]
+            return [ContractCall(contracts.V5_PATH, contracts.V5_PATH, {"usage_point_id": prm})]
+        return [
+            ContractCall(api, f"{api}/v1/{prm}", {}, optional=api == "comptage_auto")
+            for api in contracts.ITC_2026
+        ]
 
     def parse_contract(self, dialect: Dialect, bodies: list[Any], prm: str) -> Contract:
         if dialect.name == "v5":
@@ -127,9 +141,13 @@ class DeviceFlowGateway(Gateway):
         # on to Enedis (which ignores those it does not know).
         return f"data/proxy/{path}", {**params, "usage_point_id": call.usage_point_id}
 
-    def contract_calls(self, dialect: Dialect, prm: str) -> list[tuple[str, dict[str, str]]]:
-        calls = super().contract_calls(dialect, prm)
-        return [(f"data/proxy/{path}", {**params, "usage_point_id": prm}) for path, params in calls]
+    def contract_calls(self, dialect: Dialect, prm: str) -> list[ContractCall]:
+        return [
+            call._replace(
+                path=f"data/proxy/{call.path}", params={**call.params, "usage_point_id": prm}
+            )
+            for call in super().contract_calls(dialect, prm)
+        ]
 
     def authorize(self, ask: Asking) -> Tokens:
         flow = DeviceFlow(ask.client, self.settings.consent.client_id, ask.clock)
@@ -206,7 +224,7 @@ class ConsoApiGateway(Gateway):
         path, params = super().request(dialect, call)
         return f"api/{path.rsplit('/', 1)[-1]}", params
 
-    def contract_calls(self, dialect: Dialect, prm: str) -> list[tuple[str, dict[str, str]]]:
+    def contract_calls(self, dialect: Dialect, prm: str) -> list[ContractCall]:
         return []  # Conso API serves metering data only
 
     def normalize(self, response: httpx.Response, dialect: Dialect) -> httpx.Response:
@@ -386,8 +404,9 @@ class MyElectricalDataGateway(Gateway):
     def headers(self, dialect: Dialect) -> dict[str, str]:
         return {"X-MED-Format": "2026"} if dialect.name == "2026" else {}
 
-    def contract_calls(self, dialect: Dialect, prm: str) -> list[tuple[str, dict[str, str]]]:
-        return [(f"enedis/contract/{prm}", {})]
+    def contract_calls(self, dialect: Dialect, prm: str) -> list[ContractCall]:
+        path = f"enedis/contract/{prm}"
+        return [ContractCall(path, path, {})]
 
     def parse_contract(self, dialect: Dialect, bodies: list[Any], prm: str) -> Contract:
         body = bodies[0]

@@ -111,16 +111,22 @@ class MeteringApi:
                 return None
             bodies: list[Any] = []
             try:
-                for n, (path, params) in enumerate(calls):
-                    req = Request(path.split("/v1/")[0].removeprefix("data/proxy/"), prm)
-                    optional = dialect.name == "2026" and n == 2  # comptage_auto: off-peak hours
+                for call in calls:
+                    req = Request(call.label, prm)
+                    headers = self.gateway.headers(dialect)
                     try:
-                        headers = self.gateway.headers(dialect)
                         bodies.append(
-                            self._get(req, path, dialect, params, headers, json_types=(dict, list))
+                            self._get(
+                                req,
+                                call.path,
+                                dialect,
+                                call.params,
+                                headers,
+                                json_types=(dict, list),
+                            )
                         )
                     except (NoData, DataError, ConsentRevoked):
-                        if not optional:  # (it may not be subscribed for the application)
+                        if not call.optional:
                             raise
                         bodies.append(None)
             except NoData:
