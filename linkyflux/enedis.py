@@ -187,18 +187,6 @@ def local_to_epoch(naive: datetime, after: int | None = None) -> int:
     return first
 
 
-def parse_curve(body: dict[str, Any], req: Request, direction: Direction) -> list[CurveReading]:
-    return curve_readings(v5_items(body, req), req, direction)
-
-
-def parse_daily(body: dict[str, Any], req: Request, direction: Direction) -> list[DailyReading]:
-    return daily_readings(v5_items(body, req), req, direction)
-
-
-def parse_max_power(body: dict[str, Any], req: Request) -> list[MaxPowerReading]:
-    return max_power_readings(v5_items(body, req), req)
-
-
 # Items are ``{"value", "date", "interval_length"}`` dicts, whatever the dialect.
 def curve_readings(
     items: list[dict[str, Any]], req: Request, direction: Direction, *, starts: bool = False

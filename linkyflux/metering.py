@@ -65,7 +65,8 @@ def _duration(seconds: float) -> str:
 
 
 class MeteringApi:
-    """The metering endpoints behind the proxy's ``/data/proxy/``, in the dialects given."""
+    """A gateway's metering endpoints, in the dialects given (the first one that answers
+    goes first from then on)."""
 
     def __init__(
         self,

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 
 from linkyflux.enedis import (
     Request,
+    curve_readings,
+    daily_readings,
     local_to_utc,
+    max_power_readings,
     minutes_of,
     naive_label,
-    parse_curve,
-    parse_daily,
-    parse_max_power,
+    v5_items,
 )
 from linkyflux.errors import DataError
+from linkyflux.models import CurveReading, DailyReading, Direction, MaxPowerReading
 from linkyflux.simulator import Simulator
 from linkyflux.synthetic import METERS_BY_ID, published_curve
 from linkyflux.timeutil import FakeClock
@@ -25,6 +28,18 @@ PRM = "11111111111111"
 REQ = Request(
     "metering_data_clc/v5/consumption_load_curve", PRM, date(2023, 4, 1), date(2023, 4, 2)
 )
+
+
+def parse_curve(body: dict[str, Any], req: Request, direction: Direction) -> list[CurveReading]:
+    return curve_readings(v5_items(body, req), req, direction)
+
+
+def parse_daily(body: dict[str, Any], req: Request, direction: Direction) -> list[DailyReading]:
+    return daily_readings(v5_items(body, req), req, direction)
+
+
+def parse_max_power(body: dict[str, Any], req: Request) -> list[MaxPowerReading]:
+    return max_power_readings(v5_items(body, req), req)
 
 
 def utc(*args: int) -> datetime:
