@@ -77,22 +77,24 @@ class InfluxSettings(_Section):
     _url = field_validator("url")(_http_url)
 
 
-class DatedSchedule(_Section):
-    """An off-peak schedule in force from a day on (``[[tariff.schedule]]``)."""
+class _Dated(_Section):
+    """An entry of a dated list, in force from its ``from`` day on (Europe/Paris)."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     from_: date = Field(alias="from")
+
+
+class DatedSchedule(_Dated):
+    """An off-peak schedule in force from a day on (``[[tariff.schedule]]``)."""
+
     offpeak: str = ""
 
 
-class DatedPrice(_Section):
+class DatedPrice(_Dated):
     """Prices in force from a day on (``[[tariff.price]]``): euros per kWh, and per month
     for the subscription."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    from_: date = Field(alias="from")
     base: float | None = Field(None, ge=0)
     hc: float | None = Field(None, ge=0)
     hp: float | None = Field(None, ge=0)
