@@ -119,9 +119,11 @@ class Gateway:
         """Check the settings this gateway needs (ConfigError naming the key)."""
         for key in ("url", "client_id"):
             if not getattr(self.settings.consent, key):
-                raise ConfigError(
-                    f"{self.settings.source}: consent.{key} is not set (see config.example.toml)"
-                )
+                raise self._unset(key, "see config.example.toml")
+
+    def _unset(self, key: str, hint: str = "") -> ConfigError:
+        where = f"{self.settings.source}: consent.{key} is not set"
+        return ConfigError(f"{where} ({hint})" if hint else where)
 
     def authorize(self, ask: Asking) -> Tokens:
         """`linkyflux auth`: obtain the consent's tokens and usage points."""
@@ -208,10 +210,7 @@ class ConsoApiGateway(Gateway):
 
     def require(self) -> None:
         if not self.settings.consent.url:
-            raise ConfigError(
-                f"{self.settings.source}: consent.url is not set "
-                '(Conso API: url = "https://conso.boris.sh")'
-            )
+            raise self._unset("url", 'Conso API: url = "https://conso.boris.sh"')
 
     def request(self, dialect: Dialect, call: Call) -> tuple[str, dict[str, str]]:
         if dialect.name == "v5":
@@ -307,7 +306,7 @@ class EnedisGateway(Gateway):
     def require(self) -> None:
         super().require()
         if not self.settings.consent.client_secret.get_secret_value():
-            raise ConfigError(f"{self.settings.source}: consent.client_secret is not set")
+            raise self._unset("client_secret")
         if not self.settings.consent.usage_points:
             raise ConfigError(
                 f"{self.settings.source}: consent.usage_points is empty: list the usage points "
@@ -383,15 +382,11 @@ class MyElectricalDataGateway(Gateway):
 
     def require(self) -> None:
         if not self.settings.consent.url:
-            raise ConfigError(
-                f"{self.settings.source}: consent.url is not set "
-                '(MyElectricalData: url = "https://www.v2.myelectricaldata.fr/api")'
+            raise self._unset(
+                "url", 'MyElectricalData: url = "https://www.v2.myelectricaldata.fr/api"'
             )
         if not self.settings.consent.client_secret.get_secret_value():
-            raise ConfigError(
-                f"{self.settings.source}: consent.client_secret is not set "
-                "(your MyElectricalData API key)"
-            )
+            raise self._unset("client_secret", "your MyElectricalData API key")
 
     def request(self, dialect: Dialect, call: Call) -> tuple[str, dict[str, str]]:
         params = {"start": call.start.isoformat(), "end": call.end.isoformat()}
