@@ -175,7 +175,6 @@ class _Ago:
 @dataclass
 class Gateway:
     simulator: LatentSimulator
-    url: str
     home: Path
     config: Path
 
@@ -227,7 +226,7 @@ def gateway(
         home = Path(tmp)
         config = write_config(home, server.url, requests_per_minute)
         _authorize(config, server.url, usage_points, simulator)
-        yield Gateway(simulator, server.url, home, config)
+        yield Gateway(simulator, home, config)
 
 
 def _authorize(config: Path, url: str, usage_points: tuple[str, ...], simulator: Simulator) -> None:
