@@ -1,7 +1,9 @@
 """A backfill killed (SIGKILL) at random instants, then finished: the database equals the truth.
 
-Separate processes on the real clock: the simulator (``--today`` fixed, no rate limit worth
-the name) and `linkyflux backfill` writing to a real InfluxDB 1.x.
+Separate processes on the real clock: the simulator (no rate limit worth the name) and
+`linkyflux backfill` writing to a real InfluxDB 1.x. Both read the machine's clock, whatever
+its date: "today" is the simulator's at the end of the test (a run crossing midnight must
+still end with everything Enedis has then).
 """
 
 from __future__ import annotations
@@ -12,18 +14,18 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
+from dateutil.relativedelta import relativedelta
 
 from linkyflux.simulator import Simulator, browser_consent
 from linkyflux.timeutil import PARIS, FakeClock, paris_day_bounds
 
 HOUSE = "22516914714270"
 RECENT = "11453290002823"  # activated on 2026-11-10
-TODAY = date(2026, 11, 22)
 pytestmark = pytest.mark.realclock
 
 
@@ -45,7 +47,7 @@ def simulator_url() -> str:
     process = subprocess.Popen(
         [
             *(sys.executable, "-m", "linkyflux.simulator", "--port", "0", "--client-id", "kill"),
-            *("--today", TODAY.isoformat(), "--requests-per-minute", "100000"),
+            *("--requests-per-minute", "100000"),
         ],
         stdout=subprocess.PIPE,
         text=True,
@@ -100,10 +102,13 @@ def test_backfill_killed_at_random_then_resumed(
     out, _ = final.communicate(timeout=300)
     assert final.returncode == 0, out
 
-    truth = Simulator(FakeClock(datetime(2026, 11, 22, 12, tzinfo=PARIS)))
-    first_curve_day = date(2024, 11, 7)  # 24 months and 15 days before today
+    now = datetime.fromisoformat(httpx.get(f"{simulator_url}/_sim/now").json()["now"])
+    truth = Simulator(FakeClock(now))
+    today = truth.today()
+    first_curve_day = today - relativedelta(months=24, days=15)  # Enedis' curve horizon
+    first_daily_day = today - relativedelta(months=36, days=15)
     lo = int(paris_day_bounds(first_curve_day)[0].timestamp())
-    hi = int(paris_day_bounds(TODAY)[0].timestamp())
+    hi = int(paris_day_bounds(today)[0].timestamp())
     for prm in (HOUSE, RECENT):
         series = influx1.query(
             "SELECT COUNT(energy_wh), SUM(energy_wh) FROM linky_load_curve "
@@ -117,15 +122,17 @@ def test_backfill_killed_at_random_then_resumed(
         }
         expected = {}
         day = first_curve_day
-        while day < TODAY:
+        while day < today:
             curve = truth.truth_curve(prm, "consumption", day)
             if curve:
                 expected[day] = (len(curve), pytest.approx(sum(i.energy_wh for i in curve)))
             day += timedelta(days=1)
         assert got == expected, prm
+    lo = int(paris_day_bounds(first_daily_day)[0].timestamp())
     daily = influx1.query(
-        f"SELECT COUNT(energy_wh) FROM linky_daily WHERE usage_point_id='{HOUSE}'"
+        "SELECT COUNT(energy_wh) FROM linky_daily "
+        f"WHERE usage_point_id='{HOUSE}' AND time >= {lo}s AND time < {hi}s"
     )
-    assert daily[0]["values"][0][1] == (TODAY - date(2023, 11, 7)).days
+    assert daily[0]["values"][0][1] == (today - first_daily_day).days
     spool = state / "spool"
     assert not spool.exists() or list(spool.iterdir()) == []
