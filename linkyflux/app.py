@@ -123,8 +123,8 @@ def _client(
     rather than by one made from the request log."""
     settings = gateway.settings
     if pacer is None:
-        history = RequestLog(settings.state_dir()).load(runtime.clock.now())
-        pacer = Pacer(runtime.clock, gateway.rates(), history)
+        log = RequestLog(settings.state_dir())
+        pacer = Pacer(runtime.clock, gateway.rates(), log.load(runtime.clock.now()), log.record)
     client = paced_client(
         gateway.url + "/",
         pacer,
@@ -308,8 +308,6 @@ def run_sync(
                     )
                     report = _fetch(
                         fetcher,
-                        runtime,
-                        pacer,
                         tokens.usage_points,
                         start,
                         end,
@@ -339,10 +337,6 @@ def run_sync(
         return report, sink
 
 
-def _no_progress() -> None:
-    pass
-
-
 def _plan_budget(report: FetchReport, remaining: int) -> None:
     """When a gateway's budget ran out, say how many more runs the work needs."""
     for n, error in enumerate(report.errors):
@@ -358,8 +352,6 @@ def _plan_budget(report: FetchReport, remaining: int) -> None:
 
 def _fetch(
     fetcher: Fetcher,
-    runtime: Runtime,
-    pacer: Pacer,
     usage_points: Sequence[str],
     start: date,
     end: date,
@@ -367,22 +359,12 @@ def _fetch(
     catch_up: bool,
     progress: Callable[[int], Callable[[], None]] | None,
 ) -> FetchReport:
-    """Run the fetcher, ticking the progress bar and keeping the request log of a run that
-    may be killed; with a budget exhausted, say how many runs are left."""
-    tick = _no_progress
+    """Run the fetcher, ticking the progress bar; with a budget exhausted, say how many runs
+    are left."""
     if progress is not None:  # planning the whole run is only for the bar
-        tick = progress(fetcher.planned_windows(usage_points, start, end, catch_up=catch_up))
-    log = RequestLog(fetcher.state.path.parent)
-    done = 0
-
-    def on_window() -> None:
-        nonlocal done
-        done += 1
-        tick()
-        if done % 10 == 0:  # a killed run still leaves its recent requests
-            log.save(pacer.history, runtime.clock.now())
-
-    fetcher.on_window = on_window
+        fetcher.on_window = progress(
+            fetcher.planned_windows(usage_points, start, end, catch_up=catch_up)
+        )
     report = fetcher.run(usage_points, start, end, catch_up=catch_up)
     if any(isinstance(e, BudgetExhausted) for e in report.errors):
         left = fetcher.planned_windows(usage_points, start, end, catch_up=catch_up)

@@ -10,11 +10,13 @@ that makes only a handful of calls.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import functools
 import json
+import os
 import ssl
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -63,15 +65,22 @@ class Pacer:
     """Holds each request until every rate allows it; waits on the injected clock.
 
     ``history`` holds the requests of earlier runs (see :class:`RequestLog`), so a run
-    started right after another one still respects the rates.
+    started right after another one still respects the rates; ``record`` is told of each
+    request before it is sent, so that a run killed while waiting for an answer still
+    leaves it behind for the next run to count.
     """
 
     def __init__(
-        self, clock: Clock, rates: Sequence[Rate], history: Iterable[datetime] = ()
+        self,
+        clock: Clock,
+        rates: Sequence[Rate],
+        history: Iterable[datetime] = (),
+        record: Callable[[datetime], None] = lambda sent: None,
     ) -> None:
         self.clock = clock
         self.rates = tuple(rates)
         self.history: list[datetime] = sorted(history)
+        self.record = record
         self._blocked_until: datetime | None = None
         self._lock = threading.Lock()
 
@@ -94,6 +103,7 @@ class Pacer:
                 now = self.clock.now()
                 wait = self._wait_needed(now)
                 if wait <= timedelta(0):
+                    self.record(now)
                     self.history.append(now)
                     return
                 self.clock.sleep(wait.total_seconds())
@@ -106,23 +116,53 @@ class Pacer:
 
 
 class RequestLog:
-    """When the last day's requests to the gateway were sent (``<state>/requests.json``)."""
+    """When the last day's requests to the gateway were sent (``<state>/requests.log``).
+
+    Each request is appended (one line, before it is sent) by :meth:`record`, so even a run
+    killed with SIGKILL leaves every request it made; :meth:`save` rewrites the file with the
+    last day only, atomically, at the end of a run.
+    """
 
     KEEP = timedelta(hours=24)
+    LEGACY = "requests.json"  # a JSON list, written by linkyflux before 0.x: still read
 
     def __init__(self, state_dir: Path) -> None:
-        self.path = state_dir / "requests.json"
+        self.path = state_dir / "requests.log"
+        self.legacy = state_dir / self.LEGACY
 
     def load(self, now: datetime) -> list[datetime]:
+        stamps: list[float] = []
+        with contextlib.suppress(OSError, ValueError, TypeError):
+            stamps += json.loads(self.legacy.read_text())
         try:
-            times = [datetime.fromtimestamp(t, UTC) for t in json.loads(self.path.read_text())]
-        except (FileNotFoundError, ValueError, TypeError, OverflowError):
-            return []
-        return [t for t in times if now - t < self.KEEP]
+            text = self.path.read_text()
+        except (OSError, ValueError):
+            text = ""
+        for line in text.splitlines():  # a line cut by a crash is skipped
+            try:
+                stamps.append(float(line))
+            except ValueError:
+                continue
+        times = []
+        for stamp in stamps:
+            try:
+                times.append(datetime.fromtimestamp(stamp, UTC))
+            except (TypeError, ValueError, OverflowError, OSError):
+                continue
+        return sorted(t for t in times if now - t < self.KEEP)
+
+    def record(self, sent: datetime) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            os.write(fd, f"{sent.timestamp():.3f}\n".encode())
+        finally:
+            os.close(fd)
 
     def save(self, times: Iterable[datetime], now: datetime) -> None:
-        recent = [round(t.timestamp(), 3) for t in sorted(times) if now - t < self.KEEP]
-        write_private(self.path, json.dumps(recent).encode())
+        recent = sorted(t for t in times if now - t < self.KEEP)
+        write_private(self.path, "".join(f"{t.timestamp():.3f}\n" for t in recent).encode())
+        self.legacy.unlink(missing_ok=True)
 
 
 @functools.cache

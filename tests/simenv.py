@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import subprocess
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import httpx
 from click.testing import CliRunner, Result
+from sharedclock import SharedClock, spawn
 
 from linkyflux.app import Runtime
 from linkyflux.auth import DeviceCode, DeviceFlow
@@ -26,7 +28,7 @@ def paris(*args: int) -> datetime:
 
 @dataclass
 class World:
-    clock: FakeClock
+    clock: FakeClock | SharedClock
     simulator: Simulator
     url: str
     home: Path
@@ -73,6 +75,27 @@ class World:
         argv = ["--config", str(config or self.home / "config.toml"), *args]
         return CliRunner().invoke(cli, argv, obj=runtime, catch_exceptions=False)
 
+    def spawn(self, *args: str) -> subprocess.Popen[str]:
+        """`linkyflux ARGS...` in a child process (that a test may kill), on the shared clock
+        (see ``world(shared=True)``)."""
+        assert isinstance(self.clock, SharedClock), "world(shared=True) is needed"
+        return spawn(self.clock.path, self.home / "config.toml", *args)
+
+    def kill_on_data_call(self, n: int, process: Callable[[], subprocess.Popen[str]]) -> None:
+        """Make the simulator SIGKILL ``process()`` when the n-th data call from now arrives,
+        before answering it (as a cron `timeout -s KILL` would, mid-request)."""
+        seen = 0
+
+        def hook(path: str) -> None:
+            nonlocal seen
+            seen += 1
+            if seen == n:
+                victim = process()
+                victim.kill()
+                victim.wait()
+
+        self.simulator.on_data_call = hook
+
     def output_lines(self) -> list[str]:
         path = self.home / "out.lp"
         return path.read_text().splitlines() if path.exists() else []
@@ -90,9 +113,17 @@ def _toml(value: object) -> str:
 
 @contextmanager
 def world(
-    home: Path, today: date = date(2026, 11, 22), hour: int = 9, **simulator_options: object
+    home: Path,
+    today: date = date(2026, 11, 22),
+    hour: int = 9,
+    *,
+    shared: bool = False,
+    **simulator_options: object,
 ) -> Iterator[World]:
-    clock = FakeClock(paris(today.year, today.month, today.day, hour))
+    """The simulator on loopback and a fake clock starting ``today`` at ``hour`` (Paris);
+    ``shared``: a clock that child processes share (see :meth:`World.spawn`)."""
+    start = paris(today.year, today.month, today.day, hour)
+    clock = SharedClock(home / "clock", start) if shared else FakeClock(start)
     simulator = Simulator(clock, client_id=CLIENT_ID, **simulator_options)
     with SimulatorServer(simulator) as server:
         yield World(clock, simulator, server.url, home)

@@ -48,3 +48,25 @@ def test_slow_down_blocks_for_the_longest_window() -> None:
     pacer.wait()
     pacer.saturate()
     assert sent_at(clock, pacer, 1) == [61.0]
+
+
+def test_each_request_is_logged_before_it_is_sent(tmp_path: Path) -> None:
+    """A run killed mid-request leaves every request it sent (nothing waits for a save)."""
+    clock = FakeClock(paris(2026, 11, 22, 9))
+    log = RequestLog(tmp_path)
+    pacer = Pacer(clock, [per_minute(12)], record=log.record)
+    sent_at(clock, pacer, 3)
+    assert log.load(clock.now()) == pacer.history
+    (tmp_path / "requests.log").open("a").write("1795000000.1")  # cut by a crash
+    assert log.load(clock.now()) == pacer.history
+
+
+def test_the_log_of_an_older_version_still_counts(tmp_path: Path) -> None:
+    clock = FakeClock(paris(2026, 11, 22, 9))
+    sent = clock.now().timestamp() - 10
+    (tmp_path / "requests.json").write_text(f"[{sent}, {sent - 2 * 86400}]")
+    log = RequestLog(tmp_path)
+    assert [t.timestamp() for t in log.load(clock.now())] == [sent]
+    log.save(log.load(clock.now()), clock.now())
+    assert not (tmp_path / "requests.json").exists()
+    assert [t.timestamp() for t in log.load(clock.now())] == [round(sent, 3)]
