@@ -23,7 +23,7 @@ from linkyflux.dialects import DIALECTS, Dialect
 from linkyflux.errors import LinkyfluxError, SinkError
 from linkyflux.gateways import Asking, Gateway, gateway_for
 from linkyflux.lock import run_lock
-from linkyflux.metering import MeteringApi
+from linkyflux.metering import ContractNotServed, MeteringApi
 from linkyflux.pipeline import Fetcher, FetchReport, day_list
 from linkyflux.prices import Price, PriceList
 from linkyflux.settings import Settings, default_config_path
@@ -182,6 +182,9 @@ def refresh_contracts(
             contract = api.contract(prm)
         except LinkyfluxError as exc:
             warn(f"{prm}: the contract could not be read again ({exc})")
+            if isinstance(exc, ContractNotServed):  # asked again in a month, not every run
+                point.contract_read = today
+                state.save()
             continue
         if point.contract_read is not None and contract != point.contract:
             old, new = contracts.describe(point.contract), contracts.describe(contract)
@@ -217,6 +220,8 @@ def read_contracts(
                     point.contract = api.contract(prm)
                 except LinkyfluxError as exc:
                     warn(f"{prm}: the contract could not be read ({exc})")
+                    if isinstance(exc, ContractNotServed):  # asked again in a month
+                        point.contract_read = paris_today(runtime.clock)
                     continue
                 point.contract_read = paris_today(runtime.clock)
                 echo(f"{prm}: {contracts.describe(point.contract)}")

@@ -8,6 +8,7 @@ client in :mod:`linkyflux.metering`. Everything leaves as typed readings in UTC
     WrongDirection    ADAM-ERR0069: the meter does not measure that direction
     BeforeActivation  ADAM-ERR0123: the range starts before the meter's last activation
     BeyondHorizon     ADAM-DC-0016 / ADAM-ERR0125: the range starts before the history horizon
+    BeyondToday       400 "the end date must be earlier than the current date" (Enedis' day)
     ConsentRevoked    ADAM-DC-0007/0008/0009, unauthorized_user (an AuthError, per usage point)
 
 Load-curve timestamps are the END of their interval, in naive Europe/Paris time; a point's
@@ -60,6 +61,10 @@ class BeforeActivation(LinkyfluxError):
 
 
 class BeyondHorizon(LinkyfluxError):
+    exit_code = 0
+
+
+class BeyondToday(LinkyfluxError):
     exit_code = 0
 
 

@@ -23,6 +23,7 @@ from linkyflux.enedis import (
     CONSENT_CODES,
     BeforeActivation,
     BeyondHorizon,
+    BeyondToday,
     ConsentRevoked,
     NoData,
     Request,
@@ -40,16 +41,29 @@ from linkyflux.timeutil import Clock
 from linkyflux.transport import Pacer
 
 # Bounded retries for what is usually transient: 5xx, timeouts, truncated bodies. Each delay
-# is jittered by ±25 % so that many clients failing together do not retry together.
-RETRY_DELAYS = (5.0, 30.0, 120.0)
+# is jittered by ±25 % so that many clients failing together do not retry together; no retry
+# starts more than RETRY_WINDOW seconds after the first try. A call that fails them all with
+# the gateway down (5xx, timeouts) is the last call of the run (see GatewayDown).
+RETRY_DELAYS = (5.0, 20.0, 60.0)
+RETRY_WINDOW = 150.0
 JITTER = 0.25
 # A 429 whose hint asks for a short pause is waited out; a longer one ends the run.
 MAX_QUOTA_WAIT = 300.0
 
 
+class GatewayDown(UpstreamError):
+    """The gateway (or Enedis) failed a call and all its retries: nothing more is asked of it
+    in this run (a cron run must end in minutes, not keep knocking)."""
+
+
+class ContractNotServed(UpstreamError):
+    """The gateway serves no contract API (in any dialect we speak)."""
+
+
 class _Retry(Exception):
-    def __init__(self, error: LinkyfluxError) -> None:
+    def __init__(self, error: LinkyfluxError, *, down: bool = False) -> None:
         self.error = error
+        self.down = down  # the gateway failed (5xx), rather than refused (slow down)
 
 
 class _NotServed(Exception):
@@ -86,6 +100,7 @@ class MeteringApi:
         self.rng = rng or random.Random()
         self.dialects = list(dialects)
         self.on_dialect = on_dialect
+        self.down: GatewayDown | None = None
 
     def curve(
         self, usage_point_id: str, direction: Direction, start: date, end: date
@@ -136,7 +151,9 @@ class MeteringApi:
                 refusals.append(f"{dialect.name}: {exc.detail}")
                 continue
             return self.gateway.parse_contract(dialect, bodies, prm)
-        raise UpstreamError(f"the gateway serves no contract API for {prm} ({'; '.join(refusals)})")
+        raise ContractNotServed(
+            f"the gateway serves no contract API for {prm} ({'; '.join(refusals)})"
+        )
 
     def _items(
         self, kind: Kind, direction: Direction, prm: str, start: date, end: date
@@ -171,25 +188,42 @@ class MeteringApi:
         *,
         json_types: tuple[type, ...] = (dict,),
     ) -> Any:
+        if self.down is not None:
+            raise self.down
         failure: LinkyfluxError | None = None
+        down = False  # the last failure says the gateway is down (5xx, timeout, unreachable)
+        started, tries = self.clock.now(), 0
         for delay in (*RETRY_DELAYS, None):
+            tries += 1
             try:
                 response = self.http.get(path, params=params, headers=headers)
                 return self._answer(req, self.gateway.normalize(response, dialect), json_types)
             except httpx.TimeoutException as exc:
                 failure = UpstreamError(f"{req}: no answer from the gateway ({type(exc).__name__})")
+                down = True
             except httpx.TransportError as exc:
                 failure = UpstreamError(f"{req}: cannot reach the gateway ({type(exc).__name__})")
+                down = True
             except _Retry as retry:
-                failure = retry.error
+                failure, down = retry.error, retry.down
             except RateLimited as limited:
                 if limited.retry_after is None or limited.retry_after > MAX_QUOTA_WAIT:
                     raise
-                failure, delay = limited, limited.retry_after + 1
+                failure, delay, down = limited, limited.retry_after + 1, False
             if delay is None:
                 break
-            self.clock.sleep(delay * self.rng.uniform(1 - JITTER, 1 + JITTER))
+            delay *= self.rng.uniform(1 - JITTER, 1 + JITTER)
+            elapsed = (self.clock.now() - started).total_seconds()
+            if elapsed + delay > RETRY_WINDOW and not isinstance(failure, RateLimited):
+                break
+            self.clock.sleep(delay)
         assert failure is not None
+        if down:
+            self.down = GatewayDown(
+                f"the gateway (or Enedis) is down: {failure} ({tries} tries); nothing more "
+                "was asked this run, the next run catches up"
+            )
+            raise self.down
         raise failure
 
     def _answer(self, req: Request, response: httpx.Response, json_types: tuple[type, ...]) -> Any:
@@ -214,7 +248,7 @@ class MeteringApi:
             hint = f"retry in {_duration(wait)}" if wait else "retry later"
             raise RateLimited(f"{what} (quota exceeded: {hint})", wait)
         if status >= 500:
-            raise _Retry(UpstreamError(what))
+            raise _Retry(UpstreamError(what), down=True)
         if code in ("no_data_found", "STM-ERR-0000014", "STM-ERR-0000020"):
             raise NoData(what)
         if code == "ADAM-ERR0069":
@@ -223,6 +257,8 @@ class MeteringApi:
             raise BeforeActivation(what)
         if code in ("ADAM-DC-0016", "ADAM-ERR0125"):
             raise BeyondHorizon(what)
+        if status == 400 and "earlier than the current date" in description:
+            raise BeyondToday(what)
         if code in CONSENT_CODES:
             raise ConsentRevoked(f"{what}: renew the consent with `linkyflux auth`")
         if status == 401:

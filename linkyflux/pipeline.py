@@ -13,7 +13,7 @@ power; per direction), a run:
    so a run killed at any instant loses nothing and repeats nothing but that window.
 
 What happens on each kind of answer:
-- wrong direction (ADAM-ERR0069): remembered in the state, never asked again;
+- wrong direction (ADAM-ERR0069): remembered in the state, asked again a month later;
 - before activation (ADAM-ERR0123): the activation day is found by bisection, remembered;
 - nothing published (no_data_found): the days stay missing (not yet published) or, for days
   that ended more than 48 h ago, are reported with the MissingData exit code;
@@ -38,6 +38,7 @@ from linkyflux.enedis import (
     DAILY_WINDOW_DAYS,
     BeforeActivation,
     BeyondHorizon,
+    BeyondToday,
     ConsentRevoked,
     NoData,
     WrongDirection,
@@ -64,6 +65,7 @@ T = TypeVar("T")
 Reading = CurveReading | DailyReading | MaxPowerReading
 
 CORRECTION_DAYS = 2  # the last two days are fetched again even when complete
+RECHECK = timedelta(days=30)  # a direction the meter does not measure is asked again
 LATE = timedelta(hours=48)  # a day still missing this long after it ended is reported
 GIVE_UP = timedelta(hours=72)  # still empty this long after it ended: unavailable
 
@@ -204,6 +206,11 @@ class Fetcher:
         self.today = paris_today(clock)
         self.warn = warn
         self.on_window = on_window
+        # how far Enedis' clock is at least ahead of ours, or behind, once it refused a range
+        # as too old or too new for its day
+        self._enedis_ahead = timedelta(0)
+        self._enedis_behind = timedelta(0)
+        self._refusals = 0
 
     def planned_windows(
         self, usage_points: Sequence[str], start: date, end: date, *, catch_up: bool
@@ -219,9 +226,9 @@ class Fetcher:
             probed: set[str] = set()
             for series in SERIES:
                 measured = point.directions.get(series.direction)
-                if measured is False:
+                if self._refused(point, series.direction):
                     continue
-                if measured is None and True in point.directions.values():
+                if not measured and True in point.directions.values():
                     total += series.direction not in probed
                     probed.add(series.direction)
                     continue
@@ -233,6 +240,8 @@ class Fetcher:
         self, usage_points: Sequence[str], start: date, end: date, *, catch_up: bool = True
     ) -> FetchReport:
         report = FetchReport(start, end)
+        if catch_up:
+            self._remember_asked(usage_points, start, end)
         try:
             for prm in usage_points:
                 try:
@@ -247,6 +256,10 @@ class Fetcher:
             pass
         finally:
             self.state.save()
+        for (prm, series), days in list(report.never.items()):
+            if self.state.point(prm).of(series.key).seen:  # it had data later in the run
+                report.late[(prm, series.label)].extend(days)
+                del report.never[(prm, series)]
         for (prm, series), days in sorted(report.never.items(), key=lambda kv: kv[0][0]):
             message = f"{prm}: Enedis has no {series.label} for {day_list(days)}"
             if series.kind == "curve":
@@ -254,6 +267,18 @@ class Fetcher:
             report.warnings.append(message)
             self.warn(message)
         return report
+
+    def _remember_asked(self, usage_points: Sequence[str], start: date, end: date) -> None:
+        """Record the days this run will ask for before asking any: a run killed, or cut
+        short by a gateway down, leaves them to the next run's catch-up."""
+        for prm in usage_points:
+            point = self.state.point(prm)
+            for series in SERIES:
+                if not self._refused(point, series.direction):
+                    days = self._plan(point, series, start, end, catch_up=True)
+                    if days:
+                        point.of(series.key).ask(days[0])
+        self.state.save()
 
     def _plan(
         self, point: UsagePointState, series: Series, start: date, end: date, catch_up: bool
@@ -268,7 +293,7 @@ class Fetcher:
     def _contract_point(self, prm: str, report: FetchReport) -> None:
         """Today's contract point (the same key all day: rewriting it is harmless)."""
         contract = self.state.point(prm).contract
-        text = contract_line(contract, self.today) if contract else None
+        text = contract_line(contract, paris_today(self.clock)) if contract else None
         if text is not None:
             self.sink.write([text])
             report.lines_written += 1
@@ -277,7 +302,9 @@ class Fetcher:
         """Where each series of the usage point stands, for the data-health panel."""
         point = self.state.point(prm)
         lines = [
-            sync_line(prm, series.direction, series.kind, point.of(series.key), self.today)
+            sync_line(
+                prm, series.direction, series.kind, point.of(series.key), paris_today(self.clock)
+            )
             for series in SERIES
             if point.directions.get(series.direction)
         ]
@@ -303,15 +330,27 @@ class Fetcher:
                     del report.pending[(prm, curve.label)]
 
     # ------------------------------------------------------------------ one series
+    def _refused(self, point: UsagePointState, direction: str) -> bool:
+        """The meter does not measure ``direction``, as Enedis said less than a month ago
+        (a home may add solar panels: a refusal is asked again, as the contract is)."""
+        if point.directions.get(direction) is not False:
+            return False
+        checked = point.direction_checked.get(direction)
+        return checked is not None and self.today - checked < RECHECK
+
     def _series(self, prm: str, series: Series, report: FetchReport, catch_up: bool) -> None:
         point = self.state.point(prm)
-        if point.directions.get(series.direction) is False:
+        if self._refused(point, series.direction):
             return
         days = self._plan(point, series, report.start, report.end, catch_up)
         try:
             self._fetch(prm, series, point, days, report)
         except WrongDirection:
             point.directions[series.direction] = False
+            point.direction_checked[series.direction] = self.today
+            for key, kept in point.series.items():
+                if key.startswith(f"{series.direction}/"):
+                    kept.asked_from = None  # nothing to catch up in a direction not measured
             report.series.pop((prm, series.direction), None)
         except ConsentRevoked:
             raise
@@ -330,6 +369,16 @@ class Fetcher:
             readings = list(self.api.max_power(prm, start, end))
         return readings
 
+    def _bounds(self, point: UsagePointState, series: Series) -> tuple[date, date]:
+        """The oldest day Enedis serves now and the first day it does not serve yet: by its
+        Paris day at this instant (a run may cross midnight), which is ours unless it
+        refused a range as too old or too new (its clock is not ours)."""
+        now = self.clock.now()
+        lower = horizon(paris_day(now + self._enedis_ahead), series.kind == "curve")
+        if point.activation is not None:
+            lower = max(lower, point.activation)
+        return lower, paris_day(now - self._enedis_behind)
+
     def _fetch(
         self,
         prm: str,
@@ -344,9 +393,14 @@ class Fetcher:
             report.calls += 1
             readings = self._call(prm, series, start, end)
             point.directions[series.direction] = True
+            point.direction_checked.pop(series.direction, None)
             return readings
 
         while pending:
+            lower, upper = self._bounds(point, series)
+            pending = [d for d in pending if lower <= d < upper]
+            if not pending:
+                break
             start, end = _next_window(pending, series.window)
             try:
                 try:
@@ -358,8 +412,14 @@ class Fetcher:
                     end = min(start + series.window, last)
             except NoData:
                 readings = []
-            except BeyondHorizon:
-                readings = []
+            except BeyondHorizon as exc:
+                # Enedis' day is ahead of ours: what it refuses is gone, start later
+                self._shift(exc, ahead=True)
+                continue
+            except BeyondToday as exc:
+                # Enedis' day is behind ours: its yesterday ends the range
+                self._shift(exc, ahead=False)
+                continue
             self.on_window()
             totals = self._write(prm, series, readings, report) if readings else {}
             days_state = point.of(series.key)
@@ -369,6 +429,20 @@ class Fetcher:
                 self._keep_totals(point, series.direction, before, totals)
             self.state.save(changed=prm)
             pending = [d for d in pending if d >= end]
+
+    def _shift(self, refusal: LinkyfluxError, *, ahead: bool) -> None:
+        """Enedis' day is not ours at this instant: its clock is at least that far ahead
+        (its day has begun) or behind (its day has not ended). Refused again after three
+        such corrections, it is not a clock: an error (the days stay missing)."""
+        self._refusals += 1
+        if self._refusals > 3:
+            raise DataError(f"{refusal} (even counting with Enedis' day, not ours)")
+        now = self.clock.now()
+        begin, finish = paris_day_bounds(paris_day(now))
+        if ahead:
+            self._enedis_ahead = max(self._enedis_ahead, finish - now)
+        else:
+            self._enedis_behind = max(self._enedis_behind, now - begin + timedelta(seconds=1))
 
     def _write(
         self, prm: str, series: Series, readings: list[Reading], report: FetchReport
@@ -477,7 +551,10 @@ class Fetcher:
         readings: list[Reading],
         report: FetchReport,
     ) -> None:
-        """Record what ``[start, end)`` gave, day by day."""
+        """Record what ``[start, end)`` gave, day by day. A day without data is given up
+        (unavailable) 3 days after it ended, when the same answer had data for other days
+        (a hole Enedis will not fill), or when Enedis said "no data" for it on an earlier
+        day too: one "no data" for a whole window may be a hiccup."""
         covered: dict[date, int] = defaultdict(int)  # day -> minutes (curve) or values
         for r in readings:
             if isinstance(r, CurveReading):
@@ -485,6 +562,7 @@ class Fetcher:
             else:
                 covered[r.day] += 1
         now = self.clock.now()
+        today = paris_day(now)
         for n in range((end - start).days):
             day = start + timedelta(days=n)
             begin, finish = paris_day_bounds(day)
@@ -498,7 +576,7 @@ class Fetcher:
                 pass  # an earlier answer had it: keep what is already in the sink
             elif state.status(day) == "stale":
                 state.mark(day, "complete")  # as above; asking again changed nothing
-            elif now - finish >= GIVE_UP:
+            elif now - finish >= GIVE_UP and (readings or state.said_empty(day, today)):
                 state.mark(day, "unavailable")
                 self._missing(prm, series, state, day, finish, now, report)
             else:

@@ -7,8 +7,9 @@ with (see :class:`linkyflux.pipeline.Fetcher`) until a reclassification, which:
 1. records in the state, per usage point, the day from which its load curve must go
    (``delete_from``), and saves it;
 2. deletes that range from the sink (InfluxDB 1.x ``DELETE``, the 2.x delete API);
-3. marks those days stale (the load curve, and the daily energy whose cost follows it),
-   forgets the schedules and costs recorded for them, clears ``delete_from``, saves;
+3. marks those days missing (the load curve: an empty answer later is no reason to call
+   them complete) or stale (the daily energy, whose cost follows the curve), forgets the
+   schedules and costs recorded for them, clears ``delete_from``, saves;
 4. fetches them again, tagged with the schedule configured now.
 
 Every run does 2 and 3 for a ``delete_from`` left by a killed run before it writes anything,
@@ -121,13 +122,18 @@ def apply_deletes(state: SyncState, sink: Sink, today: date) -> None:
 
 
 def forget(point: UsagePointState, since: date) -> None:
-    """Mark the written days from ``since`` on stale and drop their schedules and totals."""
+    """Forget the load curve written from ``since`` on (deleted: missing again, and caught up
+    by the next runs until it is back), mark the daily points stale (they stay, their cost
+    follows the curve), and drop the days' schedules and totals."""
     for key, series in point.series.items():
-        if key.split("/")[1] not in _REWRITTEN:
+        kind = key.split("/")[1]
+        if kind not in _REWRITTEN:
             continue
         for day, status in list(series.days.items()):
-            if day >= since and status in ("complete", "partial"):
-                series.mark(day, "stale")
+            if day >= since and status in ("complete", "partial", "stale"):
+                series.mark(day, "missing" if kind == "curve" else "stale")
+        if kind == "curve":
+            series.ask(since)
     point.tariff_specs = {d: s for d, s in point.tariff_specs.items() if d < since}
     for direction, totals in point.curve_totals.items():
         point.curve_totals[direction] = {d: t for d, t in totals.items() if d < since}

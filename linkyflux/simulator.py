@@ -138,6 +138,7 @@ FAULT_KINDS = (
     "unavailable",
     "timeout",
     "malformed",
+    "no_data",  # 404 no_data_found for a range that has data (a transient hiccup)
 )
 
 
@@ -204,6 +205,7 @@ class Simulator:
         publication_hour: int = 8,
         consent: tuple[str, ...] = DEFAULT_CONSENT,
         dialects: tuple[str, ...] = ("v5", "2026"),
+        serves_contracts: bool = True,
     ) -> None:
         self.clock = clock or SystemClock()
         self.client_id = client_id
@@ -212,6 +214,8 @@ class Simulator:
         self.consent = consent
         # the metering API dialects this gateway serves: the other one's paths are a 404 page
         self.dialects = dialects
+        # False: a gateway without the contract APIs (their paths are a 404 page)
+        self.serves_contracts = serves_contracts
         self.base_url = ""
         self._lock = threading.RLock()
         self._codes: dict[str, dict[str, Any]] = {}  # device_code -> entry
@@ -255,9 +259,16 @@ class Simulator:
 
     def change_contract(self, usage_point_id: str, **fields: Any) -> None:
         """Change a meter's contract from now on (``offpeak``, ``tariff``, ``subscribed_kva``),
-        as when Enedis moves its off-peak hours."""
+        as when Enedis moves its off-peak hours, or the meter itself (``directions``: solar
+        panels added). Ground truth (``truth_*``) stays the original meter's."""
         with self._lock:
             self.contract_changes.setdefault(usage_point_id, {}).update(fields)
+
+    def meter(self, usage_point_id: str) -> Meter | None:
+        """The simulated meter as it is now (with its changes), None if unknown."""
+        meter = METERS_BY_ID.get(usage_point_id)
+        changes = self.contract_changes.get(usage_point_id)
+        return dataclasses.replace(meter, **changes) if meter and changes else meter
 
     def expire_access_tokens(self) -> None:
         with self._lock:
@@ -585,10 +596,9 @@ class Simulator:
     def enedis_call(self, path: str, query: dict[str, str]) -> Reply:
         """What Enedis answers a gateway for ``path``: injected faults first."""
         if simulator_gateways.is_contract(path):
-            prm = simulator_gateways.prm_of(path, query)
-            meter = METERS_BY_ID.get(prm)
-            if meter is not None and prm in self.contract_changes:
-                meter = dataclasses.replace(meter, **self.contract_changes[prm])
+            if not self.serves_contracts:
+                return _html(404, NOT_FOUND_PAGE)
+            meter = self.meter(simulator_gateways.prm_of(path, query))
             return simulator_gateways.contract(path, query, meter)
         if self.on_data_call is not None:
             self.on_data_call(path)
@@ -622,6 +632,8 @@ class Simulator:
             return Reply(503, b"Service Unavailable", "text/plain")
         if fault.kind == "timeout":
             return Reply(504, b"", "text/plain", delay=fault.delay)
+        if fault.kind == "no_data":
+            return error(404, "no_data_found", "no measure found for this usage point")
         return Reply(200, b'{"meter_reading": {"usage_point_id": "', "application/json")
 
     def _enedis(self, path: str, query: dict[str, str]) -> Reply:
@@ -671,7 +683,7 @@ class Simulator:
             return error(
                 400, "ADAM-DC-0016", "The start date must be greater than the history deadline."
             )
-        meter = METERS_BY_ID.get(prm)
+        meter = self.meter(prm)
         if meter is None:
             return error(404, "STM-ERR-0000019", "Unknown or unauthorized user.")
         if meter.revoked:

@@ -12,6 +12,12 @@ series (``consumption/curve``, ``consumption/daily``, ``consumption/max_power``,
                   day's load curve was complete, so without the curve's cost)
     missing       (no entry) not fetched yet, or not published yet: fetched again
 
+A day is given up (unavailable) only on Enedis' word given twice: an answer with data for
+other days but none for it, or "no data" for the whole window on two different days. The
+first such "no data" is kept (``empty_on``: the day it was said) and the day stays missing.
+``asked_from`` is the first day a `fetch` ever asked for: days since then that are not in the
+sink are caught up, even when the run that asked was killed before recording anything.
+
 Days are stored as runs ``[first, last, status]`` so years of history stay small.
 """
 
@@ -47,11 +53,15 @@ class SeriesState:
     days: dict[date, Status] = field(default_factory=dict)
     # Enedis has sent data for this series at least once (so a gap is news, not a habit).
     seen: bool = False
+    # missing day -> the (Paris) day Enedis first said it had nothing for it
+    empty_on: dict[date, date] = field(default_factory=dict)
+    asked_from: date | None = None
 
     def status(self, day: date) -> Status:
         return self.days.get(day, "missing")
 
     def mark(self, day: date, status: Status) -> None:
+        self.empty_on.pop(day, None)
         if status == "missing":
             self.days.pop(day, None)
         else:
@@ -59,8 +69,22 @@ class SeriesState:
             if status in ("complete", "partial"):
                 self.seen = True
 
+    def said_empty(self, day: date, today: date) -> bool:
+        """Enedis says it has nothing for ``day`` (a missing day): True when it said so on
+        an earlier day already (then give up), else remember it and False."""
+        first = self.empty_on.setdefault(day, today)
+        return first < today
+
+    def ask(self, first: date) -> None:
+        """A fetch is about to ask for the days from ``first``."""
+        if self.asked_from is None or first < self.asked_from:
+            self.asked_from = first
+
     def first_day(self) -> date | None:
-        return min(self.days) if self.days else None
+        known = [d for d in (min(self.days, default=None), self.asked_from) if d is not None]
+        if self.empty_on:
+            known.append(min(self.empty_on))
+        return min(known) if known else None
 
     def last_complete(self) -> date | None:
         done = [d for d, s in self.days.items() if s == "complete"]
@@ -70,7 +94,12 @@ class SeriesState:
         return [d for d in _days(start, end) if d not in self.days]
 
     def to_json(self) -> dict[str, Any]:
-        return {"seen": self.seen, "days": _runs(self.days)}
+        raw: dict[str, Any] = {"seen": self.seen, "days": _runs(self.days)}
+        if self.empty_on:
+            raw["empty_on"] = _runs({d: on.isoformat() for d, on in self.empty_on.items()})
+        if self.asked_from is not None:
+            raw["asked_from"] = self.asked_from.isoformat()
+        return raw
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> SeriesState:
@@ -78,7 +107,14 @@ class SeriesState:
         for status in set(days.values()):
             if status not in ("complete", "partial", "unavailable", "stale"):
                 raise ValueError(f"unknown day status {status!r}")
-        return cls(days=days, seen=bool(raw.get("seen")))
+        empty = {d: date.fromisoformat(on) for d, on in _unrun(raw.get("empty_on", [])).items()}
+        asked = raw.get("asked_from")
+        return cls(
+            days=days,
+            seen=bool(raw.get("seen")),
+            empty_on=empty,
+            asked_from=date.fromisoformat(asked) if asked else None,
+        )
 
 
 @dataclass(slots=True)
@@ -109,6 +145,8 @@ class CurveTotals:
 class UsagePointState:
     # direction -> does the meter measure it (absent: not known yet)
     directions: dict[str, bool] = field(default_factory=dict)
+    # direction -> the day Enedis last said the meter does not measure it
+    direction_checked: dict[str, date] = field(default_factory=dict)
     activation: date | None = None
     series: dict[str, SeriesState] = field(default_factory=dict)
     # the usage point's contract, and the day it was read (None: the gateway has none)
@@ -130,6 +168,9 @@ class UsagePointState:
     def to_json(self) -> dict[str, Any]:
         return {
             "directions": dict(sorted(self.directions.items())),
+            "direction_checked": {
+                k: v.isoformat() for k, v in sorted(self.direction_checked.items())
+            },
             "activation": self.activation.isoformat() if self.activation else None,
             "series": {k: v.to_json() for k, v in sorted(self.series.items())},
             "contract": self.contract.to_json() if self.contract else None,
@@ -148,6 +189,10 @@ class UsagePointState:
         activation = raw.get("activation")
         return cls(
             directions={str(k): bool(v) for k, v in (raw.get("directions") or {}).items()},
+            direction_checked={
+                str(k): date.fromisoformat(v)
+                for k, v in (raw.get("direction_checked") or {}).items()
+            },
             activation=date.fromisoformat(activation) if activation else None,
             series={k: SeriesState.from_json(v) for k, v in (raw.get("series") or {}).items()},
             contract=Contract.from_json(raw["contract"]) if raw.get("contract") else None,

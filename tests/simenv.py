@@ -6,7 +6,7 @@ import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -101,6 +101,20 @@ class World:
         return path.read_text().splitlines() if path.exists() else []
 
 
+@dataclass(frozen=True)
+class SkewedClock:
+    """Another machine's clock: ours, ``skew`` ahead."""
+
+    clock: FakeClock | SharedClock
+    skew: timedelta
+
+    def now(self) -> datetime:
+        return self.clock.now() + self.skew
+
+    def sleep(self, seconds: float) -> None:
+        self.clock.sleep(seconds)
+
+
 def _toml(value: object) -> str:
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_toml(v) for v in value) + "]"
@@ -118,12 +132,15 @@ def world(
     hour: int = 9,
     *,
     shared: bool = False,
+    skew: timedelta = timedelta(0),
     **simulator_options: object,
 ) -> Iterator[World]:
     """The simulator on loopback and a fake clock starting ``today`` at ``hour`` (Paris);
-    ``shared``: a clock that child processes share (see :meth:`World.spawn`)."""
+    ``shared``: a clock that child processes share (see :meth:`World.spawn`); ``skew``: how
+    far Enedis' clock is ahead of ours (behind when negative)."""
     start = paris(today.year, today.month, today.day, hour)
     clock = SharedClock(home / "clock", start) if shared else FakeClock(start)
-    simulator = Simulator(clock, client_id=CLIENT_ID, **simulator_options)
+    enedis_clock = clock if not skew else SkewedClock(clock, skew)
+    simulator = Simulator(enedis_clock, client_id=CLIENT_ID, **simulator_options)
     with SimulatorServer(simulator) as server:
         yield World(clock, simulator, server.url, home)
