@@ -47,6 +47,30 @@ class Reclassify:
     delete: bool = True
 
 
+@dataclass(frozen=True)
+class Forget:
+    """What a backfill is told to forget first: the days Enedis had nothing for
+    (``unavailable``), what the destination holds (``sent``: it was emptied), the directions
+    Enedis said a meter does not measure (``directions``)."""
+
+    unavailable: bool = False
+    sent: bool = False
+    directions: bool = False
+
+    def apply(self, state: SyncState, usage_points: Sequence[str]) -> None:
+        for prm in usage_points:
+            point = state.point(prm)
+            if self.unavailable:
+                point.retry_unavailable()
+            if self.sent:
+                point.unsend()
+            if self.directions:
+                for direction in [d for d, measured in point.directions.items() if not measured]:
+                    del point.directions[direction]
+                point.direction_checked.clear()
+        state.save()
+
+
 @dataclass
 class Runtime:
     """What the outside world is made of: swapped by tests and the demo, never by users."""
@@ -80,6 +104,41 @@ def make_sink(settings: Settings) -> Sink:
         timeout=influx.timeout,
         batch_size=influx.batch_size,
     )
+
+
+def destination_of(settings: Settings) -> str:
+    """Where the points go, as the state remembers it (never with a password or a token)."""
+    influx = settings.influxdb
+    if influx.output:
+        return "stdout" if influx.output == "-" else str(Path(influx.output).expanduser())
+    url = _without_userinfo(influx.url.rstrip("/"))
+    if influx.api == "v1":
+        policy = f", retention policy {influx.retention_policy!r}" * bool(influx.retention_policy)
+        return f"InfluxDB 1.x at {url}, database {influx.database!r}{policy}"
+    return f"InfluxDB at {url}, org {influx.org!r}, bucket {influx.bucket!r}"
+
+
+def _without_userinfo(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    host, slash, path = rest.partition("/")
+    return f"{scheme}{sep}{host.rpartition('@')[2]}{slash}{path}"
+
+
+def _check_destination(settings: Settings, state: SyncState, warn: Echo) -> None:
+    """A new destination has none of the days sent to the old one: they are sent again
+    (missing again from the first one on, see SyncState.moved_to)."""
+    destination = destination_of(settings)
+    if state.destination is None:  # the first run, or a state from before it was kept
+        state.destination = destination
+    elif state.destination != destination:
+        old = state.destination
+        first = state.moved_to(destination)
+        state.save()
+        if first is not None:
+            warn(
+                f"the destination changed from {old} to {destination}: the days sent to the "
+                f"old one are sent again to the new one (from {first})"
+            )
 
 
 def make_classifier(settings: Settings, state: SyncState) -> Classifier:
@@ -255,6 +314,7 @@ def run_sync(
     catch_up: bool,
     progress: Callable[[int], Callable[[], None]] | None = None,
     reclassify: Reclassify | None = None,
+    forget: Forget | None = None,
 ) -> tuple[FetchReport, SpoolingSink]:
     """Fetch ``[start, end)`` (and, with ``catch_up``, earlier missing days) into the sink;
     with ``reclassify``, rewrite the history from its day instead (``start`` is ignored).
@@ -275,11 +335,14 @@ def run_sync(
                 f"{settings.consent.url}: run `linkyflux auth` if the gateway changed"
             )
         state = SyncState(state_dir)
+        _check_destination(settings, state, warn)
+        if forget is not None:
+            forget.apply(state, tokens.usage_points)
 
         def auth(pacer: Pacer) -> httpx.Auth:
             return gateway.auth(store, tokens, runtime.clock, pacer)
 
-        sink = SpoolingSink(make_sink(settings), Spool(state_dir))
+        sink = SpoolingSink(make_sink(settings), Spool(state_dir), runtime.clock)
         client, pacer = _client(gateway, runtime, auth)
         try:
             drained = sink.drain_spool()
@@ -330,7 +393,7 @@ def run_sync(
                 warn(
                     f"{prm}: {day_list(days)} keep the off-peak schedule they were first "
                     "written with, not the one configured now; to delete and rewrite them: "
-                    f"{_command(settings)} backfill --reclassify --since {days[0]}"
+                    f"{command_of(settings)} backfill --reclassify --since {days[0]}"
                 )
         if sink.failure is not None:
             report.errors.append(
@@ -339,6 +402,7 @@ def run_sync(
                     "written first on the next run)"
                 )
             )
+        report.errors += sink.rejected  # lines InfluxDB refused for good, reported once
         return report, sink
 
 
@@ -390,7 +454,7 @@ NOTHING_TO_RECLASSIFY = (
 )
 
 
-def _command(settings: Settings) -> str:
+def command_of(settings: Settings) -> str:
     """How the user runs linkyflux with these settings, for messages."""
     source = settings.source
     if source == "the environment" or Path(source) == default_config_path():

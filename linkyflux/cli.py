@@ -156,6 +156,23 @@ def fetch(ctx: click.Context, days: int, quiet: bool, jitter: int) -> None:
     is_flag=True,
     help="With --reclassify: do not delete first (you deleted those points yourself).",
 )
+@click.option(
+    "--retry-unavailable",
+    is_flag=True,
+    help="Ask Enedis again for the days it had nothing for (given up as unavailable).",
+)
+@click.option(
+    "--resend",
+    is_flag=True,
+    help="Send again the days already sent (the database was emptied or recreated; a new "
+    "destination is noticed by itself).",
+)
+@click.option(
+    "--recheck-directions",
+    is_flag=True,
+    help="Ask now for the directions Enedis said a meter does not measure (solar panels "
+    "added); otherwise asked again a month after the refusal.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
 @click.pass_context
 def backfill(
@@ -164,6 +181,9 @@ def backfill(
     days: int | None,
     reclassify: bool,
     no_delete: bool,
+    retry_unavailable: bool,
+    resend: bool,
+    recheck_directions: bool,
     quiet: bool,
 ) -> None:
     """Fetch the history: the load curve up to 24 months and 15 days back, daily energy and
@@ -173,7 +193,7 @@ def backfill(
     With --reclassify, rewrite the history with the off-peak schedule configured now: the
     tariff tag is part of a point's key, so the old points are deleted first (InfluxDB 1.x
     DELETE, the 2.x delete API)."""
-    from linkyflux.app import Reclassify, run_sync
+    from linkyflux.app import Forget, Reclassify, run_sync
     from linkyflux.enedis import horizon
     from linkyflux.settings import load_settings
     from linkyflux.timeutil import paris_today
@@ -203,6 +223,7 @@ def backfill(
             catch_up=False,
             progress=_progress_bar,
             reclassify=Reclassify(given, delete=not no_delete) if reclassify else None,
+            forget=Forget(retry_unavailable, resend, recheck_directions),
         )
     except LinkyfluxError as exc:
         _fail(exc)

@@ -4,13 +4,17 @@ For each consented usage point and each of its series (load curve, daily energy,
 power; per direction), a run:
 
 1. plans the days it needs: the requested range, plus (for ``fetch``) every day still
-   missing since the series' first recorded day, so failed cron runs heal themselves; days
-   already complete are skipped, except the last two (late corrections are cheap);
+   missing since the series' first recorded (or asked-for) day, so failed cron runs heal
+   themselves; days already complete are skipped, except the last two (late corrections
+   are cheap); ``fetch`` records what it will ask for before asking, so a killed run's days
+   are the next run's;
 2. covers those days with as few calls as the API allows (7-day curve windows, 365-day
-   daily windows, never past the history horizons or before the meter's activation);
+   daily windows, never past the history horizons, taken per request from Enedis' day, or
+   before the meter's activation);
 3. writes each window as soon as it is read, then records each day of it as complete,
-   partial or (3 days after it ended, still empty) unavailable, saving the state each time,
-   so a run killed at any instant loses nothing and repeats nothing but that window.
+   partial or (3 days after it ended, and on Enedis' word given twice) unavailable, saving
+   the state each time, so a run killed at any instant loses nothing and repeats nothing
+   but that window.
 
 What happens on each kind of answer:
 - wrong direction (ADAM-ERR0069): remembered in the state, asked again a month later;
@@ -19,8 +23,10 @@ What happens on each kind of answer:
   that ended more than 48 h ago, are reported with the MissingData exit code;
 - bad payload (DataError) or a revoked consent for one usage point: recorded, the run goes
   on with the next series, and the exit code says so;
-- gateway down or rate-limited (UpstreamError), consent lost (AuthError): the run stops
-  there, state saved, with that error's exit code.
+- history horizon or today refused (ADAM-DC-0016, "end date … current date"): Enedis' clock
+  is not ours (or the run crossed midnight): the range moves to its day, asked again;
+- gateway down (GatewayDown: a call failed all its retries) or rate-limited (UpstreamError),
+  consent lost (AuthError): the run stops there, state saved, with that error's exit code.
 """
 
 from __future__ import annotations

@@ -1,15 +1,18 @@
 """Where line protocol goes: InfluxDB 2.x/3.x/1.8+ (influxdb-client), 1.x ``/write``, a file.
 
 Every sink takes lines in batches and either stores all of a batch or raises
-:class:`SinkError` naming the server (never its credentials). influxdb-client is imported
-only when the v2 sink is used: it costs a quarter of a second at start-up.
+:class:`SinkError` naming the server (never its credentials); lines InfluxDB refuses for good
+(a field-type conflict, a malformed line: 400, or 422 for 2.x) are found by halving the batch
+and raised as :class:`Rejected` once every other line is written. influxdb-client is
+imported only when the v2 sink is used: it costs a quarter of a second at start-up.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -25,6 +28,15 @@ BATCH_SIZE = 5000
 
 class CannotDelete(ConfigError):
     """The sink cannot delete points (a file, InfluxDB 3): the message says what to do."""
+
+
+class Rejected(SinkError):
+    """The sink wrote every line but these, which it refuses for good: ``(line, message)``."""
+
+    def __init__(self, description: str, lines: list[tuple[str, str]]) -> None:
+        line, message = lines[0]
+        super().__init__(f"{description} refused {len(lines)} line(s): {message}; first: {line}")
+        self.lines = lines
 
 
 class Sink(Protocol):
@@ -64,6 +76,21 @@ def _quote(value: str) -> str:
 
 def _batches(lines: Sequence[str], size: int) -> list[Sequence[str]]:
     return [lines[i : i + size] for i in range(0, len(lines), size)]
+
+
+def _bisect(
+    send: Callable[[Sequence[str]], str | None], batch: Sequence[str]
+) -> list[tuple[str, str]]:
+    """Write ``batch`` with ``send``, which returns the server's message when it refuses some
+    lines (having written the others, or not); find those lines by halving the batch (writing
+    a line again is harmless: the same point). Returns each refused line with its message."""
+    message = send(batch)
+    if message is None:
+        return []
+    if len(batch) == 1:
+        return [(batch[0], message)]
+    half = len(batch) // 2
+    return _bisect(send, batch[:half]) + _bisect(send, batch[half:])
 
 
 class FileSink:
@@ -138,23 +165,33 @@ class InfluxV1Sink:
         self.http = httpx.Client(timeout=timeout, auth=auth, verify=tls_for(self.url))
 
     def write(self, lines: Sequence[str]) -> None:
+        rejected: list[tuple[str, str]] = []
         for batch in _batches(lines, self.batch_size):
-            body = "\n".join(batch).encode()
-            try:
-                response = self.http.post(f"{self.url}/write", params=self.params, content=body)
-            except httpx.TransportError as exc:
-                raise SinkError(f"cannot reach {self.description} ({type(exc).__name__})") from None
-            if response.status_code == 204:
-                continue
-            detail = _influx_error(response)
-            if response.status_code == 404 and "database not found" in detail:
-                raise SinkError(
-                    f"{self.description}: the database does not exist "
-                    f'(create it: CREATE DATABASE "{self.database}")'
-                )
-            if response.status_code in (401, 403):
-                raise SinkError(f"{self.description}: credentials refused ({detail})")
-            raise SinkError(f"{self.description}: {response.status_code} {detail}")
+            rejected += _bisect(self._post, batch)
+        if rejected:
+            raise Rejected(self.description, rejected)
+
+    def _post(self, batch: Sequence[str]) -> str | None:
+        """Write ``batch``; InfluxDB's message when it refuses some lines (400: it wrote the
+        others)."""
+        body = "\n".join(batch).encode()
+        try:
+            response = self.http.post(f"{self.url}/write", params=self.params, content=body)
+        except httpx.TransportError as exc:
+            raise SinkError(f"cannot reach {self.description} ({type(exc).__name__})") from None
+        if response.status_code == 204:
+            return None
+        detail = _influx_error(response)
+        if response.status_code == 400:
+            return detail
+        if response.status_code == 404 and "database not found" in detail:
+            raise SinkError(
+                f"{self.description}: the database does not exist "
+                f'(create it: CREATE DATABASE "{self.database}")'
+            )
+        if response.status_code in (401, 403):
+            raise SinkError(f"{self.description}: credentials refused ({detail})")
+        raise SinkError(f"{self.description}: {response.status_code} {detail}")
 
     def delete(
         self, measurement: str, tags: dict[str, str], start: datetime, stop: datetime
@@ -204,21 +241,33 @@ class InfluxV2Sink:
         self.api: Any = self.client.write_api(write_options=SYNCHRONOUS)
 
     def write(self, lines: Sequence[str]) -> None:
-        from influxdb_client.rest import ApiException
-
+        rejected: list[tuple[str, str]] = []
         for batch in _batches(lines, self.batch_size):
-            try:
-                self.api.write(bucket=self.bucket, record="\n".join(batch), write_precision="s")
-            except ApiException as exc:
-                raise SinkError(f"{self.description}: {exc.status} {_api_message(exc)}") from None
-            except Exception as exc:  # urllib3 / socket errors: the server is unreachable
-                raise SinkError(f"cannot reach {self.description} ({type(exc).__name__})") from None
+            rejected += _bisect(self._post, batch)
+        if rejected:
+            raise Rejected(self.description, rejected)
+
+    def _post(self, batch: Sequence[str]) -> str | None:
+        """Write ``batch``; the server's message when it refuses some lines (400, 422)."""
+        from influxdb_client.rest import ApiException
+        from urllib3.exceptions import HTTPError
+
+        try:
+            self.api.write(bucket=self.bucket, record="\n".join(batch), write_precision="s")
+        except ApiException as exc:
+            if exc.status in (400, 422):
+                return _api_message(exc)
+            raise SinkError(f"{self.description}: {exc.status} {_api_message(exc)}") from None
+        except (HTTPError, OSError) as exc:  # anything else is a bug, not an unreachable server
+            raise SinkError(f"cannot reach {self.description} ({type(exc).__name__})") from None
+        return None
 
     def delete(
         self, measurement: str, tags: dict[str, str], start: datetime, stop: datetime
     ) -> None:
         """The 2.x delete API (also in 1.8+); InfluxDB 3 has none and says 404 or 405."""
         from influxdb_client.rest import ApiException
+        from urllib3.exceptions import HTTPError
 
         predicate = flux_predicate(measurement, tags)
         try:
@@ -240,7 +289,7 @@ class InfluxV2Sink:
             raise SinkError(
                 f"{self.description}: delete: {exc.status} {_api_message(exc)}"
             ) from None
-        except Exception as exc:
+        except (HTTPError, OSError) as exc:
             raise SinkError(f"cannot reach {self.description} ({type(exc).__name__})") from None
 
     def close(self) -> None:
@@ -248,6 +297,13 @@ class InfluxV2Sink:
 
 
 def _api_message(exc: Any) -> str:
+    """The server's message: a JSON body's ``message`` (InfluxDB 2.x), else the body."""
     body = getattr(exc, "body", None) or getattr(exc, "reason", "")
     text = body.decode(errors="replace") if isinstance(body, bytes) else str(body)
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, dict) and isinstance(parsed.get("message"), str):
+        text = parsed["message"]
     return " ".join(text.split())[:200]

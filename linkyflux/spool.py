@@ -1,78 +1,135 @@
-"""A durable spool for points the sink could not take (``<state>/spool/*.lp``).
+"""A durable spool for points the sink could not take (``<state>/spool/*.lp``), and the file
+of lines it refused for good (``<state>/rejected.lp``).
 
 Each batch becomes one file, written to a temporary name, fsync'd, then renamed: a file in
-the spool is always complete. The next run writes the spool first and deletes each file
-once the sink took it; a run killed half-way writes some points twice, which InfluxDB
-treats as the same points (same measurement, tags and timestamp).
+the spool is always complete. Files are numbered in the order they are written (one more
+than the highest number present: runs hold the state directory's lock, so one process
+writes at a time) and written back in that order, so a newer value of a point always lands
+last. The next run writes the spool first and deletes each file once the sink took it; a
+run killed half-way writes some points twice, which InfluxDB treats as the same points
+(same measurement, tags and timestamp).
+
+Lines InfluxDB refuses for good (a field-type conflict, a malformed line) would fail again
+on every run: they are set aside in ``rejected.lp``, each after a comment line with the time
+and InfluxDB's message, and reported once; the other lines flow.
 """
 
 from __future__ import annotations
 
-import itertools
-import os
+import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from linkyflux.errors import SinkError
 from linkyflux.fsutil import write_private
-from linkyflux.sinks import Sink
+from linkyflux.sinks import Rejected, Sink
+from linkyflux.timeutil import Clock
 
 SPOOL_DIR = "spool"
-_sequence = itertools.count()
+REJECTED_FILE = "rejected.lp"
+_WIDTH = 12  # digits of a spool file's number; a larger number just has more
+_NUMBERED = re.compile(r"[0-9]+")
+
+
+def _order(path: Path) -> tuple[int, int, str, int]:
+    """Files of older versions (``<pid>-<seq>-<rand>.lp``) first, by age; then by number."""
+    if _NUMBERED.fullmatch(path.stem):
+        return (1, 0, "", int(path.stem))
+    return (0, path.stat().st_mtime_ns, path.name, 0)
 
 
 class Spool:
     def __init__(self, state_dir: Path) -> None:
         self.dir = state_dir / SPOOL_DIR
+        self.rejected_path = state_dir / REJECTED_FILE
+        self._next: int | None = None
 
     def files(self) -> list[Path]:
+        """The spooled files, in the order they were written."""
         if not self.dir.exists():
             return []
-        return sorted(p for p in self.dir.iterdir() if p.suffix == ".lp")
+        return sorted((p for p in self.dir.iterdir() if p.suffix == ".lp"), key=_order)
 
     def add(self, lines: Sequence[str]) -> None:
-        if lines:
-            name = f"{os.getpid()}-{next(_sequence):06d}-{os.urandom(4).hex()}.lp"
-            write_private(self.dir / name, "".join(f"{ln}\n" for ln in lines).encode())
+        if not lines:
+            return
+        if self._next is None:
+            numbers = [int(p.stem) for p in self.files() if _NUMBERED.fullmatch(p.stem)]
+            self._next = max(numbers, default=0) + 1
+        name = f"{self._next:0{_WIDTH}d}.lp"
+        self._next += 1
+        write_private(self.dir / name, "".join(f"{ln}\n" for ln in lines).encode())
 
     def size(self) -> tuple[int, int]:
         """(files, lines) waiting."""
         files = self.files()
         return len(files), sum(len(p.read_bytes().splitlines()) for p in files)
 
-    def drain(self, sink: Sink) -> int:
-        """Write every spooled file to ``sink``, oldest first; returns the lines written."""
-        written = 0
-        for path in self.files():
-            lines = path.read_text().splitlines()
-            sink.write(lines)
-            path.unlink()
-            written += len(lines)
-        return written
+    def set_aside(self, rejected: Sequence[tuple[str, str]], now: datetime) -> Path:
+        """Append each refused line, after a ``# <UTC time> <message>`` line, to the rejected
+        file; the file is rewritten atomically, so a crash never leaves half a line."""
+        stamp = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        text = "".join(f"# {stamp} {' '.join(msg.split())}\n{ln}\n" for ln, msg in rejected)
+        old = self.rejected_path.read_bytes() if self.rejected_path.exists() else b""
+        write_private(self.rejected_path, old + text.encode())
+        return self.rejected_path
+
+    def rejected_lines(self) -> int:
+        """How many lines wait in the rejected file (comments not counted)."""
+        if not self.rejected_path.exists():
+            return 0
+        lines = self.rejected_path.read_bytes().splitlines()
+        return sum(1 for ln in lines if ln.strip() and not ln.startswith(b"#"))
 
 
 class SpoolingSink:
-    """A sink that never loses a point: once the real sink fails, the rest goes to the spool."""
+    """A sink that never loses a point: once the real sink fails, the rest goes to the spool;
+    the lines it refuses for good are set aside (see :meth:`Spool.set_aside`)."""
 
-    def __init__(self, sink: Sink, spool: Spool) -> None:
+    def __init__(self, sink: Sink, spool: Spool, clock: Clock) -> None:
         self.sink = sink
         self.spool = spool
+        self.clock = clock
         self.description = sink.description
         self.failure: SinkError | None = None
         self.spooled = 0
+        self.rejected: list[SinkError] = []  # one line per write whose lines were set aside
+
+    def _write(self, lines: Sequence[str]) -> int:
+        """Write to the real sink, setting aside what it refuses; returns the lines set aside.
+        Raises SinkError when the sink failed."""
+        try:
+            self.sink.write(lines)
+        except Rejected as exc:
+            path = self.spool.set_aside(exc.lines, self.clock.now())
+            count = len(exc.lines)
+            line, message = exc.lines[0]
+            self.rejected.append(
+                SinkError(
+                    f"{self.description} refused {count} line{'s' * (count > 1)}, set aside in "
+                    f"{path} (see `linkyflux status`): {message}; first: {line}"
+                )
+            )
+            return count
+        return 0
 
     def drain_spool(self) -> int:
+        """Write the spool, oldest file first; returns the lines written."""
+        written = 0
         try:
-            return self.spool.drain(self.sink)
+            for path in self.spool.files():
+                lines = path.read_text().splitlines()
+                written += len(lines) - self._write(lines)
+                path.unlink()
         except SinkError as exc:
             self.failure = exc
-            return 0
+        return written
 
     def write(self, lines: Sequence[str]) -> None:
         if self.failure is None:
             try:
-                self.sink.write(lines)
+                self._write(lines)
                 return
             except SinkError as exc:
                 self.failure = exc

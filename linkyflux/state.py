@@ -165,6 +165,30 @@ class UsagePointState:
     def of(self, key: str) -> SeriesState:
         return self.series.setdefault(key, SeriesState())
 
+    def unsend(self) -> date | None:
+        """Forget what the sink holds (it is a new one, or was emptied): the written days are
+        missing again, to be fetched from the first one (returned), with the schedule
+        configured now (nothing in the sink keeps the old tags)."""
+        first: date | None = None
+        for series in self.series.values():
+            sent = [d for d, status in series.days.items() if status != "unavailable"]
+            for day in sent:
+                series.mark(day, "missing")
+            if sent:
+                series.ask(min(sent))
+                first = min(sent) if first is None else min(first, min(sent))
+        self.tariff_specs.clear()
+        self.curve_totals.clear()
+        self.delete_from = None
+        return first
+
+    def retry_unavailable(self) -> None:
+        """Ask Enedis again for the days it had nothing for (they are missing again)."""
+        for series in self.series.values():
+            for day in [d for d, status in series.days.items() if status == "unavailable"]:
+                series.mark(day, "missing")
+                series.ask(day)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "directions": dict(sorted(self.directions.items())),
@@ -216,6 +240,8 @@ class SyncState:
         self.usage_points: dict[str, UsagePointState] = {}
         # gateway URL -> the metering API dialect that worked there last ("v5" or "2026")
         self.dialects: dict[str, str] = {}
+        # where the days recorded complete were written (see moved_to); None: not known yet
+        self.destination: str | None = None
         self._serialized: dict[str, str] = {}  # usage point -> its last JSON text
         if self.path.exists():
             try:
@@ -224,10 +250,25 @@ class SyncState:
                     prm: UsagePointState.from_json(v) for prm, v in raw["usage_points"].items()
                 }
                 self.dialects = {str(k): str(v) for k, v in raw.get("dialects", {}).items()}
+                destination = raw.get("destination")
+                self.destination = None if destination is None else str(destination)
             except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 raise ConfigError(
                     f"{self.path} is corrupt ({type(exc).__name__}): move it away to start afresh"
                 ) from None
+
+    def moved_to(self, destination: str) -> date | None:
+        """The sink is another one (a new bucket, database, server or file): nothing is in it
+        yet. Every day recorded as written becomes missing again, from the first one on
+        (returned), so the next runs send them again; what Enedis said (unavailable days,
+        directions, activation, contract) stays true."""
+        self.destination = destination
+        first: date | None = None
+        for point in self.usage_points.values():
+            since = point.unsend()
+            if since is not None and (first is None or since < first):
+                first = since
+        return first
 
     def point(self, usage_point_id: str) -> UsagePointState:
         return self.usage_points.setdefault(usage_point_id, UsagePointState())
@@ -243,7 +284,11 @@ class SyncState:
         # (a few times smaller than the objects it was written from)
         points = ",".join(f"{_compact(k)}:{self._serialized[k]}" for k in sorted(self.usage_points))
         dialects = _compact(dict(sorted(self.dialects.items())))
-        text = f'{{"version":{VERSION},"dialects":{dialects},"usage_points":{{{points}}}}}'
+        destination = _compact(self.destination)
+        text = (
+            f'{{"version":{VERSION},"destination":{destination},"dialects":{dialects},'
+            f'"usage_points":{{{points}}}}}'
+        )
         write_private(self.path, text.encode())
 
 

@@ -9,11 +9,14 @@ nothing three days after they ended.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from linkyflux.app import command_of, destination_of
 from linkyflux.contracts import Contract, describe
 from linkyflux.enedis import horizon
 from linkyflux.errors import AuthError
+from linkyflux.pipeline import RECHECK
 from linkyflux.settings import Settings
 from linkyflux.spool import Spool
 from linkyflux.state import SERIES_KEYS, SeriesState, SyncState
@@ -71,7 +74,9 @@ def collect(settings: Settings, clock: Clock) -> dict[str, Any]:
     state = SyncState(state_dir)
     usage_points += [p for p in state.usage_points if p not in usage_points]
     times = RequestLog(state_dir).load(now)
-    files, lines = Spool(state_dir).size()
+    spool = Spool(state_dir)
+    files, lines = spool.size()
+    rejected = spool.rejected_lines()
     points = {}
     for prm in usage_points:
         point = state.point(prm)
@@ -80,6 +85,11 @@ def collect(settings: Settings, clock: Clock) -> dict[str, Any]:
             "contract_read": point.contract_read.isoformat() if point.contract_read else None,
             "activation": point.activation.isoformat() if point.activation else None,
             "directions": dict(sorted(point.directions.items())),
+            # direction -> the day a refused direction is asked again
+            "asked_again_from": {
+                direction: (day + RECHECK).isoformat()
+                for direction, day in sorted(point.direction_checked.items())
+            },
             "series": {
                 key: _series(
                     point.series[key],
@@ -92,8 +102,15 @@ def collect(settings: Settings, clock: Clock) -> dict[str, Any]:
         }
     return {
         "state_dir": str(state_dir),
+        "destination": state.destination or destination_of(settings),
+        "command": command_of(settings),  # how to run linkyflux with this config
         "consent": consent if consent is not None else {"error": consent_error},
         "spool": {"files": files, "lines": lines},
+        "rejected": {
+            "lines": rejected,
+            "file": str(spool.rejected_path),
+            "what_to_do": _rewrite_advice(settings, spool.rejected_path) if rejected else None,
+        },
         "requests": {
             "last_minute": sum(1 for t in times if now - t < timedelta(minutes=1)),
             "last_hour": sum(1 for t in times if now - t < timedelta(hours=1)),
@@ -104,13 +121,31 @@ def collect(settings: Settings, clock: Clock) -> dict[str, Any]:
     }
 
 
+def _rewrite_advice(settings: Settings, path: Path) -> str:
+    """What to do with the lines InfluxDB refused for good (``rejected.lp``)."""
+    influx = settings.influxdb
+    if influx.api == "v1":
+        query = f"db={influx.database}&precision=s"
+        query += f"&rp={influx.retention_policy}" if influx.retention_policy else ""
+        user = f"-u {influx.username} " if influx.username else ""
+        url = influx.url.rstrip("/")
+        command = f"curl {user}-XPOST '{url}/write?{query}' --data-binary @{path}"
+    else:
+        org = f"--org {influx.org} " if influx.org else ""
+        command = f"influx write {org}--bucket {influx.bucket} --precision s --file {path}"
+    return (
+        "fix the database or the lines (InfluxDB's message is in the comment above each), "
+        f"write them again by hand ({command}), then delete the file"
+    )
+
+
 def _when(iso: str) -> str:
     return datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def format_status(status: dict[str, Any]) -> str:
     consent = status["consent"]
-    rows = [f"State directory: {status['state_dir']}"]
+    rows = [f"State directory: {status['state_dir']}", f"Destination: {status['destination']}"]
     if "error" in consent:
         rows.append(f"Consent: {consent['error']}")
     else:
@@ -126,18 +161,32 @@ def format_status(status: dict[str, Any]) -> str:
         else f"Spool: {spool['lines']} lines in {spool['files']} file(s), written first on the "
         "next run"
     )
+    rejected = status["rejected"]
+    if rejected["lines"]:
+        count = rejected["lines"]
+        rows.append(
+            f"Set aside: {count} line{'s' * (count > 1)} InfluxDB refused, in "
+            f"{rejected['file']}: {rejected['what_to_do']}"
+        )
     req = status["requests"]
     rows.append(
         f"Requests to the gateway: {req['last_minute']} in the last minute (limit "
         f"{req['limit_per_minute']}), {req['last_hour']} in the last hour, "
         f"{req['last_24_hours']} in the last 24 hours"
     )
+    command = status["command"]
     for prm, point in status["usage_points"].items():
         measured = [d for d, yes in point["directions"].items() if yes]
         refused = [d for d, yes in point["directions"].items() if not yes]
         details = [f"measures {', '.join(measured)}" if measured else "not fetched yet"]
         if refused:
-            details.append(f"no {', '.join(refused)}")
+            again = [point["asked_again_from"].get(d) for d in refused]
+            details.append(
+                f"no {', '.join(refused)} (asked again from {min(again)}; now: {command} "
+                "backfill --recheck-directions)"
+                if all(again)
+                else f"no {', '.join(refused)}"
+            )
         if point["activation"]:
             details.append(f"activated {point['activation']}")
         rows.append(f"\n{prm}: {'; '.join(details)}")
@@ -152,5 +201,9 @@ def format_status(status: dict[str, Any]) -> str:
             for name in ("missing", "partial", "unavailable"):
                 if s[name]:
                     line += f"  {name}: {', '.join(s[name])}"
+            if s["unavailable"]:
+                line += (
+                    f" (Enedis had nothing: to ask again, {command} backfill --retry-unavailable)"
+                )
             rows.append(line)
     return "\n".join(rows)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
 from collections import Counter
 from datetime import UTC, date, datetime
@@ -17,6 +16,7 @@ from linkyflux.enedis import horizon
 from linkyflux.sinks import CannotDelete, InfluxV2Sink
 from linkyflux.timeutil import PARIS
 
+from private_influx import PrivateInflux
 from simenv import World, world
 
 PRM = "22516914714270"  # household, PT30M
@@ -110,31 +110,33 @@ def test_reclassify_rewrites_the_history_in_influxdb_1x(influx1, tmp_path: Path)
     )
 
 
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def test_a_delete_left_undone_is_done_before_the_next_run_writes(influx1, tmp_path: Path) -> None:
-    with world(tmp_path) as w:
-        w.consent = (PRM,)
-        _configure(w, "22h00-6h00", **_influx(influx1))
-        assert w.run("auth").exit_code == 0
-        assert w.run("fetch", "-d", "3", "-q").exit_code == 0  # the 19th to the 21st
-        down = {**_influx(influx1), "url": f"http://127.0.0.1:{_closed_port()}"}
-        _configure(w, "2h00-7h00", **down)
-        result = w.run("backfill", "--reclassify", "-q")
-        assert result.exit_code == 7
-        assert result.output.startswith(
-            f"linkyflux: cannot reach InfluxDB 1.x at {down['url']}, database '{influx1.db}' ("
-        )
-        assert _state(w)["delete_from"] == "2026-11-19"
-        _configure(w, "2h00-7h00", **_influx(influx1))
-        w.clock.advance(86400)
-        assert w.run("fetch", "-q").exit_code == 0  # deletes, then fetches the 19th on
-        after = _curve_rows(influx1)
-        state = _state(w)
+def test_a_delete_left_undone_is_done_before_the_next_run_writes(tmp_path: Path) -> None:
+    (tmp_path / "influx").mkdir()
+    influx = PrivateInflux(tmp_path / "influx")
+    influx.start()
+    try:
+        influx.query("CREATE DATABASE linky")
+        settings = {"api": "v1", "url": influx.url, "database": "linky", "output": ""}
+        with world(tmp_path) as w:
+            w.consent = (PRM,)
+            _configure(w, "22h00-6h00", **settings)
+            assert w.run("auth").exit_code == 0
+            assert w.run("fetch", "-d", "3", "-q").exit_code == 0  # the 19th to the 21st
+            _configure(w, "2h00-7h00", **settings)
+            influx.stop()
+            result = w.run("backfill", "--reclassify", "-q")
+            assert result.exit_code == 7
+            assert result.output.startswith(
+                f"linkyflux: cannot reach InfluxDB 1.x at {influx.url}, database 'linky' ("
+            )
+            assert _state(w)["delete_from"] == "2026-11-19"
+            influx.start()
+            w.clock.advance(86400)
+            assert w.run("fetch", "-q").exit_code == 0  # deletes, then fetches the 19th on
+            after = _curve_rows(influx)
+            state = _state(w)
+    finally:
+        influx.stop()
     assert state["delete_from"] is None
     assert len(after) == len({t for t, *_ in after}) == 4 * 48
     assert _hc_per_day([[t, tariff] for t, _, _, tariff in after]) == {

@@ -21,6 +21,10 @@ def fill(state: SyncState) -> None:
     house.curve_totals["consumption"] = {date(2026, 11, 19): CurveTotals({"HC": 1.5}, 0.25)}
     state.point(SOLAR).directions = {"production": True}
     state.dialects["http://127.0.0.1:1/"] = "v5"
+    state.destination = "InfluxDB 1.x at http://127.0.0.1:8086, database 'linky'"
+    house.of("consumption/daily").empty_on[date(2026, 11, 10)] = date(2026, 11, 14)
+    house.of("consumption/daily").asked_from = date(2026, 11, 1)
+    house.direction_checked["production"] = date(2026, 11, 2)
 
 
 def test_a_save_writes_compact_json_that_loads_back(tmp_path: Path) -> None:
@@ -30,7 +34,7 @@ def test_a_save_writes_compact_json_that_loads_back(tmp_path: Path) -> None:
     text = (tmp_path / STATE_FILE).read_text()
     document = json.loads(text)
     assert text == json.dumps(document, separators=(",", ":"))
-    assert list(document) == ["version", "dialects", "usage_points"]
+    assert list(document) == ["version", "destination", "dialects", "usage_points"]
     assert document["version"] == VERSION
     assert list(document["usage_points"]) == [HOUSE, SOLAR]
     assert document["usage_points"][HOUSE]["series"]["consumption/curve"] == {
@@ -43,6 +47,7 @@ def test_a_save_writes_compact_json_that_loads_back(tmp_path: Path) -> None:
     again = SyncState(tmp_path)
     assert again.usage_points == state.usage_points
     assert again.dialects == state.dialects
+    assert again.destination == state.destination
 
 
 def test_a_save_of_one_changed_usage_point_keeps_the_others(tmp_path: Path) -> None:
