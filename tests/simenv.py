@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -81,9 +82,14 @@ class World:
         assert isinstance(self.clock, SharedClock), "world(shared=True) is needed"
         return spawn(self.clock.path, self.home / "config.toml", *args)
 
-    def kill_on_data_call(self, n: int, process: Callable[[], subprocess.Popen[str]]) -> None:
-        """Make the simulator SIGKILL ``process()`` when the n-th data call from now arrives,
-        before answering it (as a cron `timeout -s KILL` would, mid-request)."""
+    def kill_on_data_call(
+        self,
+        n: int,
+        process: Callable[[], subprocess.Popen[str]],
+        sig: signal.Signals = signal.SIGKILL,
+    ) -> None:
+        """Make the simulator send ``sig`` to ``process()`` when the n-th data call from now
+        arrives, before answering it (as cron's `timeout` would, mid-request)."""
         seen = 0
 
         def hook(path: str) -> None:
@@ -91,7 +97,7 @@ class World:
             seen += 1
             if seen == n:
                 victim = process()
-                victim.kill()
+                victim.send_signal(sig)
                 victim.wait()
 
         self.simulator.on_data_call = hook

@@ -14,6 +14,9 @@ from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
+import pytest
+from test_never_lose import days_of
+
 from simenv import World, world
 
 HOUSE = "22516914714270"
@@ -31,26 +34,32 @@ def proxy_calls_per_minute(w: World, since: int) -> Counter[datetime]:
     return counted
 
 
-def run_killed(w: World, *args: str, on_call: int) -> str:
+def run_killed(w: World, *args: str, on_call: int, sig: signal.Signals = signal.SIGKILL) -> str:
     runs: list[subprocess.Popen[str]] = []
-    w.kill_on_data_call(on_call, lambda: runs[0])
+    w.kill_on_data_call(on_call, lambda: runs[0], sig)
     runs.append(w.spawn(*args))
     out, _ = runs[0].communicate(timeout=120)
     w.simulator.on_data_call = None
-    assert runs[0].returncode == -signal.SIGKILL, out
+    assert runs[0].returncode == -sig, out
     return out
 
 
-def test_the_calls_of_killed_runs_count_for_the_next_runs(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["KILL", "TERM"])
+def test_the_calls_of_killed_runs_count_for_the_next_runs(
+    tmp_path: Path, sig: signal.Signals
+) -> None:
     with world(tmp_path, shared=True) as w:  # the proxy allows 12 calls a minute
         w.consent = (HOUSE,)
         w.config()
         assert w.run("auth").exit_code == 0
         w.clock.advance(300)
         since = len(w.simulator.requests)
-        run_killed(w, "backfill", "--days", "90", on_call=9)
-        run_killed(w, "backfill", "--days", "90", on_call=5)
+        run_killed(w, "backfill", "--days", "90", on_call=9, sig=sig)
+        run_killed(w, "backfill", "--days", "90", on_call=5, sig=sig)
         result = w.run("backfill", "--days", "90")
         assert result.exit_code == 0, result.output
         busiest = proxy_calls_per_minute(w, since).most_common(1)[0]
         assert busiest[1] <= 12, f"{busiest[1]} calls in the minute from {busiest[0]}"
+        curve = days_of(w, "linky_load_curve")  # and nothing lost
+        assert len(curve) == 90
+        assert set(curve.values()) == {48, 50}  # 25 October: 50 half-hours
