@@ -93,6 +93,18 @@ def _bisect(
     return _bisect(send, batch[:half]) + _bisect(send, batch[half:])
 
 
+def _write_batches(
+    post: Callable[[Sequence[str]], str | None], lines: Sequence[str], size: int, name: str
+) -> None:
+    """Write ``lines`` in batches of ``size`` with ``post`` (see :func:`_bisect`); raise
+    :class:`Rejected` at the end for the lines the server refused for good."""
+    rejected: list[tuple[str, str]] = []
+    for batch in _batches(lines, size):
+        rejected += _bisect(post, batch)
+    if rejected:
+        raise Rejected(name, rejected)
+
+
 class FileSink:
     """Appends to a file (fsync'd on close), or writes to stdout for ``-``."""
 
@@ -165,11 +177,7 @@ class InfluxV1Sink:
         self.http = httpx.Client(timeout=timeout, auth=auth, verify=tls_for(self.url))
 
     def write(self, lines: Sequence[str]) -> None:
-        rejected: list[tuple[str, str]] = []
-        for batch in _batches(lines, self.batch_size):
-            rejected += _bisect(self._post, batch)
-        if rejected:
-            raise Rejected(self.description, rejected)
+        _write_batches(self._post, lines, self.batch_size, self.description)
 
     def _post(self, batch: Sequence[str]) -> str | None:
         """Write ``batch``; InfluxDB's message when it refuses some lines (400: it wrote the
@@ -241,11 +249,7 @@ class InfluxV2Sink:
         self.api: Any = self.client.write_api(write_options=SYNCHRONOUS)
 
     def write(self, lines: Sequence[str]) -> None:
-        rejected: list[tuple[str, str]] = []
-        for batch in _batches(lines, self.batch_size):
-            rejected += _bisect(self._post, batch)
-        if rejected:
-            raise Rejected(self.description, rejected)
+        _write_batches(self._post, lines, self.batch_size, self.description)
 
     def _post(self, batch: Sequence[str]) -> str | None:
         """Write ``batch``; the server's message when it refuses some lines (400, 422)."""

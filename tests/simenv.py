@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 from click.testing import CliRunner, Result
@@ -105,6 +106,18 @@ class World:
     def output_lines(self) -> list[str]:
         path = self.home / "out.lp"
         return path.read_text().splitlines() if path.exists() else []
+
+
+@contextmanager
+def consented(home: Path, *usage_points: str, **world_options: Any) -> Iterator[World]:
+    """A world whose user consented for ``usage_points``, with the default config (output
+    to a file) and `linkyflux auth` done."""
+    with world(home, **world_options) as w:
+        w.consent = usage_points
+        w.config()
+        result = w.run("auth")
+        assert result.exit_code == 0, result.output
+        yield w
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from dateutil.relativedelta import relativedelta
 
 from linkyflux.timeutil import PARIS, paris_today
 
-from simenv import World, world
+from simenv import World, consented, world
 
 HOUSE = "22516914714270"
 NOV22 = date(2026, 11, 22)
@@ -83,10 +83,7 @@ def test_a_backfill_around_midnight_ends_with_every_day(
 ) -> None:
     hour, minute = hour_minute
     today = NOV22 if hour == 23 else NOV22 + timedelta(days=1)
-    with world(tmp_path, today=today, hour=hour, skew=skew) as w:
-        w.consent = (HOUSE,)
-        w.config()
-        assert w.run("auth").exit_code == 0
+    with consented(tmp_path, HOUSE, today=today, hour=hour, skew=skew) as w:
         w.clock.advance(minute * 60)
         result = w.run("backfill", "-q")
         assert result.exit_code == 0, result.output
@@ -99,10 +96,7 @@ def test_a_backfill_around_midnight_ends_with_every_day(
 
 
 def test_a_transient_no_data_on_an_old_window_is_asked_again(tmp_path: Path) -> None:
-    with world(tmp_path) as w:
-        w.consent = (HOUSE,)
-        w.config()
-        assert w.run("auth").exit_code == 0
+    with consented(tmp_path, HOUSE) as w:
         # the first daily window (365 days, 3 years back) says "no data" once
         w.simulator.inject("no_data", path_contains="daily_consumption")
         result = w.run("backfill", "-q")
@@ -119,10 +113,7 @@ def test_a_transient_no_data_on_an_old_window_is_asked_again(tmp_path: Path) -> 
 
 def test_an_old_window_empty_on_two_days_is_given_up(tmp_path: Path) -> None:
     """Unavailable is a verdict Enedis gave twice, on two different days."""
-    with world(tmp_path) as w:
-        w.consent = (HOUSE,)
-        w.config()
-        assert w.run("auth").exit_code == 0
+    with consented(tmp_path, HOUSE) as w:
         assert w.run("fetch", "-d", "10", "-q").exit_code == 0
         w.simulator.inject("no_data", path_contains="daily_consumption")
         assert w.run("backfill", "--since", "2026-10-01", "-q").exit_code == 8
@@ -135,10 +126,7 @@ def test_an_old_window_empty_on_two_days_is_given_up(tmp_path: Path) -> None:
 
 
 def test_a_5xx_streak_ends_the_run_quickly_and_the_next_run_catches_up(tmp_path: Path) -> None:
-    with world(tmp_path) as w:
-        w.consent = (HOUSE,)
-        w.config()
-        assert w.run("auth").exit_code == 0
+    with consented(tmp_path, HOUSE) as w:
         w.simulator.inject("technical_error", count=1000)
         calls, started = len(w.simulator.data_calls()), w.clock.now()
         result = w.run("fetch", "-q")
@@ -159,10 +147,7 @@ def test_a_5xx_streak_ends_the_run_quickly_and_the_next_run_catches_up(tmp_path:
 
 
 def test_a_first_run_killed_is_caught_up_by_the_next_one(tmp_path: Path) -> None:
-    with world(tmp_path, shared=True) as w:
-        w.consent = (HOUSE,)
-        w.config()
-        assert w.run("auth").exit_code == 0
+    with consented(tmp_path, HOUSE, shared=True) as w:
         runs = []
         w.kill_on_data_call(1, lambda: runs[0])
         runs.append(w.spawn("fetch", "-d", "3", "-q"))
@@ -214,10 +199,7 @@ def contract_calls(w: World) -> int:
 
 def test_a_refused_direction_is_asked_again_a_month_later(tmp_path: Path) -> None:
     """A home that adds solar panels on the same meter gets its production."""
-    with world(tmp_path) as w:
-        w.consent = (HOUSE,)
-        w.config()
-        assert w.run("auth").exit_code == 0
+    with consented(tmp_path, HOUSE) as w:
         assert w.run("fetch", "-q").exit_code == 0  # production: ADAM-ERR0069, remembered
         asked = production_calls(w)
         assert asked == 1
@@ -239,10 +221,7 @@ def test_a_refused_direction_is_asked_again_a_month_later(tmp_path: Path) -> Non
 
 
 def test_a_contract_the_gateway_does_not_serve_is_asked_once_a_month(tmp_path: Path) -> None:
-    with world(tmp_path, serves_contracts=False) as w:
-        w.consent = (HOUSE,)
-        w.config()
-        assert w.run("auth").exit_code == 0
+    with consented(tmp_path, HOUSE, serves_contracts=False) as w:
         assert contract_calls(w) == 2  # the 2026 API, then v5: neither is served
         for _ in range(29):
             w.clock.advance(86400)

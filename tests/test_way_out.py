@@ -15,7 +15,7 @@ from test_never_lose import days_of, points, series_status
 
 from linkyflux.timeutil import paris_today
 
-from simenv import World, world
+from simenv import World, consented
 
 HOUSE = "22516914714270"
 
@@ -31,10 +31,7 @@ def keys(w: World, output: str) -> set[str]:
 
 
 def test_a_backfill_into_a_new_destination_sends_everything_again(tmp_path: Path) -> None:
-    with world(tmp_path) as w:
-        w.consent = (HOUSE,)
-        w.config()
-        assert w.run("auth").exit_code == 0
+    with consented(tmp_path, HOUSE) as w:
         assert w.run("backfill", "--days", "30", "-q").exit_code == 0
         sent = keys(w, "out.lp")
         assert len(sent) == 30 * 48 + 2 + 30 + 30  # 25 October: 50 half-hours
@@ -50,10 +47,7 @@ def test_a_backfill_into_a_new_destination_sends_everything_again(tmp_path: Path
 
 
 def test_a_fetch_after_a_move_catches_up_the_history(tmp_path: Path) -> None:
-    with world(tmp_path) as w:
-        w.consent = (HOUSE,)
-        w.config()
-        assert w.run("auth").exit_code == 0
+    with consented(tmp_path, HOUSE) as w:
         assert w.run("fetch", "-d", "20", "-q").exit_code == 0
         w.config(influxdb={"output": str(w.home / "new.lp")})
         w.clock.advance(86400)
@@ -63,10 +57,7 @@ def test_a_fetch_after_a_move_catches_up_the_history(tmp_path: Path) -> None:
 
 
 def test_resend_fills_a_destination_emptied_by_hand(tmp_path: Path) -> None:
-    with world(tmp_path) as w:
-        w.consent = (HOUSE,)
-        w.config()
-        assert w.run("auth").exit_code == 0
+    with consented(tmp_path, HOUSE) as w:
         assert w.run("fetch", "-d", "10", "-q").exit_code == 0
         sent = keys(w, "out.lp")
         (w.home / "out.lp").unlink()  # a dropped database, a lost file
@@ -78,10 +69,7 @@ def test_resend_fills_a_destination_emptied_by_hand(tmp_path: Path) -> None:
 
 
 def test_retry_unavailable_asks_enedis_again(tmp_path: Path) -> None:
-    with world(tmp_path) as w:
-        w.consent = (HOUSE,)
-        w.config()
-        assert w.run("auth").exit_code == 0
+    with consented(tmp_path, HOUSE) as w:
         for _ in range(2):  # "no data" on two days: given up
             w.simulator.inject("no_data", path_contains="load_curve")
             w.run("backfill", "--days", "20", "-q")
@@ -106,10 +94,7 @@ def test_retry_unavailable_asks_enedis_again(tmp_path: Path) -> None:
 
 
 def test_recheck_directions_asks_a_refused_direction_now(tmp_path: Path) -> None:
-    with world(tmp_path) as w:
-        w.consent = (HOUSE,)
-        w.config()
-        assert w.run("auth").exit_code == 0
+    with consented(tmp_path, HOUSE) as w:
         assert w.run("fetch", "-q").exit_code == 0
         text = w.run("status").output
         assert (
