@@ -106,7 +106,8 @@ def _write_batches(
 
 
 class FileSink:
-    """Appends to a file (fsync'd on close), or writes to stdout for ``-``."""
+    """Appends to a file (fsync'd on close), or writes to stdout for ``-``. A line left
+    unfinished by a killed run is ended first, so it never swallows the next one."""
 
     def __init__(self, output: str) -> None:
         self.description = "stdout" if output == "-" else output
@@ -118,11 +119,21 @@ class FileSink:
             return
         try:
             if self._out is None:
-                self._out = sys.stdout if self._path is None else self._path.open("a")
+                self._out = sys.stdout if self._path is None else self._open(self._path)
             self._out.write("".join(f"{ln}\n" for ln in lines))
             self._out.flush()
         except OSError as exc:
             raise SinkError(f"cannot write to {self.description}: {exc.strerror}") from None
+
+    @staticmethod
+    def _open(path: Path) -> IO[str]:
+        out = path.open("a+b")
+        if out.tell():
+            out.seek(-1, os.SEEK_END)
+            if out.read(1) != b"\n":
+                out.write(b"\n")
+        out.close()
+        return path.open("a")
 
     def delete(
         self, measurement: str, tags: dict[str, str], start: datetime, stop: datetime

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from test_never_lose import days_of
 
-from simenv import World, world
+from simenv import World, consented, world
 
 HOUSE = "22516914714270"
 
@@ -63,3 +63,16 @@ def test_the_calls_of_killed_runs_count_for_the_next_runs(
         curve = days_of(w, "linky_load_curve")  # and nothing lost
         assert len(curve) == 90
         assert set(curve.values()) == {48, 50}  # 25 October: 50 half-hours
+
+
+def test_a_line_cut_by_a_kill_does_not_swallow_the_next_run_s(tmp_path: Path) -> None:
+    """A run killed while appending to the output file leaves half a line: the next run
+    starts on a new line, so only the cut point is lost (and fetched again)."""
+    with consented(tmp_path, HOUSE) as w:
+        cut = "linky_daily,direction=consumption,usage_point_id=22516914714270 energy_wh=12"
+        (w.home / "out.lp").write_text(cut)
+        assert w.run("fetch", "-q").exit_code == 0
+        lines = w.output_lines()
+        assert lines[0] == cut
+        assert all(line.count(" ") == 2 for line in lines[1:])
+        assert len(lines) == 1 + 48 + 1 + 1 + 1 + 3  # curve, daily, max power, contract, sync
