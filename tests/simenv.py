@@ -100,6 +100,8 @@ class World:
                 victim = process()
                 victim.send_signal(sig)
                 victim.wait()
+                # the call dies with its client: it takes no fault meant for a later run
+                raise ConnectionAbortedError("the client was killed")
 
         self.simulator.on_data_call = hook
 
