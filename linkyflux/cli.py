@@ -276,24 +276,33 @@ def status(ctx: click.Context, as_json: bool) -> None:
     help="How many days of simulated data to fetch (800 fill every dashboard panel, "
     "year-on-year comparisons included).",
 )
+@click.option(
+    "--to-config",
+    is_flag=True,
+    help="Write to the InfluxDB (or output file) of the config file, to try the dashboards.",
+)
 @click.pass_context
-def demo(ctx: click.Context, days: int) -> None:
+def demo(ctx: click.Context, days: int, to_config: bool) -> None:
     """Run auth + fetch against the built-in simulator: no account, no server needed.
 
-    Writes to the configured InfluxDB or output file if a config file exists,
-    else to ./linkyflux-demo.lp.
+    Writes to ./linkyflux-demo.lp; with --to-config, to the InfluxDB or output file of the
+    config file instead (the simulated meters then sit beside your own data: use a
+    database or bucket of their own).
     """
     from linkyflux.app import format_report
     from linkyflux.demo import run_demo
+    from linkyflux.errors import ConfigError
     from linkyflux.settings import config_path, load_settings
     from linkyflux.timeutil import SystemClock
 
     try:
         path, _ = config_path(ctx.meta["config_file"])
+        if to_config and not path.exists():
+            raise ConfigError(f"--to-config: there is no config file at {path}")
         settings = load_settings(ctx.meta["config_file"]) if path.exists() else None
         # The real clock is replaced by a simulated one; a test's clock is kept.
         clock = None if isinstance(ctx.obj.clock, SystemClock) else ctx.obj.clock
-        report, sink = run_demo(settings, days, click.echo, _warn, clock)
+        report, sink = run_demo(settings, days, click.echo, _warn, clock, to_config=to_config)
     except LinkyfluxError as exc:
         _fail(exc)
     click.echo(format_report(report, sink))

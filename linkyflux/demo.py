@@ -3,8 +3,9 @@
 The simulator runs in-process on a free loopback port. The demo performs the real device
 flow (acting as the user's browser to accept the consent) and the real fetch, on a
 simulated clock: the proxy's 12 requests/minute pacing is honoured in simulated time, so
-the demo finishes in seconds. It writes to the configured sink, or to ./linkyflux-demo.lp,
-with the configured off-peak hours and prices, or example ones.
+the demo finishes in seconds. It writes to ./linkyflux-demo.lp, or (``to_config``, asked for
+with ``--to-config``) to the configured sink: eight simulated meters must never land in a
+real database by surprise. It uses the configured off-peak hours and prices, or example ones.
 """
 
 from __future__ import annotations
@@ -43,12 +44,14 @@ def run_demo(
     echo: Echo,
     warn: Echo,
     clock: Clock | None = None,
+    *,
+    to_config: bool = False,
 ) -> tuple[FetchReport, Sink]:
     clock = clock or FakeClock(SystemClock().now())
     simulator = Simulator(clock, client_id=DEMO_CLIENT_ID)
     base = settings or Settings.model_construct()
     update: dict[str, object] = {}
-    if settings is None or not (settings.influxdb.output or settings.source != "the environment"):
+    if not to_config:
         Path(DEMO_OUTPUT).unlink(missing_ok=True)
         update["influxdb"] = base.influxdb.model_copy(update={"output": DEMO_OUTPUT})
     if not base.tariff.offpeak or not base.tariff.price:

@@ -69,7 +69,7 @@ def loaded(influx1_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     try:
         result = CliRunner().invoke(
             cli,
-            ["--config", str(config), "demo", "--days", "1095"],
+            ["--config", str(config), "demo", "--days", "1095", "--to-config"],
             obj=Runtime(clock=clock),
             catch_exceptions=False,
         )

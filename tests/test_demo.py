@@ -49,6 +49,33 @@ def test_demo_writes_what_a_real_fetch_writes(
     assert len(demo_lines) == 3288 + 7 + 25
 
 
+def test_demo_writes_to_the_configured_sink_only_when_asked(
+    influx1, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The quick start must not pour eight simulated meters into a real database."""
+    monkeypatch.chdir(tmp_path)
+    config = tmp_path / "config.toml"
+    config.write_text(f'[influxdb]\napi = "v1"\nurl = "{influx1.url}"\ndatabase = "{influx1.db}"\n')
+    clock = FakeClock(paris(2026, 11, 22, 9))
+    demo = ["--config", str(config), "demo", "-d", "1"]
+    result = CliRunner().invoke(cli, demo, obj=Runtime(clock=clock))
+    assert result.exit_code == 0, result.output
+    assert "Fetched 2026-11-21 … 2026-11-21 into linkyflux-demo.lp: " in result.output
+    assert influx1.query("SELECT COUNT(energy_wh) FROM linky_daily") == []
+    result = CliRunner().invoke(cli, [*demo, "--to-config"], obj=Runtime(clock=clock))
+    assert result.exit_code == 0, result.output
+    assert f"into InfluxDB 1.x at {influx1.url}, database '{influx1.db}': " in result.output
+    daily = influx1.query("SELECT COUNT(energy_wh) FROM linky_daily")
+    assert daily[0]["values"][0][1] == 9  # 7 consuming meters, 2 producing
+    result = CliRunner().invoke(
+        cli, ["--config", str(tmp_path / "none.toml"), "demo", "--to-config"], obj=Runtime()
+    )
+    assert result.exit_code == 3
+    assert result.output == (
+        f"linkyflux: --to-config: there is no config file at {tmp_path / 'none.toml'}\n"
+    )
+
+
 def test_demo_uses_the_configured_sink_and_schedule(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text(f'[influxdb]\noutput = "{tmp_path}/mine.lp"\n[tariff]\noffpeak = "BASE"\n')
@@ -62,7 +89,7 @@ def test_demo_uses_the_configured_sink_and_schedule(tmp_path: Path) -> None:
     config.write_text(f'[influxdb]\noutput = "{tmp_path}/mine.lp"\n')
     result = CliRunner().invoke(
         cli,
-        ["--config", str(config), "demo", "-d", "1"],
+        ["--config", str(config), "demo", "-d", "1", "--to-config"],
         obj=Runtime(clock=FakeClock(paris(2026, 11, 22, 9))),
     )
     assert result.exit_code == 0, result.output
