@@ -243,15 +243,23 @@ class Fetcher:
         return total
 
     def run(
-        self, usage_points: Sequence[str], start: date, end: date, *, catch_up: bool = True
+        self,
+        usage_points: Sequence[str],
+        start: date,
+        end: date,
+        *,
+        catch_up: bool = True,
+        only: Sequence[Series] = SERIES,
     ) -> FetchReport:
+        """Fetch ``[start, end)`` (with ``catch_up``, and every day missed since) of the
+        series ``only`` (all of them by default) of each usage point, into the sink."""
         report = FetchReport(start, end)
         if catch_up:
             self._remember_asked(usage_points, start, end)
         try:
             for prm in usage_points:
                 try:
-                    for series in SERIES:
+                    for series in only:
                         self._series(prm, series, report, catch_up)
                 except ConsentRevoked as exc:
                     report.errors.append(exc)
