@@ -191,9 +191,24 @@ class RenewingAuth(httpx.Auth):
     def renew(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         raise NotImplementedError
 
-    def keep(self, access_token: str, expires_at: datetime) -> None:
-        self.tokens = self.tokens.with_access(access_token, expires_at)
-        self.store.save(self.tokens)
+    def keep(
+        self, access_token: str, expires_at: datetime, refresh_token: str | None = None
+    ) -> None:
+        """Save the renewed tokens (with the refresh token that replaced ours, if it
+        rotated), then use them: a run killed in between leaves the store with tokens that
+        still work, never with a refresh token the gateway has already forgotten."""
+        tokens = self.tokens.with_access(access_token, expires_at, refresh_token)
+        try:
+            self.store.save(tokens)
+        except OSError as exc:
+            if tokens.refresh_token == self.tokens.refresh_token:
+                raise
+            raise AuthError(
+                f"cannot save the renewed consent to {self.store.path} "
+                f"({exc.strerror or type(exc).__name__}); the old refresh token is no longer "
+                "valid: run `linkyflux auth`"
+            ) from None
+        self.tokens = tokens
 
 
 class ProxyAuth(RenewingAuth):
@@ -229,7 +244,13 @@ class ProxyAuth(RenewingAuth):
                     raise DataError(
                         "the consent proxy's refresh answer lacks access_token or expires_in"
                     )
-                self.keep(access, self.clock.now() + timedelta(seconds=expires_in))
+                # RFC 6749 §6: a new refresh token replaces ours at once (ours may be dead)
+                rotated = body.get("refresh_token")
+                self.keep(
+                    access,
+                    self.clock.now() + timedelta(seconds=expires_in),
+                    rotated if isinstance(rotated, str) and rotated else None,
+                )
                 return
             error, description = error_of(response)
             if error == "slow_down":

@@ -98,20 +98,38 @@ class V2026:
         quantities = body.get("grandeur")
         if not isinstance(quantities, list):
             raise DataError(f"{req}: no grandeur in the answer")
-        items: list[dict[str, Any]] = []
-        for quantity in quantities:
+        items = Points()
+        for number, quantity in enumerate(quantities):
             if not isinstance(quantity, dict) or not isinstance(quantity.get("points"), list):
                 raise DataError(f"{req}: grandeur is not a list of objects with points")
             if quantity.get("grandeurMetier", self.METIER[direction]) != self.METIER[direction]:
                 continue
-            for point in quantity["points"]:
+            items.origins.append((len(items), number))
+            for n, point in enumerate(quantity["points"]):
                 if not isinstance(point, dict):
-                    raise DataError(f"{req}: a point is not an object")
+                    where = f"grandeur[{number}].points[{n}]"
+                    raise DataError(f"{req}: a point is not an object ({where}: {point!r})")
                 item = {"value": point.get("v"), "date": point.get("d")}
                 if point.get("p"):
                     item["interval_length"] = point["p"]
                 items.append(item)
         return items
+
+
+class Points(list[dict[str, Any]]):
+    """The items of a 2026 answer, which name a field as the answer does
+    (``grandeur[0].points[3].v``; see :func:`linkyflux.enedis.field_name`)."""
+
+    NAMES: ClassVar[dict[str, str]] = {"value": "v", "date": "d", "interval_length": "p"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.origins: list[tuple[int, int]] = []  # (first item, grandeur index) per grandeur
+
+    def field_name(self, index: int, name: str = "") -> str:
+        first, number = max(o for o in self.origins if o[0] <= index)
+        where = f"grandeur[{number}].points[{index - first}]"
+        return f"{where}.{self.NAMES.get(name, name)}" if name else where
 
 
 DIALECTS: dict[str, Dialect] = {"v5": V5(), "2026": V2026()}

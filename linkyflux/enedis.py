@@ -12,9 +12,14 @@ client in :mod:`linkyflux.metering`. Everything leaves as typed readings in UTC
     ConsentRevoked    ADAM-DC-0007/0008/0009, unauthorized_user (an AuthError, per usage point)
 
 Load-curve timestamps are the END of their interval, in naive Europe/Paris time; a point's
-start is its end minus its own ``interval_length``. Points are walked in order: when a local
-label does not move forward (the repeated 02:00 and 02:30 of October), it is the second
-occurrence, ``fold=1``.
+start is its end minus its own ``interval_length`` (PT30M when it has none). The points of
+the hour Paris lives twice (02:00 to 02:59 on the October day) are placed by the instants
+around them, not by counting repeats: a label that goes back starts the second pass, and a
+single pass is the one that chains with its neighbours (see :func:`_folds`).
+
+Every field is checked as it is read: a value is a number or a numeric string, a date a date;
+anything else is a DataError naming the request (path, usage point, range) and the field as
+the answer names it (``interval_reading[3].value``, ``grandeur[0].points[3].v``).
 """
 
 from __future__ import annotations
@@ -133,15 +138,47 @@ def v5_items(body: dict[str, Any], req: Request) -> list[dict[str, Any]]:
     return items
 
 
-def _number(item: dict[str, Any], req: Request, index: int) -> float:
-    try:
-        value = float(item["value"])
-    except (KeyError, TypeError, ValueError):
-        raise DataError(
-            f"{req}: interval_reading[{index}].value is not a number: {item.get('value')!r}"
-        ) from None
-    if value != value or value in (float("inf"), float("-inf")):
-        raise DataError(f"{req}: interval_reading[{index}].value is not finite")
+def field_name(items: list[dict[str, Any]], index: int, name: str = "") -> str:
+    """Where item ``index``'s field ``name`` (``value``, ``date``, ``interval_length``) was in
+    the answer, as the answer names it: ``interval_reading[3].value``, or what the list
+    of items says (``items.field_name``: the 2026 ``grandeur[0].points[3].v``)."""
+    namer = getattr(items, "field_name", None)
+    if namer is not None:
+        where: str = namer(index, name)
+        return where
+    return f"interval_reading[{index}].{name}" if name else f"interval_reading[{index}]"
+
+
+def _bad(
+    req: Request, items: list[dict[str, Any]], index: int, name: str, problem: str
+) -> DataError:
+    return DataError(f"{req}: {field_name(items, index, name)} {problem}")
+
+
+def _number(
+    item: dict[str, Any], req: Request, index: int, items: list[dict[str, Any]] | None = None
+) -> float:
+    """A value sent as a number or as a string (``752``, ``"752"``, ``"752.0"``), finite."""
+    raw: Any = item.get("value")
+    kind = type(raw)
+    value: float | None = None
+    if kind is str:
+        if "_" not in raw:  # float() would take "1_000": not a number any API writes
+            try:
+                value = float(raw)
+            except ValueError:
+                value = None
+    elif kind is float or kind is int:  # (not a bool, whose type is bool)
+        value = float(raw)
+    if value is None or value - value != 0.0:  # (inf - inf and nan - nan are nan)
+        where = items if items is not None else []
+        if "value" not in item:
+            problem = "is missing"
+        elif value is None:
+            problem = f"is not a number: {raw!r}"
+        else:
+            problem = f"is not finite: {raw!r}"
+        raise _bad(req, where, index, "value", problem)
     return value
 
 
@@ -152,6 +189,26 @@ def minutes_of(interval_length: str) -> int:
         raise ValueError(f"bad interval_length {interval_length!r}")
     amount = int(match.group(1))
     return amount * 60 if match.group(2) == "H" else amount
+
+
+_STEPS: dict[str, int] = {}  # interval_length -> minutes, as read (a handful of them)
+
+
+def _minutes(item: dict[str, Any], req: Request, index: int, items: list[dict[str, Any]]) -> int:
+    """A point's step in minutes (PT30M when it gives none)."""
+    raw = item.get("interval_length")
+    if raw is None:
+        return 30
+    minutes = _STEPS.get(raw) if type(raw) is str else None
+    if minutes is None:
+        try:
+            minutes = minutes_of(raw) if type(raw) is str else None
+        except ValueError:
+            minutes = None
+        if minutes is None:
+            raise _bad(req, items, index, "interval_length", f"is not a step like 'PT30M': {raw!r}")
+        _STEPS[raw] = minutes
+    return minutes
 
 
 def naive_label(text: str) -> datetime:
@@ -192,34 +249,135 @@ def local_to_epoch(naive: datetime, after: int | None = None) -> int:
     return first
 
 
+@dataclass(frozen=True, slots=True)
+class _Repeated:
+    """A point whose end label names a wall-clock time Paris lives twice (the 02:00 hour of
+    the October day): both instants it can be, until its neighbours say which."""
+
+    index: int
+    label: datetime
+    first: int  # fold=0 (CEST), epoch seconds
+    second: int  # fold=1 (CET)
+    minutes: int
+    value: float
+
+
+def _folds(
+    run: list[_Repeated], previous: int | None, following: tuple[int, int] | None
+) -> list[int]:
+    """The ends of a run of points in the repeated hour, decided by the instants around it
+    (``previous``: the end before the run; ``following``: the start and end of the point
+    after it).
+
+    A label that does not move forward starts the second pass: what comes before it is the
+    first one (CEST), the rest the second (CET). A run that never goes back is one pass,
+    which one the steps say: the pass whose first start meets the previous end and whose
+    last end meets the next start (each point's interval is its own ``interval_length``
+    back from its end). When the run meets the point before as the first pass and the
+    point after as the second (a whole pass missing: the labels alone cannot tell), the
+    point after decides: the run is the pass that leads into it, the second, which is what
+    a store keyed by the local label keeps when the second pass overwrites the first."""
+    labels = [p.label for p in run]
+    for k in range(1, len(run)):
+        if labels[k] <= labels[k - 1]:
+            return [p.first for p in run[:k]] + [p.second for p in run[k:]]
+    best: tuple[int, int, int] | None = None  # (meets both sides, meets the next, fold)
+    for fold in (0, 1):
+        ends = [p.second if fold else p.first for p in run]
+        start = ends[0] - run[0].minutes * 60
+        if previous is not None and ends[0] <= previous:
+            continue  # goes back in time
+        if following is not None and ends[-1] > following[0]:
+            continue  # runs over the next point
+        after = following is not None and ends[-1] == following[0]
+        meets = (previous is not None and start == previous) + after
+        if best is None or (meets, after) > best[:2]:
+            best = (meets, after, fold)
+    fold = 0 if best is None else best[2]  # (neither fits: the order check will say so)
+    return [p.second if fold else p.first for p in run]
+
+
 # Items are ``{"value", "date", "interval_length"}`` dicts, whatever the dialect.
 def curve_readings(
     items: list[dict[str, Any]], req: Request, direction: Direction, *, starts: bool = False
 ) -> list[CurveReading]:
     """Curve items in order; their ``date`` is the interval's end (Enedis), or, with
     ``starts``, that end moved back by the interval on the naive local label (what
-    MyElectricalData does): the end is rebuilt the same naive way, never shifted twice."""
+    MyElectricalData does): the end is rebuilt the same naive way, never shifted twice.
+
+    A point without ``interval_length`` is PT30M. The points of the repeated October hour
+    are placed by the instants around them (see :func:`_folds`)."""
     out: list[CurveReading] = []
+    prm = req.usage_point_id
     previous: int | None = None  # the previous interval's end (epoch seconds)
-    for index, item in enumerate(items):
-        value = _number(item, req, index)
-        try:
-            label = naive_label(str(item["date"]))
-            minutes = minutes_of(str(item.get("interval_length") or "PT30M"))
-        except (KeyError, ValueError) as exc:
-            raise DataError(
-                f"{req}: interval_reading[{index}]: bad date or length ({exc})"
-            ) from None
-        if starts:
-            label += timedelta(minutes=minutes)
-        end = local_to_epoch(label, previous)
+    repeated: list[_Repeated] = []  # points of the repeated hour, until the next point
+
+    def place(index: int, end: int, minutes: int, value: float) -> None:
+        nonlocal previous
         if previous is not None and end <= previous:
             if end == previous:
-                continue  # an exact repeat of the previous point: nothing new
-            raise DataError(f"{req}: interval_reading[{index}] goes back in time ({item['date']})")
+                return  # an exact repeat of the previous point: nothing new
+            raw = items[index].get("date")
+            raise DataError(f"{req}: {field_name(items, index)} goes back in time ({raw})")
         previous = end
-        out.append(CurveReading(req.usage_point_id, direction, end - minutes * 60, minutes, value))
+        out.append(CurveReading(prm, direction, end - minutes * 60, minutes, value))
+
+    def settle(following: tuple[int, int] | None) -> None:
+        for point, end in zip(repeated, _folds(repeated, previous, following), strict=True):
+            place(point.index, end, point.minutes, point.value)
+        repeated.clear()
+
+    for index, item in enumerate(items):
+        value = _number(item, req, index, items)
+        minutes = _minutes(item, req, index, items)
+        raw: Any = item.get("date")
+        try:
+            label = naive_label(raw)  # (not a string: a TypeError)
+        except (TypeError, ValueError):
+            problem = (
+                "is missing"
+                if "date" not in item
+                else f"is not a local date and time like '2023-04-01 00:30:00': {raw!r}"
+            )
+            raise _bad(req, items, index, "date", problem) from None
+        if starts:
+            label += timedelta(minutes=minutes)
+        end = int(label.replace(tzinfo=PARIS).timestamp())
+        # Paris' clocks go back from 03:00 to 02:00 (in October; September before 1996)
+        if label.hour == 2 and 9 <= label.month <= 10:
+            second = int(label.replace(tzinfo=PARIS, fold=1).timestamp())
+            if second != end:
+                repeated.append(_Repeated(index, label, end, second, minutes, value))
+                continue
+        if repeated:
+            settle((end - minutes * 60, end))
+        place(index, end, minutes, value)
+    if repeated:
+        settle(None)
     return out
+
+
+def _day_and_instant(raw: Any) -> tuple[date, datetime | None]:
+    """A day (``2023-04-01``), or an instant on it in local time or with an offset
+    (``2023-04-01 12:06:20``, ``2023-04-01T12:06:20+02:00``): the Paris day, and the
+    instant in UTC (None for a bare day). Any other shape is a ValueError."""
+    if type(raw) is str and len(raw) == 10 and raw[4] == raw[7] == "-":  # the usual day
+        return date.fromisoformat(raw), None
+    match = _DAY_OR_INSTANT.fullmatch(raw) if type(raw) is str else None
+    if match is None:
+        raise ValueError(raw)
+    if match.group(2) is None:
+        return date.fromisoformat(raw), None
+    at = datetime.fromisoformat(raw)
+    if at.tzinfo is None:
+        return at.date(), local_to_utc(at.replace(microsecond=0))
+    at = at.astimezone(UTC)
+    return at.astimezone(PARIS).date(), at
+
+
+_DAY_OR_INSTANT = re.compile(
+    r"(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(?:Z|[+-]\d{2}:\d{2})?)?"
+)
 
 
 def daily_readings(
@@ -227,29 +385,27 @@ def daily_readings(
 ) -> list[DailyReading]:
     out = []
     for index, item in enumerate(items):
-        value = _number(item, req, index)
+        value = _number(item, req, index, items)
+        raw = item.get("date")
         try:
-            day = date.fromisoformat(str(item["date"])[:10])
-        except (KeyError, ValueError):
-            raise DataError(
-                f"{req}: interval_reading[{index}].date is not a date: {item.get('date')!r}"
-            ) from None
+            day = _day_and_instant(raw)[0]
+        except ValueError:
+            raise _bad(req, items, index, "date", f"is not a date: {raw!r}") from None
         out.append(DailyReading(req.usage_point_id, direction, day, value))
     return out
 
 
 def max_power_readings(items: list[dict[str, Any]], req: Request) -> list[MaxPowerReading]:
+    """Each day's peak and the instant it was reached: ``2023-04-01 12:06:20`` (local, as
+    real answers give it) or ``2023-04-01T12:06:20+02:00`` (as documented)."""
     out = []
     for index, item in enumerate(items):
-        value = _number(item, req, index)
-        raw = str(item.get("date", ""))
+        value = _number(item, req, index, items)
+        raw = item.get("date")
         try:
-            day = date.fromisoformat(raw[:10])
-            at = local_to_utc(naive_label(raw)) if len(raw) > 10 else None
+            day, at = _day_and_instant(raw)
         except ValueError:
-            raise DataError(
-                f"{req}: interval_reading[{index}].date is not a date: {raw!r}"
-            ) from None
+            raise _bad(req, items, index, "date", f"is not a date: {raw!r}") from None
         out.append(MaxPowerReading(req.usage_point_id, day, value, at))
     return out
 

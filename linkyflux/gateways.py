@@ -18,6 +18,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
+import re
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -29,7 +31,7 @@ from linkyflux import contracts
 from linkyflux.auth import DeviceCode, DeviceFlow, ProxyAuth, RenewingAuth, split_usage_points
 from linkyflux.contracts import Contract
 from linkyflux.dialects import Dialect, Kind
-from linkyflux.enedis import error_of
+from linkyflux.enedis import CONSENT_CODES, error_of, naive_label
 from linkyflux.errors import AuthError, ConfigError, DataError, UpstreamError
 from linkyflux.models import Direction
 from linkyflux.settings import Settings
@@ -364,15 +366,120 @@ class EnedisGateway(Gateway):
 
 
 # ----------------------------------------------------------------------------- MyElectricalData
-MED_CODES = {"NO_DATA": "no_data_found", "ACCESS_DENIED": "ADAM-DC-0008"}
+# MyElectricalData's own error codes, as the Enedis answer each stands for (status, code).
+MED_ERRORS: dict[str, tuple[int, str]] = {
+    "NO_DATA": (404, "no_data_found"),
+    "ACCESS_DENIED": (403, "ADAM-DC-0008"),  # "PDL not found": no consent, or not our key
+    "RATE_LIMIT_EXCEEDED": (429, "RATE_LIMIT_EXCEEDED"),
+    "UNAUTHORIZED": (401, "UNAUTHORIZED"),
+    "NOT_FOUND": (404, ""),  # a path it does not serve
+}
+# An Enedis code, as MyElectricalData's own code or inside an ENEDIS_ERROR message
+# ("ADAM-ERR0069: no production measure for this usage point", "…: no_data_found: …").
+MED_ENEDIS_CODE = re.compile(
+    r"\b(ADAM[-_](?:ERR\d{4}|DC[-_]\d{4})|STM-ERR-\d{7}|no_data_found|unauthorized_user"
+    r"|technical_error|[Ii]nvalid_request)\b"
+)
+# Enedis' quota refusals, inside an ENEDIS_ERROR message (v5 "Quota Q3 reached: Call
+# threshold allowed on H:MM:SS", 2026 "SLA dépassé")
+MED_ENEDIS_QUOTA = re.compile(r"Quota Q\d|SLA d[ée]pass[ée]", re.IGNORECASE)
+MED_ACCESS_HINT = (
+    " (no consent for this usage point on MyElectricalData, or consent.client_secret is not "
+    "the API key of the account that holds it)"
+)
+# an older instance, which ignores X-MED-Format: 2026 (at most 120 characters: error_of)
+MED_V5_ONLY = "this MyElectricalData instance answers in v5 (it ignores X-MED-Format: 2026)"
 # 50 calls a day without its cache (reset at midnight UTC): a rolling day is stricter.
 MED_BUDGET = Rate(48, timedelta(hours=24), wait=False)
 
 
+def _enedis_status(code: str) -> int:
+    """The status Enedis gives its error ``code`` (what linkyflux reads with the code)."""
+    if code in ("no_data_found", "STM-ERR-0000014", "STM-ERR-0000019", "STM-ERR-0000020"):
+        return 404
+    if code in CONSENT_CODES:
+        return 403
+    return 500 if code == "technical_error" else 400
+
+
+def med_error(code: str, message: str, status: int) -> tuple[int, str, str]:
+    """(status, Enedis code, description) of a MyElectricalData error envelope: the Enedis
+    answer it stands for, whatever HTTP status it came with (200 from its routes)."""
+    description = f"MyElectricalData: {message}" if message else "MyElectricalData"
+    if status >= 500:  # its global exception handler
+        return status, code, description
+    if code in MED_ERRORS:
+        status, enedis = MED_ERRORS[code]
+        if code == "ACCESS_DENIED":
+            description += MED_ACCESS_HINT
+        elif code == "UNAUTHORIZED":
+            description += ": check consent.client_secret (your MyElectricalData API key)"
+        return status, enedis, description
+    found = MED_ENEDIS_CODE.fullmatch(code) or (
+        MED_ENEDIS_CODE.search(message) if code == "ENEDIS_ERROR" else None
+    )
+    if found:
+        enedis = found.group(1)
+        return _enedis_status(enedis), enedis, description
+    if code == "ENEDIS_ERROR":  # a refusal we cannot name: Enedis failing, as far as we know
+        return 429 if MED_ENEDIS_QUOTA.search(message) else 502, code, description
+    return max(status, 400), code, description
+
+
+def _utc(stamp: object) -> datetime | None:
+    """An envelope's ``timestamp`` (ISO 8601, UTC when naive), None if it is not one."""
+    try:
+        when = datetime.fromisoformat(str(stamp))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _curve_items(data: Any) -> list[tuple[dict[str, Any], str, str]]:
+    """Each curve point of either dialect's body, with its date and step keys."""
+    out: list[tuple[dict[str, Any], str, str]] = []
+    if not isinstance(data, dict):
+        return out
+    reading = data.get("meter_reading")
+    items = reading.get("interval_reading") if isinstance(reading, dict) else None
+    if isinstance(items, list):
+        out += [(i, "date", "interval_length") for i in items if isinstance(i, dict)]
+    quantities = data.get("grandeur")
+    for quantity in quantities if isinstance(quantities, list) else []:
+        points = quantity.get("points") if isinstance(quantity, dict) else None
+        if isinstance(points, list):
+            out += [(p, "d", "p") for p in points if isinstance(p, dict)]
+    return out
+
+
+def _as_moved(data: Any) -> Any:
+    """MyElectricalData moves a curve date back to its interval's start only when the point
+    carries its step: one without is still dated at its end. Move it as the gateway moves
+    the others (by PT30M, the step of a point without one, on the naive local label), so
+    that every date reads the same way (see ``curve_dates_are_starts``)."""
+    for item, date_key, step_key in _curve_items(data):
+        if item.get(step_key):
+            continue
+        try:
+            label = naive_label(str(item.get(date_key)))
+        except ValueError:
+            continue  # the dialect's parser names what is wrong with it
+        item[date_key] = (label - timedelta(minutes=30)).strftime("%Y-%m-%d %H:%M:%S")
+    return data
+
+
+def _asked_path(response: httpx.Response) -> str:
+    try:
+        return response.request.url.path
+    except RuntimeError:  # an answer made without its request
+        return ""
+
+
 class MyElectricalDataGateway(Gateway):
     """MyElectricalData v2: ``/enedis/<direction>/<daily|detail>/<pdl>``, ``/enedis/power/<pdl>``,
-    ``{success, data, error}``, the 2026 format on ``X-MED-Format: 2026``, and load-curve
-    dates already moved to the interval start (never shift them twice)."""
+    ``{success, data, error}`` (its errors come with HTTP 200), the 2026 format on
+    ``X-MED-Format: 2026`` (which an older instance ignores), and load-curve dates already
+    moved to the interval start (never shift them twice)."""
 
     kind = "myelectricaldata"
     curve_dates_are_starts = True
@@ -419,17 +526,47 @@ class MyElectricalDataGateway(Gateway):
         if not isinstance(body, dict) or "success" not in body:
             return response
         if body["success"]:
-            return httpx.Response(response.status_code, json=body.get("data"))
-        error = body.get("error") or {}
-        code = str(error.get("code", ""))
-        status = response.status_code
-        description = str(error.get("message", ""))
+            data = body.get("data")
+            v5_body = isinstance(data, dict) and ("meter_reading" in data or "customer" in data)
+            if dialect.name == "2026" and v5_body:
+                return self._v5_only()
+            if "/detail/" in _asked_path(response):
+                data = _as_moved(data)
+            return rebuilt(response.status_code, data, response)
+        error = body.get("error")
+        error = error if isinstance(error, dict) else {}
+        status, code, description = med_error(
+            str(error.get("code") or ""), str(error.get("message") or ""), response.status_code
+        )
         reset = response.headers.get("X-RateLimit-Reset", "")
-        if status == 429 and reset.isdigit():
-            when = datetime.fromtimestamp(int(reset), UTC)
+        wait = None
+        now = _utc(body.get("timestamp"))
+        if status == 429 and code != "ENEDIS_ERROR" and (reset.isdigit() or now is not None):
+            # its own daily quota: reset at X-RateLimit-Reset, else at midnight UTC
+            if reset.isdigit():
+                when = datetime.fromtimestamp(int(reset), UTC)
+            else:
+                assert now is not None
+                when = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), UTC)
             description += f" (the quota resets at {when:%Y-%m-%d %H:%M} UTC)"
-        body = {"error": MED_CODES.get(code, code), "error_description": description}
-        return httpx.Response(status, json=body)
+            if now is not None:
+                wait = max(0, math.ceil((when - now).total_seconds()))
+        answer = rebuilt(status, {"error": code, "error_description": description}, response)
+        if wait is not None:
+            answer.headers["Retry-After"] = str(wait)
+        return answer
+
+    def _v5_only(self) -> httpx.Response:
+        """A v5 body to a request in the 2026 dialect: an older instance, which ignores
+        X-MED-Format. In ``auto`` mode, a gateway that does not serve the 2026 dialect (the
+        client asks in v5 and remembers it); forced to 2026, a configuration error."""
+        if self.settings.enedis.api == "2026":
+            raise ConfigError(
+                f'{self.settings.source}: enedis.api = "2026", but MyElectricalData at '
+                f"{self.url} answers in the v5 format (an older instance: it ignores "
+                'X-MED-Format: 2026): set enedis.api = "v5" or "auto"'
+            )
+        return httpx.Response(404, text=MED_V5_ONLY)
 
     def authorize(self, ask: Asking) -> Tokens:
         secret = self.settings.consent.client_secret.get_secret_value()

@@ -1,7 +1,9 @@
 """InfluxDB line protocol: escaping and formatting, nothing else.
 
-Fields are always written as floats (``1.0``, never ``1`` or ``1i``) so a series never
-changes type (and ``-0.0`` as ``0.0``); timestamps are whole seconds (the writers use
+Measurements, tag keys and values and field keys are escaped (comma, equals sign, space,
+backslash; newline, carriage return and tab as ``\n``, ``\r``, ``\t``). Fields are always
+floats (``1.0``, never ``1`` or ``1i``; no string field is written) so a series never changes
+type (and ``-0.0`` as ``0.0``); timestamps are whole seconds (the writers use
 ``precision=s``).
 
 Escaping was most of a line's work, and a run writes many lines of few series: the escaped
@@ -15,8 +17,13 @@ import math
 from collections.abc import Iterable
 from functools import lru_cache
 
-_MEASUREMENT = str.maketrans({",": r"\,", " ": r"\ ", "\\": "\\\\"})
-_KEY = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ ", "\\": "\\\\"})
+# Line protocol has no way to carry a newline (it ends the line); a gateway's tariff code or
+# contract label may hold one, or a carriage return or a tab: they are written as the two
+# characters ``\n``, ``\r``, ``\t``, as InfluxData's own clients write them, so a value stays
+# on its line (and a backslash is doubled, so ``\n`` in the text stays apart from a newline).
+_CONTROL = {"\n": r"\n", "\r": r"\r", "\t": r"\t"}
+_MEASUREMENT = str.maketrans({",": r"\,", " ": r"\ ", "\\": "\\\\", **_CONTROL})
+_KEY = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ ", "\\": "\\\\", **_CONTROL})
 _isfinite = math.isfinite
 
 

@@ -4,8 +4,10 @@ Paths are relative to the gateway's URL (see :mod:`linkyflux.gateways` for each 
 
 With ``[enedis] api = "auto"`` the client asks in the remembered dialect (the 2026 one the
 first time) and, when the gateway answers as if that API did not exist (a 404 page with no
-error code, or the API gateway's 403 "API Subscription validation failed"), asks again in
-the other one and remembers what worked, per gateway.
+error code, the API gateway's 403 "API Subscription validation failed", or, before that
+dialect has answered anything in this run, any 404 that is not an answer of Enedis such as
+``{"error": "not_found", "error_description": "no API at …"}``), asks again in the other one
+and remembers what worked, per gateway.
 """
 
 from __future__ import annotations
@@ -49,6 +51,13 @@ RETRY_WINDOW = 150.0
 JITTER = 0.25
 # A 429 whose hint asks for a short pause is waited out; a longer one ends the run.
 MAX_QUOTA_WAIT = 300.0
+# A 429 with no hint of when to retry (the 2026 APIs' "SLA dépassé": over 5 calls in a
+# second, or 1000 in an hour) is retried after these pauses, jittered too; a call still
+# refused after them ends the run.
+QUOTA_RETRY_DELAYS = (2.0, 5.0, 10.0)
+# The 404 codes of Enedis' own answers (data, usage point, consent) besides ADAM-* and
+# STM-ERR-*, and the consent proxy's: the API asked exists.
+_NO_DATA_CODES = ("no_data_found", "STM-ERR-0000014", "STM-ERR-0000020")
 
 
 class GatewayDown(UpstreamError):
@@ -69,6 +78,17 @@ class _Retry(Exception):
 class _NotServed(Exception):
     def __init__(self, detail: str) -> None:
         self.detail = detail
+
+
+def _enedis_answer(code: str) -> bool:
+    """Whether an error code is an answer of Enedis (or of the consent proxy about our
+    consent) rather than of a gateway that does not serve the API asked."""
+    return (
+        code in _NO_DATA_CODES
+        or code.startswith(("ADAM", "STM-ERR"))
+        or code in CONSENT_CODES
+        or code == "Unauthorized"
+    )
 
 
 def _duration(seconds: float) -> str:
@@ -101,6 +121,9 @@ class MeteringApi:
         self.dialects = list(dialects)
         self.on_dialect = on_dialect
         self.down: GatewayDown | None = None
+        # the APIs ("v5", "2026 contracts", …) that answered as such in this run: a 404 with
+        # a code unknown to us no longer means "not served" there
+        self.confirmed: set[str] = set()
 
     def curve(
         self, usage_point_id: str, direction: Direction, start: date, end: date
@@ -139,6 +162,7 @@ class MeteringApi:
                                 call.params,
                                 headers,
                                 json_types=(dict, list),
+                                api=f"{dialect.name} contracts",
                             )
                         )
                     except (NoData, DataError, ConsentRevoked):
@@ -163,7 +187,8 @@ class MeteringApi:
             path, params = self.gateway.request(dialect, Call(kind, direction, prm, start, end))
             req = Request(dialect.path(kind, direction), prm, start, end)  # Enedis' own path
             try:
-                body = self._get(req, path, dialect, params, self.gateway.headers(dialect))
+                headers = self.gateway.headers(dialect)
+                body = self._get(req, path, dialect, params, headers, api=dialect.name)
             except _NotServed as exc:
                 refusals.append(f"{dialect.name}: {exc.detail}")
                 continue
@@ -187,29 +212,42 @@ class MeteringApi:
         headers: dict[str, str],
         *,
         json_types: tuple[type, ...] = (dict,),
+        api: str,
     ) -> Any:
         if self.down is not None:
             raise self.down
         failure: LinkyfluxError | None = None
         down = False  # the last failure says the gateway is down (5xx, timeout, unreachable)
         started, tries = self.clock.now(), 0
-        for delay in (*RETRY_DELAYS, None):
+        retries, quota_retries = iter(RETRY_DELAYS), iter(QUOTA_RETRY_DELAYS)
+        while True:
             tries += 1
             try:
                 response = self.http.get(path, params=params, headers=headers)
-                return self._answer(req, self.gateway.normalize(response, dialect), json_types)
+                answer = self.gateway.normalize(response, dialect)
+                return self._answer(req, answer, json_types, api)
             except httpx.TimeoutException as exc:
                 failure = UpstreamError(f"{req}: no answer from the gateway ({type(exc).__name__})")
-                down = True
+                down, delay = True, next(retries, None)
             except httpx.TransportError as exc:
                 failure = UpstreamError(f"{req}: cannot reach the gateway ({type(exc).__name__})")
-                down = True
+                down, delay = True, next(retries, None)
             except _Retry as retry:
-                failure, down = retry.error, retry.down
+                failure, down, delay = retry.error, retry.down, next(retries, None)
             except RateLimited as limited:
-                if limited.retry_after is None or limited.retry_after > MAX_QUOTA_WAIT:
+                failure, down = limited, False
+                if limited.retry_after is None:
+                    delay = next(quota_retries, None)
+                    if delay is None:
+                        raise RateLimited(
+                            f"{limited} (quota exceeded: still refused after {tries} tries; "
+                            "retry later)"
+                        ) from None
+                elif limited.retry_after > MAX_QUOTA_WAIT:
                     raise
-                failure, delay, down = limited, limited.retry_after + 1, False
+                else:
+                    slot = next(retries, None)
+                    delay = None if slot is None else limited.retry_after + 1
             if delay is None:
                 break
             delay *= self.rng.uniform(1 - JITTER, 1 + JITTER)
@@ -226,7 +264,11 @@ class MeteringApi:
             raise self.down
         raise failure
 
-    def _answer(self, req: Request, response: httpx.Response, json_types: tuple[type, ...]) -> Any:
+    def _answer(
+        self, req: Request, response: httpx.Response, json_types: tuple[type, ...], api: str
+    ) -> Any:
+        """The body of a 200, or the error an answer stands for; ``api`` names the API asked
+        (for :attr:`confirmed`)."""
         status = response.status_code
         if status == 200:
             try:
@@ -235,21 +277,28 @@ class MeteringApi:
                 raise _Retry(DataError(f"{req}: malformed JSON from the gateway ({exc})")) from None
             if not isinstance(body, json_types):
                 raise DataError(f"{req}: expected a JSON object, got {type(body).__name__}")
+            self.confirmed.add(api)
             return body
         code, description = error_of(response)
-        what = f"{req}: {status} {code}" + (f": {description}" if description else "")
+        detail = f": {description}" if description and description != code else ""
+        what = f"{req}: {status} {code}{detail}"
         if (status == 404 and not code) or (status == 403 and code == "900908"):
             raise _NotServed(f"{status} {code or description}".strip())
+        if _enedis_answer(code):
+            self.confirmed.add(api)
+        elif status == 404 and api not in self.confirmed:
+            raise _NotServed(f"{status} {code}{detail}")  # the gateway's own "no such API"
         if code == "slow_down":
             self.pacer.saturate()
             raise _Retry(UpstreamError(f"{req}: the consent proxy keeps asking us to slow down"))
         if status == 429:
             wait = retry_after(response)
-            hint = f"retry in {_duration(wait)}" if wait else "retry later"
-            raise RateLimited(f"{what} (quota exceeded: {hint})", wait)
+            if not wait:  # no hint: _get retries it shortly, then says so
+                raise RateLimited(what, None)
+            raise RateLimited(f"{what} (quota exceeded: retry in {_duration(wait)})", wait)
         if status >= 500:
             raise _Retry(UpstreamError(what), down=True)
-        if code in ("no_data_found", "STM-ERR-0000014", "STM-ERR-0000020"):
+        if code in _NO_DATA_CODES:
             raise NoData(what)
         if code == "ADAM-ERR0069":
             raise WrongDirection(what)

@@ -10,7 +10,8 @@ documented in ``shared/docs/enedis-api.md`` and ``device-flow-proxy-and-domoticz
   ``slow_down``, ``authorization_pending``, ``invalid_grant``, ``Access token not found``;
 * the Data Connect 2026 dialect (``mesure_synchrone_auto/v2/…``, ``{code, message}`` errors)
   beside v5, from the same meters; either can be switched off to play a gateway that serves
-  only one of them (``dialects``);
+  only one of them (``dialects``; its paths then answer a 404 page, or a 404 with a code of
+  the gateway's own: ``unserved_dialect_404``);
 * Enedis' date rules (``[start, end)``, ``end`` not after today, 7-day curve windows,
   history horizons, the meter's activation date, the direction of the meter, hourly
   collection), publication of day D on D+1 from 08:00, end-of-interval naive local
@@ -41,7 +42,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
@@ -206,16 +207,23 @@ class Simulator:
         consent: tuple[str, ...] = DEFAULT_CONSENT,
         dialects: tuple[str, ...] = ("v5", "2026"),
         serves_contracts: bool = True,
+        rotate_refresh_tokens: bool = False,
+        unserved_dialect_404: Literal["page", "coded"] = "page",
     ) -> None:
         self.clock = clock or SystemClock()
         self.client_id = client_id
         self.requests_per_minute = requests_per_minute
         self.publication_hour = publication_hour
         self.consent = consent
-        # the metering API dialects this gateway serves: the other one's paths are a 404 page
+        # the metering API dialects this gateway serves: the other one's paths are a 404 page,
+        # or ("coded") a 404 with an error code of the gateway's own
         self.dialects = dialects
+        self.unserved_dialect_404 = unserved_dialect_404
         # False: a gateway without the contract APIs (their paths are a 404 page)
         self.serves_contracts = serves_contracts
+        # True: each refresh grant returns a new refresh token and the old one dies at once
+        # (RFC 6749 §6; Netatmo does so, the consent proxy does not today)
+        self.rotate_refresh_tokens = rotate_refresh_tokens
         self.base_url = ""
         self._lock = threading.RLock()
         self._codes: dict[str, dict[str, Any]] = {}  # device_code -> entry
@@ -238,8 +246,12 @@ class Simulator:
         # Enedis direct: the application's tokens, and its hourly quota
         self.app_tokens: dict[str, datetime] = {}
         self.enedis_hourly_quota = 1000
+        self.enedis_served: deque[datetime] = deque()  # the calls it answered, last hour
         # MyElectricalData: calls per UTC day
         self.med_calls: dict[date, int] = {}
+        # True: an older MyElectricalData instance, which ignores X-MED-Format: 2026 and
+        # answers v5 bodies whatever the request
+        self.med_ignores_format = False
 
     # ----------------------------------------------------------------- test controls
     def now(self) -> datetime:
@@ -471,6 +483,10 @@ class Simulator:
                 )
             access = secrets.token_hex(32)
             self._access[access] = (known[0], self.now() + timedelta(seconds=ACCESS_EXPIRE))
+            if self.rotate_refresh_tokens:  # same consent (usage points, end), new token
+                del self._refresh[refresh]
+                refresh = secrets.token_hex(32)
+                self._refresh[refresh] = known
         return _json(
             200,
             {
@@ -613,7 +629,7 @@ class Simulator:
 
         if fault.kind == "quota":
             if v2026:  # the 2026 APIs only say "SLA exceeded", with no hint of when
-                return error(429, "429", "SLA dépassé")
+                return _json(429, {"code": "SLA dépassé", "message": "SLA dépassé"})
             return error(429, "Quota Q4 reached", "Call threshold allowed on 0:-30:-40")
         if fault.kind == "burst":
             reply = error(429, "Quota Q3 reached", "Call threshold allowed on 0:00:02")
@@ -640,6 +656,8 @@ class Simulator:
         """Enedis metering in either dialect, checks in the order the gateway applies them."""
         dialect = "v5" if path in ENDPOINTS else "2026" if path in ENDPOINTS_2026 else None
         if dialect is None or dialect not in self.dialects:
+            if dialect is not None and self.unserved_dialect_404 == "coded":
+                return _error(404, "not_found", f"no API at /{path}")
             return _html(404, NOT_FOUND_PAGE)
         kind, direction = (ENDPOINTS if dialect == "v5" else ENDPOINTS_2026)[path]
         names = PARAMS[dialect]

@@ -5,8 +5,11 @@
   as it is; errors are wrapped ``{status, message, error}``; an unknown type is a 400
   "Paramètres invalides"; an IP making 100 requests in 12 hours is banned (403 page).
 - ``/enedis/…``: Enedis itself. ``POST /enedis/oauth2/v3/token`` (client_credentials, 3 h 30
-  tokens), then the metering paths with the application's token; 5 calls a second (Quota
-  Q3) and 1000 an hour (Quota Q4); only consented usage points.
+  tokens), then the metering paths with the application's token; "5 appels par seconde
+  et/ou 1000 appels par heure", counted over any sliding second and hour (boundaries
+  included) on the simulator's clock: over them the 2026 paths answer a hint-less
+  ``429 {"code": "SLA dépassé", "message": "SLA dépassé"}``, the v5 ones Quota Q3 / Q4;
+  only consented usage points.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import hashlib
 import hmac
 import json
 import secrets
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -40,6 +43,10 @@ CONSO_TYPES = {
 }
 ENEDIS_CLIENT_SECRET = "simulator-secret"
 ENEDIS_ACCESS_EXPIRE = 12600
+# Data Connect 2026: "5 appels par seconde et/ou 1000 appels par heure" (the hourly one is
+# Simulator.enedis_hourly_quota); answered over quota with no hint of when to retry.
+ENEDIS_PER_SECOND = 5
+ENEDIS_SLA_EXCEEDED = {"code": "SLA dépassé", "message": "SLA dépassé"}
 
 
 def _b64(data: bytes) -> str:
@@ -149,20 +156,41 @@ def enedis_token(sim: Simulator, form: dict[str, str]) -> Reply:
 def enedis_direct(
     sim: Simulator, path: str, query: dict[str, str], authorization: str | None
 ) -> Reply:
-    from linkyflux.simulator import ENDPOINTS_2026, NO_CONSENT, _dialect_error, _error
+    from linkyflux.simulator import ENDPOINTS_2026, NO_CONSENT, _dialect_error, _error, _json
 
     token = (authorization or "").removeprefix("Bearer ").strip()
     expiry = sim.app_tokens.get(token)
     if expiry is None or sim.now() >= expiry:
         return _error(401, "invalid_token", "Invalid Credentials")
-    if sim.rate_exceeded("enedis-second", 5, timedelta(seconds=1)):
-        return _error(429, "Quota Q3 reached", "Call threshold allowed on 0:00:01")
-    if sim.rate_exceeded("enedis-hour", sim.enedis_hourly_quota, timedelta(hours=1)):
+    over = _enedis_over_quota(sim)
+    if over is not None:
+        if path in ENDPOINTS_2026 or path.startswith(CONTRACT_2026):
+            return _json(429, ENEDIS_SLA_EXCEEDED)
+        if over == "second":
+            return _error(429, "Quota Q3 reached", "Call threshold allowed on 0:00:01")
         return _error(429, "Quota Q4 reached", "Call threshold allowed on 0:59:59")
     prm = prm_of(path, query)
     if prm not in sim.consent:
         return _dialect_error(path in ENDPOINTS_2026, 403, "ADAM-DC-0008", NO_CONSENT)
     return sim.enedis_call(path, query)
+
+
+def _enedis_over_quota(sim: Simulator) -> str | None:
+    """Which quota a call arriving now breaks ("second", "hour"), if any: Enedis allows
+    ``ENEDIS_PER_SECOND`` calls in any closed second ``[t, t + 1 s]`` and
+    ``enedis_hourly_quota`` in any closed hour; the calls it refuses do not count."""
+    now = sim.now()
+    second, hour = timedelta(seconds=1), timedelta(hours=1)
+    with sim._lock:
+        served = sim.enedis_served
+        while served and now - served[0] > hour:
+            served.popleft()
+        if sum(1 for t in served if now - t <= second) >= ENEDIS_PER_SECOND:
+            return "second"
+        if len(served) >= sim.enedis_hourly_quota:
+            return "hour"
+        served.append(now)
+        return None
 
 
 # ----------------------------------------------------------------------------- MyElectricalData
@@ -190,7 +218,8 @@ MED_PATHS = {  # (data, direction) -> (v5 path, 2026 path)
         "mesure_synchrone_auto/v2/puissance_conso_max_quotidienne",
     ),
 }
-MED_CODES = {"no_data_found": "NO_DATA", "ADAM-DC-0008": "ACCESS_DENIED"}
+MED_CODES = {"ADAM-DC-0008": "ACCESS_DENIED", "STM-ERR-0000019": "ACCESS_DENIED"}
+MED_NO_PDL = "PDL not found"
 
 
 def _naive_minus(label: str, length: str) -> str:
@@ -201,21 +230,49 @@ def _naive_minus(label: str, length: str) -> str:
 
 def _shift_to_starts(body: dict[str, Any]) -> dict[str, Any]:
     """MyElectricalData moves each curve date back by its interval, on the naive local label
-    (its ``_shift_date``): on DST days the labels it produces are not real starts."""
+    (its ``_shift_date``): on DST days the labels it produces are not real starts. A point
+    without its step (``interval_length``, ``p``) is left as Enedis dated it."""
     for item in body.get("meter_reading", {}).get("interval_reading", []):
-        item["date"] = _naive_minus(item["date"], item["interval_length"])
+        if item.get("interval_length"):
+            item["date"] = _naive_minus(item["date"], item["interval_length"])
     for quantity in body.get("grandeur", []):
         for point in quantity.get("points", []):
-            if "p" in point:
+            if point.get("p"):
                 point["d"] = _naive_minus(point["d"], point["p"])
     return body
 
 
-def _envelope(status: int, data: Any = None, error: dict[str, str] | None = None) -> Reply:
+def _envelope(
+    sim: Simulator, data: Any = None, code: str = "", message: str = "", status: int = 200
+) -> Reply:
+    """MyElectricalData's ``APIResponse``: its routes answer errors with HTTP 200 too (no
+    status code given); only the global exception handler answers 500."""
     from linkyflux.simulator import _json
 
-    body = {"success": error is None, "data": data, "error": error, "timestamp": "now"}
+    error = {"code": code, "message": message, "field": None} if code else None
+    stamp = sim.now().astimezone(UTC).replace(tzinfo=None).isoformat()
+    body = {"success": error is None, "data": data, "error": error, "timestamp": stamp}
     return _json(status, body)
+
+
+def _med_refusal(sim: Simulator, status: int, body: Any, curve: bool) -> Reply:
+    """How MyElectricalData words an Enedis refusal: ``NO_DATA`` or ``ENEDIS_ERROR`` with the
+    Enedis code inside the message (the load-curve route says the latter for an empty range),
+    ``ADAM-ERR0123`` as it is, ``ACCESS_DENIED`` for a usage point without consent."""
+    if not isinstance(body, dict):  # Enedis' error page, a timeout: the exception handler
+        return _envelope(sim, None, "INTERNAL_ERROR", "Internal server error", status=500)
+    code = str(body.get("error") or body.get("code") or "")
+    message = str(body.get("error_description") or body.get("message") or "")
+    if code in MED_CODES:
+        return _envelope(sim, None, MED_CODES[code], MED_NO_PDL)
+    if code == "no_data_found" and not curve:
+        return _envelope(sim, None, "NO_DATA", "No data available for the requested period")
+    if code == "ADAM-ERR0123":
+        return _envelope(sim, None, code, message)
+    text = f"{code}: {message}" if code != message else code
+    if code == "no_data_found":
+        text = f"Enedis API error {status}: {text}"
+    return _envelope(sim, None, "ENEDIS_ERROR", text)
 
 
 def myelectricaldata(
@@ -225,14 +282,16 @@ def myelectricaldata(
     authorization: str | None,
     med_format: str | None,
 ) -> Reply:
-    """MyElectricalData v2: ``{success, data, error}``, ``/pdl``, daily quota, curve starts."""
+    """MyElectricalData v2: ``{success, data, error}`` (errors with HTTP 200 too), ``/pdl``,
+    daily quota, curve starts; the 2026 format on ``X-MED-Format: 2026`` unless it is an
+    older instance (``sim.med_ignores_format``)."""
     if authorization != f"Bearer {MED_CLIENT_SECRET}":
-        return _envelope(401, error={"code": "UNAUTHORIZED", "message": "Invalid API key"})
+        return _envelope(sim, None, "UNAUTHORIZED", "Invalid API key", status=401)
     if path == "pdl":
         points = [{"usage_point_id": p, "name": p} for p in sim.consent]
-        return _envelope(200, points)
-    now = sim.now()
-    reset = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), now.tzinfo)
+        return _envelope(sim, points)
+    now = sim.now().astimezone(UTC)
+    reset = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), UTC)
     used = sim.med_calls.setdefault(now.date(), 0) + 1  # the quota resets at midnight UTC
     sim.med_calls[now.date()] = used
     headers = (
@@ -241,12 +300,19 @@ def myelectricaldata(
         ("X-RateLimit-Reset", str(int(reset.timestamp()))),
     )
     if used > MED_DAILY_QUOTA:
-        reply = _envelope(429, error={"code": "RATE_LIMITED", "message": "Daily quota exceeded"})
+        message = (
+            f"Daily rate limit exceeded ({MED_DAILY_QUOTA}/{MED_DAILY_QUOTA}). "
+            "Use cache to increase limit."
+        )
+        reply = _envelope(sim, None, "RATE_LIMIT_EXCEEDED", message)
         reply.headers = headers
         return reply
+    v2026 = med_format == "2026" and not sim.med_ignores_format
     parts = path.split("/")  # enedis/<direction>/<daily|detail>/<pdl> or enedis/power/<pdl>
     if len(parts) == 3 and parts[:2] == ["enedis", "contract"]:
-        return _med_contract(sim, parts[2], med_format == "2026", headers)
+        if parts[2] not in sim.consent:
+            return _envelope(sim, None, "ACCESS_DENIED", MED_NO_PDL)
+        return _med_contract(sim, parts[2], v2026, headers)
     if len(parts) == 3 and parts[:2] == ["enedis", "power"]:
         key, prm = ("power", "consumption"), parts[2]
     elif len(parts) == 4 and parts[0] == "enedis":
@@ -254,23 +320,26 @@ def myelectricaldata(
     else:
         key, prm = ("", ""), ""
     if key not in MED_PATHS:
-        return _envelope(404, error={"code": "NOT_FOUND", "message": f"/{path}"})
-    v2026 = med_format == "2026"
+        return _envelope(sim, None, "NOT_FOUND", f"/{path}", status=404)
+    if prm not in sim.consent:  # not a usage point of this account
+        out = _envelope(sim, None, "ACCESS_DENIED", MED_NO_PDL)
+        out.headers = headers
+        return out
     enedis_path = MED_PATHS[key][1 if v2026 else 0]
     names = ("pointId", "dateDebut", "dateFin") if v2026 else ("usage_point_id", "start", "end")
     enedis_query = dict(
         zip(names, (prm, query.get("start", ""), query.get("end", "")), strict=True)
     )
     reply = sim.enedis_call(enedis_path, enedis_query)
-    body = json.loads(reply.body) if reply.content_type == "application/json" else None
+    try:
+        body = json.loads(reply.body) if reply.content_type == "application/json" else None
+    except ValueError:  # a truncated answer: the exception handler
+        body = None
     if reply.status == 200 and isinstance(body, dict):
-        out = _envelope(200, _shift_to_starts(body) if key[0] == "detail" else body)
+        out = _envelope(sim, _shift_to_starts(body) if key[0] == "detail" else body)
     else:
-        code, message = "ENEDIS_ERROR", reply.body.decode(errors="replace")[:200]
-        if isinstance(body, dict):
-            code = str(body.get("error") or body.get("code") or code)
-            message = str(body.get("error_description") or body.get("message") or "")
-        out = _envelope(reply.status, error={"code": MED_CODES.get(code, code), "message": message})
+        out = _med_refusal(sim, reply.status, body, key[0] == "detail")
+    out.delay = reply.delay
     out.headers = headers if v2026 else (*headers, ("Deprecation", "true"))
     return out
 
@@ -281,21 +350,23 @@ def _med_contract(
     """MyElectricalData's contract: the v5 body, or its 2026 aggregate of three calls."""
     if not v2026:
         reply = sim.enedis_call(CONTRACT_V5, {"usage_point_id": prm})
-        body = json.loads(reply.body)
-        if reply.status != 200:
-            error = {"code": MED_CODES.get(body["error"], body["error"]), "message": ""}
-            return _envelope(reply.status, error=error)
-        out = _envelope(200, body)
+        try:
+            body = json.loads(reply.body)
+        except ValueError:
+            body = None
+        ok = reply.status == 200
+        out = _envelope(sim, body) if ok else _med_refusal(sim, reply.status, body, False)
     else:
-        parts = [json.loads(sim.enedis_call(f"{api}{prm}", {}).body) for api in CONTRACT_2026]
+        replies = [sim.enedis_call(f"{api}{prm}", {}) for api in CONTRACT_2026]
+        parts = [json.loads(reply.body) for reply in replies]
         if isinstance(parts[0], dict) and "code" in parts[0]:
-            return _envelope(404, error={"code": "NO_DATA", "message": parts[0]["message"]})
+            return _med_refusal(sim, replies[0].status, parts[0], False)
         aggregate = {
             "situation_contrat": parts[0],
             "synthese_contrat": parts[1],
             "comptage": parts[2],
         }
-        out = _envelope(200, aggregate)
+        out = _envelope(sim, aggregate)
     out.headers = headers
     return out
 

@@ -31,8 +31,17 @@ class Tokens:
     def expiring(self, now: datetime) -> bool:
         return now >= self.expires_at - REFRESH_MARGIN
 
-    def with_access(self, access_token: str, expires_at: datetime) -> Tokens:
-        return replace(self, access_token=access_token, expires_at=expires_at)
+    def with_access(
+        self, access_token: str, expires_at: datetime, refresh_token: str | None = None
+    ) -> Tokens:
+        """The tokens after a refresh; with ``refresh_token``, the one that replaced ours
+        (RFC 6749 §6: it rotated, ours may be dead already)."""
+        return replace(
+            self,
+            access_token=access_token,
+            expires_at=expires_at,
+            refresh_token=refresh_token or self.refresh_token,
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -31,9 +31,16 @@ from linkyflux.timeutil import Clock
 USER_AGENT = f"linkyflux/{__version__}"
 
 
+# How far past the end of a window the pacer sends the next request: a request exactly
+# ``per`` after another is still within the same window for Enedis (boundaries included), and
+# the request log keeps milliseconds.
+MARGIN = timedelta(milliseconds=1)
+
+
 @dataclass(frozen=True)
 class Rate:
-    """At most ``limit`` requests in any ``per``.
+    """At most ``limit`` requests in any window of length ``per``, both ends included: in
+    any ``[t, t + per]``.
 
     With ``wait=False`` the rate is a budget: rather than wait (for hours) the pacer refuses,
     raising :class:`BudgetExhausted`.
@@ -89,9 +96,9 @@ class Pacer:
         if self._blocked_until is not None and now < self._blocked_until:
             wait = self._blocked_until - now
         for rate in self.rates:
-            recent = self.history[bisect.bisect_right(self.history, now - rate.per) :]
+            recent = self.history[bisect.bisect_left(self.history, now - rate.per) :]
             if len(recent) >= rate.limit:
-                needed = recent[-rate.limit] + rate.per - now
+                needed = recent[-rate.limit] + rate.per + MARGIN - now
                 if not rate.wait:
                     raise BudgetExhausted(rate, now + needed)
                 wait = max(wait, needed)

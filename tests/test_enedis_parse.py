@@ -193,7 +193,8 @@ def test_local_to_utc_prefers_the_first_occurrence_without_context() -> None:
                     "interval_reading": [{"value": "1", "date": "01/04/2023"}],
                 }
             },
-            "interval_reading[0]: bad date or length",
+            "interval_reading[0].date is not a local date and time like "
+            "'2023-04-01 00:30:00': '01/04/2023'",
         ),
         ({"error": "x"}, "no meter_reading in the answer"),
         (

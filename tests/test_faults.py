@@ -55,14 +55,18 @@ def test_a_lasting_outage_stops_the_run_keeping_what_was_fetched(w: World) -> No
     assert data_paths(w) == ["consumption_load_curve"] + ["daily_consumption"] * 4
 
 
-def test_quota_answer_stops_the_run(w: World) -> None:
-    w.simulator.inject("quota", count=1, path_contains="consumption_load_curve")
+def test_a_lasting_quota_answer_stops_the_run(w: World) -> None:
+    """The 2026 APIs' hint-less 429 is retried shortly (see test_real_quotas.py); still
+    refused, it ends the run."""
+    w.simulator.inject("quota", count=100, path_contains="consumption_load_curve")
     result = w.run("fetch", "-q")
     assert result.exit_code == 5
     assert result.output.splitlines()[-1] == (
         "linkyflux: mesure_synchrone_auto/v2/courbe_de_charge_consommation for 22516914714270 "
-        "[2026-11-21, 2026-11-22): 429 429: SLA dépassé (quota exceeded: retry later)"
+        "[2026-11-21, 2026-11-22): 429 SLA dépassé (quota exceeded: still refused after 4 "
+        "tries; retry later)"
     )
+    assert data_paths(w) == ["consumption_load_curve"] * 4
 
 
 def test_v5_quota_answer_tells_when_to_retry(w: World) -> None:
@@ -78,11 +82,12 @@ def test_v5_quota_answer_tells_when_to_retry(w: World) -> None:
 
 
 def test_throttle_answer_of_the_api_gateway(w: World) -> None:
-    w.simulator.inject("throttle", count=1)
+    w.simulator.inject("throttle", count=100)
     result = w.run("fetch", "-q")
     assert result.exit_code == 5
     assert result.output.splitlines()[-1].endswith(
-        "429 900807: You have exceeded your quota (quota exceeded: retry later)"
+        "429 900807: You have exceeded your quota (quota exceeded: still refused after 4 "
+        "tries; retry later)"
     )
 
 

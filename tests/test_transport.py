@@ -21,15 +21,16 @@ def sent_at(clock: FakeClock, pacer: Pacer, n: int) -> list[float]:
 
 
 def test_per_minute_lets_a_burst_through_then_waits() -> None:
+    """(A window includes both its ends: the next request goes 1 ms after it.)"""
     clock = FakeClock(paris(2026, 11, 22, 9))
     pacer = Pacer(clock, [per_minute(12)])
-    assert sent_at(clock, pacer, 14) == [0.0] * 12 + [61.0, 61.0]
+    assert sent_at(clock, pacer, 14) == [0.0] * 12 + [61.001, 61.001]
 
 
 def test_several_rates_at_once() -> None:
     clock = FakeClock(paris(2026, 11, 22, 9))
     pacer = Pacer(clock, [Rate(5, timedelta(seconds=1)), Rate(10, timedelta(hours=1))])
-    assert sent_at(clock, pacer, 11) == [0.0] * 5 + [1.0] * 5 + [3600.0]
+    assert sent_at(clock, pacer, 11) == [0.0] * 5 + [1.001] * 5 + [3600.001]
 
 
 def test_history_of_an_earlier_run_counts(tmp_path: Path) -> None:
@@ -39,7 +40,7 @@ def test_history_of_an_earlier_run_counts(tmp_path: Path) -> None:
     RequestLog(tmp_path).save(first.history, clock.now())
     clock.advance(30)
     second = Pacer(clock, [per_minute(12)], RequestLog(tmp_path).load(clock.now()))
-    assert sent_at(clock, second, 1) == [31.0]  # the first run's minute is not over
+    assert sent_at(clock, second, 1) == [31.001]  # the first run's minute is not over
 
 
 def test_slow_down_blocks_for_the_longest_window() -> None:
