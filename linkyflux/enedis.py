@@ -83,11 +83,13 @@ class Request:
     usage_point_id: str
     start: date | None = None
     end: date | None = None
+    via: str = ""  # the gateway asked (its name), for messages
 
     def __str__(self) -> str:
+        where = f"{self.via}: " if self.via else ""
         if self.start is None:
-            return f"{self.path} for {self.usage_point_id}"
-        return f"{self.path} for {self.usage_point_id} [{self.start}, {self.end})"
+            return f"{where}{self.path} for {self.usage_point_id}"
+        return f"{where}{self.path} for {self.usage_point_id} [{self.start}, {self.end})"
 
 
 def error_of(response: httpx.Response) -> tuple[str, str]:

@@ -77,6 +77,7 @@ class ContractCall(NamedTuple):
 
 class Gateway:
     kind: ClassVar[str]
+    name: ClassVar[str]  # for messages
     # The load curve's dates are interval starts already (not Enedis' interval ends).
     curve_dates_are_starts: ClassVar[bool] = False
 
@@ -138,6 +139,7 @@ class Gateway:
 
 class DeviceFlowGateway(Gateway):
     kind = "device-flow"
+    name = "the consent proxy"
 
     def request(self, dialect: Dialect, call: Call) -> tuple[str, dict[str, str]]:
         path, params = super().request(dialect, call)
@@ -206,6 +208,7 @@ def jwt_claims(token: str) -> dict[str, Any]:
 
 class ConsoApiGateway(Gateway):
     kind = "conso-api"
+    name = "Conso API"
 
     def rates(self) -> list[Rate]:
         return [CONSO_API_BUDGET, per_minute(self.settings.consent.requests_per_minute)]
@@ -299,6 +302,7 @@ class ClientCredentialsAuth(RenewingAuth):
 
 class EnedisGateway(Gateway):
     kind = "enedis"
+    name = "Enedis"
     # Enedis: 5 calls a second; 10 000 an hour in v5, 1 000 in the 2026 Swagger: keep to that.
     RATES: ClassVar[list[Rate]] = [Rate(5, timedelta(seconds=1)), Rate(1000, timedelta(hours=1))]
 
@@ -405,7 +409,7 @@ def _enedis_status(code: str) -> int:
 def med_error(code: str, message: str, status: int) -> tuple[int, str, str]:
     """(status, Enedis code, description) of a MyElectricalData error envelope: the Enedis
     answer it stands for, whatever HTTP status it came with (200 from its routes)."""
-    description = f"MyElectricalData: {message}" if message else "MyElectricalData"
+    description = message
     if status >= 500:  # its global exception handler
         return status, code, description
     if code in MED_ERRORS:
@@ -482,6 +486,7 @@ class MyElectricalDataGateway(Gateway):
     moved to the interval start (never shift them twice)."""
 
     kind = "myelectricaldata"
+    name = "MyElectricalData"
     curve_dates_are_starts = True
 
     def rates(self) -> list[Rate]:

@@ -151,7 +151,7 @@ class MeteringApi:
             bodies: list[Any] = []
             try:
                 for call in calls:
-                    req = Request(call.label, prm)
+                    req = Request(call.label, prm, via=self.gateway.name)
                     headers = self.gateway.headers(dialect)
                     try:
                         bodies.append(
@@ -185,7 +185,8 @@ class MeteringApi:
         refusals = []
         for dialect in list(self.dialects):
             path, params = self.gateway.request(dialect, Call(kind, direction, prm, start, end))
-            req = Request(dialect.path(kind, direction), prm, start, end)  # Enedis' own path
+            # Enedis' own path, whatever the gateway's
+            req = Request(dialect.path(kind, direction), prm, start, end, self.gateway.name)
             try:
                 headers = self.gateway.headers(dialect)
                 body = self._get(req, path, dialect, params, headers, api=dialect.name)
@@ -258,8 +259,8 @@ class MeteringApi:
         assert failure is not None
         if down:
             self.down = GatewayDown(
-                f"the gateway (or Enedis) is down: {failure} ({tries} tries); nothing more "
-                "was asked this run, the next run catches up"
+                f"{failure} ({tries} tries): the gateway or Enedis is down; nothing more was "
+                "asked this run, the next run catches up"
             )
             raise self.down
         raise failure

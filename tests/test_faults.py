@@ -45,10 +45,10 @@ def test_a_lasting_outage_stops_the_run_keeping_what_was_fetched(w: World) -> No
     result = w.run("fetch", "-q")
     assert result.exit_code == 5
     assert result.output.splitlines()[-1] == (
-        "linkyflux: the gateway (or Enedis) is down: mesure_synchrone_auto/v2/consommation_"
-        "quotidienne for 22516914714270 [2026-11-21, 2026-11-22): 500 technical_error: "
-        "Technical error. Please try later. (4 tries); nothing more was asked this run, the "
-        "next run catches up"
+        "linkyflux: the consent proxy: mesure_synchrone_auto/v2/consommation_quotidienne for "
+        "22516914714270 [2026-11-21, 2026-11-22): 500 technical_error: Technical error. "
+        "Please try later. (4 tries): the gateway or Enedis is down; nothing more was asked "
+        "this run, the next run catches up"
     )
     # The curve fetched before the outage is in the sink; the run stopped there.
     assert len(w.output_lines()) == 48
@@ -62,7 +62,8 @@ def test_a_lasting_quota_answer_stops_the_run(w: World) -> None:
     result = w.run("fetch", "-q")
     assert result.exit_code == 5
     assert result.output.splitlines()[-1] == (
-        "linkyflux: mesure_synchrone_auto/v2/courbe_de_charge_consommation for 22516914714270 "
+        "linkyflux: the consent proxy: mesure_synchrone_auto/v2/courbe_de_charge_consommation "
+        "for 22516914714270 "
         "[2026-11-21, 2026-11-22): 429 SLA dépassé (quota exceeded: still refused after 4 "
         "tries; retry later)"
     )
@@ -75,7 +76,8 @@ def test_v5_quota_answer_tells_when_to_retry(w: World) -> None:
     result = w.run("fetch", "-q")
     assert result.exit_code == 5
     assert result.output.splitlines()[-1] == (
-        "linkyflux: metering_data_clc/v5/consumption_load_curve for 22516914714270 "
+        "linkyflux: the consent proxy: metering_data_clc/v5/consumption_load_curve for "
+        "22516914714270 "
         "[2026-11-21, 2026-11-22): 429 Quota Q4 reached: Call threshold allowed on 0:-30:-40 "
         "(quota exceeded: retry in 30 min 40 s)"
     )

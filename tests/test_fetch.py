@@ -238,7 +238,8 @@ def test_revoked_consent_for_one_meter_does_not_stop_the_others(w: World) -> Non
     result = w.run("fetch", "-q")
     assert result.exit_code == 4
     assert result.output.splitlines()[-1] == (
-        "linkyflux: mesure_synchrone_auto/v2/courbe_de_charge_consommation for 26584978546985 "
+        "linkyflux: the consent proxy: mesure_synchrone_auto/v2/courbe_de_charge_consommation "
+        "for 26584978546985 "
         "[2026-11-21, 2026-11-22): 403 ADAM-DC-0008: No consent can be found for this customer "
         "and this usage point.: renew the consent with `linkyflux auth`"
     )

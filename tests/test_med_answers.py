@@ -177,8 +177,8 @@ def test_the_daily_rate_limit_ends_the_run_with_5(tmp_path: Path) -> None:
         result = w.run("fetch", "-q")
     assert result.exit_code == 5, result.output
     assert last_line(result.output) == (
-        "linkyflux: mesure_synchrone_auto/v2/courbe_de_charge_consommation for "
-        "22516914714270 [2026-11-21, 2026-11-22): 429 RATE_LIMIT_EXCEEDED: MyElectricalData: "
+        "linkyflux: MyElectricalData: mesure_synchrone_auto/v2/courbe_de_charge_consommation for "
+        "22516914714270 [2026-11-21, 2026-11-22): 429 RATE_LIMIT_EXCEEDED: "
         "Daily rate limit exceeded (50/50). Use cache to increase limit. (the quota resets at "
         "2026-11-23 00:00 UTC) (quota exceeded: retry in 16 h)"
     )
@@ -191,8 +191,8 @@ def test_access_denied_ends_the_run_with_4(tmp_path: Path) -> None:
         result = w.run("fetch", "-q")
     assert result.exit_code == 4, result.output
     assert last_line(result.output) == (
-        "linkyflux: mesure_synchrone_auto/v2/courbe_de_charge_consommation for "
-        "22516914714270 [2026-11-21, 2026-11-22): 403 ADAM-DC-0008: MyElectricalData: PDL "
+        "linkyflux: MyElectricalData: mesure_synchrone_auto/v2/courbe_de_charge_consommation for "
+        "22516914714270 [2026-11-21, 2026-11-22): 403 ADAM-DC-0008: PDL "
         "not found (no consent for this usage point on MyElectricalData, or consent."
         "client_secret is not the API key of the account that holds it): renew the consent "
         "with `linkyflux auth`"

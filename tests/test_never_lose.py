@@ -134,10 +134,10 @@ def test_a_5xx_streak_ends_the_run_quickly_and_the_next_run_catches_up(tmp_path:
         assert w.clock.now() - started < timedelta(minutes=3)
         assert len(w.simulator.data_calls()) - calls == 4  # one call and its 3 retries
         assert result.output.splitlines()[-1] == (
-            "linkyflux: the gateway (or Enedis) is down: mesure_synchrone_auto/v2/courbe_de_"
-            "charge_consommation for 22516914714270 [2026-11-21, 2026-11-22): 500 "
-            "technical_error: Technical error. Please try later. (4 tries); nothing more was "
-            "asked this run, the next run catches up"
+            "linkyflux: the consent proxy: mesure_synchrone_auto/v2/courbe_de_charge_"
+            "consommation for 22516914714270 [2026-11-21, 2026-11-22): 500 technical_error: "
+            "Technical error. Please try later. (4 tries): the gateway or Enedis is down; "
+            "nothing more was asked this run, the next run catches up"
         )
         w.simulator._faults.clear()
         w.clock.advance(24 * 3600)

@@ -178,8 +178,8 @@ def test_a_lasting_hintless_429_ends_the_run_with_one_line(tmp_path: Path) -> No
         result = w.run("fetch", "-q")
         assert result.exit_code == 5
         assert result.output.splitlines()[-1] == (
-            f"linkyflux: {CURVE_2026} for {HOUSE} [2026-11-21, 2026-11-22): 429 SLA dépassé "
-            "(quota exceeded: still refused after 4 tries; retry later)"
+            f"linkyflux: Enedis: {CURVE_2026} for {HOUSE} [2026-11-21, 2026-11-22): 429 SLA "
+            "dépassé (quota exceeded: still refused after 4 tries; retry later)"
         )
         paths = [p.rsplit("/", 1)[-1] for p, _ in w.simulator.data_calls()[calls:]]
         assert paths == ["consumption_load_curve"] * 4
