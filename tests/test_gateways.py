@@ -52,12 +52,24 @@ def authorize(w: World, kind: str) -> None:
     assert f"for {len(CONSENTED)} usage point(s): {', '.join(CONSENTED)}" in result.output
 
 
-def fetch_week(home: Path, kind: str, api: str) -> tuple[list[str], dict[str, object]]:
+def fetch_week(
+    home: Path, kind: str, api: str, served: str | None = None
+) -> tuple[list[str], dict[str, object]]:
+    """A week through ``kind`` asking in ``api``; with ``served``, a gateway as rude as the
+    real ones get: it serves that dialect only (a 404 with a code of its own for the other;
+    an older MyElectricalData answers v5 whatever is asked), and rotates refresh tokens."""
     home.mkdir()
-    with world(home, today=date(2026, 10, 27)) as w:
+    rude: dict[str, object] = {}
+    if served is not None:
+        rude = {"dialects": (served,), "unserved_dialect_404": "coded"}
+        rude["rotate_refresh_tokens"] = True
+    with world(home, today=date(2026, 10, 27), **rude) as w:
         w.consent = w.simulator.consent = CONSENTED
+        w.simulator.med_ignores_format = served == "v5"
         gateway_config(w, kind, api)
         authorize(w, kind)
+        if served is not None:
+            w.simulator.expire_access_tokens()  # the fetch refreshes (and rotates) first
         result = w.run("fetch", "-d", "7", "-q")
         assert result.exit_code == 0, result.output
         prefix = {
@@ -72,7 +84,7 @@ def fetch_week(home: Path, kind: str, api: str) -> tuple[list[str], dict[str, ob
             if p.startswith(prefix[kind]) and not any(x in p for x in NOT_METERING)
         ]
         assert len(data) > 20
-        if kind != "myelectricaldata":  # (which chooses the dialect by a header)
+        if kind != "myelectricaldata" and served is None:  # (MED: by a header)
             assert {name in TYPES_2026 for name in data} == {api == "2026"}
         state = json.loads((w.state_dir / "state.json").read_text())["usage_points"]
         contracts = {prm: state[prm]["contract"] for prm in CONSENTED}
@@ -104,6 +116,22 @@ def test_every_gateway_and_dialect_writes_the_same_bytes(tmp_path: Path) -> None
             assert lines == reference, pair
         # the same contracts through every gateway that has them (Conso API has none)
         assert read == (dict.fromkeys(CONSENTED) if pair[0] == "conso-api" else contracts), pair
+
+
+@pytest.mark.parametrize("served", ["v5", "2026"])
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_gateway_in_auto_mode_against_a_rude_one(
+    tmp_path: Path, kind: str, served: str
+) -> None:
+    """Serving one dialect (its own 404 for the other), rotating refresh tokens, an older
+    MyElectricalData answering v5 to a 2026 request: `auto` reads each one as the polite
+    gateway, byte for byte."""
+    reference, _ = fetch_week(tmp_path / "reference", "device-flow", "v5")
+    lines, _ = fetch_week(tmp_path / "rude", kind, "auto", served)
+    if kind == "conso-api":  # no contract data, so no contract points
+        lines = [ln for ln in lines if not ln.startswith("linky_contract")]
+        reference = [ln for ln in reference if not ln.startswith("linky_contract")]
+    assert lines == reference
 
 
 def test_conso_api_budget_is_never_crossed(tmp_path: Path) -> None:
