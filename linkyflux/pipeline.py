@@ -371,8 +371,10 @@ class Fetcher:
         except (UpstreamError, SinkError, AuthError) as exc:
             report.errors.append(exc)
             raise _Stop from exc
-        except DataError as exc:
-            report.errors.append(exc)
+        except DataError as exc:  # what to do: nothing now, and tell us if it lasts
+            report.errors.append(
+                DataError(f"{exc} (asked again by the next run; if it lasts, report this line)")
+            )
 
     def _call(self, prm: str, series: Series, start: date, end: date) -> list[Reading]:
         if series.kind == "curve":
