@@ -46,7 +46,7 @@ import tempfile
 import time
 import traceback
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -54,6 +54,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 from sharedclock import SharedClock
+from test_year import stop_on_call
 
 import linkyflux
 from linkyflux.app import Runtime
@@ -411,19 +412,6 @@ DAYS = 365
 KILL_RATE = 0.10  # of the mornings
 RETRY_RATE = 0.5  # of the killed mornings: a second run the same morning
 CALLS_PER_DAY = 9  # data calls of an ordinary morning: 3 meters x (curve, daily, max power)
-
-
-def stop_on_call(n: int, influx: PrivateInflux) -> Callable[[str], None]:
-    """A simulator hook that stops InfluxDB when the n-th data call of a run arrives."""
-    seen = 0
-
-    def hook(path: str) -> None:
-        nonlocal seen
-        seen += 1
-        if seen == n:
-            influx.stop()
-
-    return hook
 
 
 def a_year_with_kills(influx: PrivateInflux, home: Path, seed: int) -> None:
