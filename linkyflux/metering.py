@@ -13,6 +13,7 @@ and remembers what worked, per gateway.
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
@@ -58,6 +59,11 @@ QUOTA_RETRY_DELAYS = (2.0, 5.0, 10.0)
 # The 404 codes of Enedis' own answers (data, usage point, consent) besides ADAM-* and
 # STM-ERR-*, and the consent proxy's: the API asked exists.
 _NO_DATA_CODES = ("no_data_found", "STM-ERR-0000014", "STM-ERR-0000020")
+
+
+# "The end date parameter must be earlier than the current date" (and the error table's
+# "données disponibles à J-1. Utilisez la veille comme date maximale")
+_BEYOND_TODAY = re.compile(r"earlier than the current date|veille comme date maximale", re.I)
 
 
 class GatewayDown(UpstreamError):
@@ -307,7 +313,7 @@ class MeteringApi:
             raise BeforeActivation(what)
         if code in ("ADAM-DC-0016", "ADAM-ERR0125"):
             raise BeyondHorizon(what)
-        if status == 400 and "earlier than the current date" in description:
+        if status == 400 and _BEYOND_TODAY.search(description):
             raise BeyondToday(what)
         if code in CONSENT_CODES:
             raise ConsentRevoked(f"{what}: renew the consent with `linkyflux auth`")
