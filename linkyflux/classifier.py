@@ -20,8 +20,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache, partial
 from typing import NamedTuple
 
-from linkyflux.contracts import Contract
-from linkyflux.models import CurveReading
+from linkyflux.models import Contract, CurveReading
 from linkyflux.tariffs import BASE, KEPT_DAYS, Changes, Schedule, ScheduleError, parse_offpeak
 from linkyflux.timeutil import paris_day, paris_midnight
 

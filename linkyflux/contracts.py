@@ -22,49 +22,15 @@ rather than tag days BASE with a contract read wrong.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from linkyflux.errors import DataError
+from linkyflux.models import TWO_RATES, Contract
 
 V5_PATH = "customers_upc/v5/usage_points/contracts"
 ITC_2026 = ("situation_contrat_auto", "synth_contrat_auto", "comptage_auto")
-# Distribution tariffs with off-peak hours end in DT (or 4, seasonal); ST is single rate.
-_TWO_RATES = re.compile(r"(DT|4)$")
-
-
-@dataclass(frozen=True)
-class Contract:
-    usage_point_id: str
-    subscribed_power_kva: float | None
-    tariff_code: str | None
-    offpeak_hours: str | None
-    status: str | None
-    activation: date | None
-
-    @property
-    def single_rate(self) -> bool:
-        return bool(self.tariff_code) and not _TWO_RATES.search(self.tariff_code or "")
-
-    def to_json(self) -> dict[str, Any]:
-        raw = asdict(self)
-        raw["activation"] = self.activation.isoformat() if self.activation else None
-        return raw
-
-    @classmethod
-    def from_json(cls, raw: dict[str, Any]) -> Contract:
-        activation = raw.get("activation")
-        return cls(
-            usage_point_id=str(raw["usage_point_id"]),
-            subscribed_power_kva=raw.get("subscribed_power_kva"),
-            tariff_code=raw.get("tariff_code"),
-            offpeak_hours=raw.get("offpeak_hours"),
-            status=raw.get("status"),
-            activation=date.fromisoformat(activation) if activation else None,
-        )
-
-
 # --------------------------------------------------------------------------- reading
 # Each field is read for what it is, or the answer is refused in one line naming the API,
 # the usage point and the field: a contract read wrong would tag every day written with it
@@ -167,7 +133,7 @@ class _Fields:
         for a two-rate tariff, or its days would all be taken for BASE."""
         raw = self.get(key)
         if raw is None:
-            if _TWO_RATES.search(tariff):
+            if TWO_RATES.search(tariff):
                 raise self.error(key, f"is missing, and the tariff {tariff} has off-peak hours")
             return None
         if not isinstance(raw, str):

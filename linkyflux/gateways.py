@@ -29,11 +29,10 @@ import httpx
 
 from linkyflux import contracts
 from linkyflux.auth import DeviceCode, DeviceFlow, ProxyAuth, RenewingAuth, split_usage_points
-from linkyflux.contracts import Contract
 from linkyflux.dialects import Dialect, Kind
 from linkyflux.enedis import CONSENT_CODES, error_of, naive_label
 from linkyflux.errors import AuthError, ConfigError, DataError, UpstreamError
-from linkyflux.models import Direction
+from linkyflux.models import Contract, Direction
 from linkyflux.settings import Settings
 from linkyflux.timeutil import Clock
 from linkyflux.tokens import Tokens, TokenStore

@@ -20,7 +20,6 @@ from typing import Any
 
 import httpx
 
-from linkyflux.contracts import Contract
 from linkyflux.dialects import Dialect, Kind
 from linkyflux.enedis import (
     CONSENT_CODES,
@@ -39,7 +38,7 @@ from linkyflux.enedis import (
 )
 from linkyflux.errors import AuthError, DataError, LinkyfluxError, RateLimited, UpstreamError
 from linkyflux.gateways import Call, Gateway
-from linkyflux.models import CurveReading, DailyReading, Direction, MaxPowerReading
+from linkyflux.models import Contract, CurveReading, DailyReading, Direction, MaxPowerReading
 from linkyflux.timeutil import Clock
 from linkyflux.transport import Pacer
 

@@ -6,9 +6,10 @@ since the Unix epoch, which is UTC); days are Europe/Paris calendar days.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 Direction = Literal["consumption", "production"]
 
@@ -64,3 +65,41 @@ class MaxPowerReading:
     day: date
     power_va: float
     at: datetime | None
+
+
+# Distribution tariffs with off-peak hours end in DT (or 4, seasonal); ST is single rate.
+TWO_RATES = re.compile(r"(DT|4)$")
+
+
+@dataclass(frozen=True)
+class Contract:
+    """A usage point's contract, as read by the sources (see :mod:`linkyflux.contracts`)
+    and used by the tariffs and the sinks."""
+
+    usage_point_id: str
+    subscribed_power_kva: float | None
+    tariff_code: str | None
+    offpeak_hours: str | None
+    status: str | None
+    activation: date | None
+
+    @property
+    def single_rate(self) -> bool:
+        return bool(self.tariff_code) and not TWO_RATES.search(self.tariff_code or "")
+
+    def to_json(self) -> dict[str, Any]:
+        raw = asdict(self)
+        raw["activation"] = self.activation.isoformat() if self.activation else None
+        return raw
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> Contract:
+        activation = raw.get("activation")
+        return cls(
+            usage_point_id=str(raw["usage_point_id"]),
+            subscribed_power_kva=raw.get("subscribed_power_kva"),
+            tariff_code=raw.get("tariff_code"),
+            offpeak_hours=raw.get("offpeak_hours"),
+            status=raw.get("status"),
+            activation=date.fromisoformat(activation) if activation else None,
+        )

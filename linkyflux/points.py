@@ -15,9 +15,8 @@ from datetime import date, timedelta
 
 from linkyflux import schema
 from linkyflux.classifier import TariffRun, contract_ranges
-from linkyflux.contracts import Contract
 from linkyflux.lineprotocol import field_key, float_value, head, line
-from linkyflux.models import DailyReading, MaxPowerReading
+from linkyflux.models import Contract, DailyReading, MaxPowerReading
 from linkyflux.state import SeriesState
 from linkyflux.tariffs import BASE, HC, HP
 from linkyflux.timeutil import paris_midnight

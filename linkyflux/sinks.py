@@ -21,7 +21,7 @@ import httpx
 
 from linkyflux.errors import ConfigError, SinkError
 from linkyflux.timeutil import paris_day
-from linkyflux.transport import tls_for
+from linkyflux.tls import tls_for
 
 BATCH_SIZE = 5000
 

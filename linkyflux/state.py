@@ -31,9 +31,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from linkyflux.contracts import Contract
 from linkyflux.errors import ConfigError
 from linkyflux.fsutil import write_private
+from linkyflux.models import Contract
 
 STATE_FILE = "state.json"
 VERSION = 2

@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from linkyflux.app import command_of, destination_of
-from linkyflux.contracts import Contract, describe
+from linkyflux.contracts import describe
 from linkyflux.enedis import horizon
 from linkyflux.errors import AuthError
+from linkyflux.models import Contract
 from linkyflux.pipeline import RECHECK
 from linkyflux.settings import Settings
 from linkyflux.spool import Spool

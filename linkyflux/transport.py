@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import bisect
 import contextlib
-import functools
 import json
 import os
-import ssl
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -27,6 +25,7 @@ from linkyflux import __version__
 from linkyflux.errors import UpstreamError
 from linkyflux.fsutil import write_private
 from linkyflux.timeutil import Clock
+from linkyflux.tls import tls_for
 
 USER_AGENT = f"linkyflux/{__version__}"
 
@@ -170,17 +169,6 @@ class RequestLog:
         recent = sorted(t for t in times if now - t < self.KEEP)
         write_private(self.path, "".join(f"{t.timestamp():.3f}\n" for t in recent).encode())
         self.legacy.unlink(missing_ok=True)
-
-
-@functools.cache
-def _ssl_context() -> ssl.SSLContext:
-    return httpx.create_ssl_context()
-
-
-def tls_for(url: str) -> ssl.SSLContext | bool:
-    """Certificate checks for https URLs; loading the CA bundle costs ~80 ms, so only then,
-    and once per process."""
-    return _ssl_context() if url.startswith("https:") else False
 
 
 class PacedTransport(httpx.BaseTransport):
