@@ -178,6 +178,17 @@ class Victoria:
         if r.status_code != 200:
             raise ServerError(f"VictoriaMetrics force_flush: HTTP {r.status_code}: {r.text}")
 
+    def forget(self, match: str) -> None:
+        """Delete every series matching ``match`` (for a test whose data cannot carry its
+        ``label``: what earlier runs on the same server wrote would be counted again)."""
+        r = httpx.post(
+            f"{self.url}/api/v1/admin/tsdb/delete_series",
+            params={"match[]": match},
+            timeout=_TIMEOUT,
+        )
+        if r.status_code != 204:
+            raise ServerError(f"VictoriaMetrics delete_series {match!r}: HTTP {r.status_code}")
+
     def export(self, match: str) -> list[dict[str, Any]]:
         """Raw samples of the series matching ``match`` (a series selector), all time.
 
