@@ -943,7 +943,8 @@ class OffsetClock:
         time.sleep(max(0.0, seconds))
 
 
-def main(argv: list[str] | None = None) -> None:
+def from_args(argv: list[str] | None = None) -> tuple[Simulator, argparse.Namespace]:
+    """The simulator the command line describes, and the parsed arguments."""
     parser = argparse.ArgumentParser(
         prog="python -m linkyflux.simulator",
         description="The linkyflux simulator: consent proxy + Enedis v5 metering, on loopback.",
@@ -959,6 +960,25 @@ def main(argv: list[str] | None = None) -> None:
         default="v5,2026",
         help="the metering APIs served, comma-separated: v5, 2026 (default: both)",
     )
+    parser.add_argument(
+        "--coded-404",
+        action="store_true",
+        help="answer the paths of a dialect not served with a 404 of the gateway's own "
+        "({error: not_found}) instead of an HTML page",
+    )
+    parser.add_argument(
+        "--rotate-refresh-tokens",
+        action="store_true",
+        help="each refresh grant returns a new refresh token; the old one dies at once",
+    )
+    parser.add_argument(
+        "--old-myelectricaldata",
+        action="store_true",
+        help="MyElectricalData ignores X-MED-Format: 2026 and answers v5 bodies",
+    )
+    parser.add_argument(
+        "--no-contracts", action="store_true", help="the gateway serves no contract API"
+    )
     args = parser.parse_args(argv)
     clock: Clock = OffsetClock(args.today) if args.today else SystemClock()
     simulator = Simulator(
@@ -967,7 +987,16 @@ def main(argv: list[str] | None = None) -> None:
         requests_per_minute=args.requests_per_minute,
         publication_hour=args.publication_hour,
         dialects=tuple(d for d in args.dialects.split(",") if d),
+        serves_contracts=not args.no_contracts,
+        rotate_refresh_tokens=args.rotate_refresh_tokens,
+        unserved_dialect_404="coded" if args.coded_404 else "page",
     )
+    simulator.med_ignores_format = args.old_myelectricaldata
+    return simulator, args
+
+
+def main(argv: list[str] | None = None) -> None:
+    simulator, args = from_args(argv)
     server = SimulatorServer(simulator, args.host, args.port)
     today = simulator.today()
     print(f"linkyflux simulator on {server.url} (client_id {args.client_id!r}, today {today})")

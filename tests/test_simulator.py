@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
 import httpx
 import pytest
+
+from linkyflux.simulator import from_args
 
 from simenv import World, world
 
@@ -227,3 +230,27 @@ def test_control_endpoints_over_http(w: World, api: httpx.Client) -> None:
         "now": "2026-11-22T08:00:05+00:00",
         "today": "2026-11-22",
     }
+
+
+def test_the_command_line_makes_the_simulator_as_rude_as_asked() -> None:
+    polite, _ = from_args([])
+    assert (polite.dialects, polite.unserved_dialect_404) == (("v5", "2026"), "page")
+    assert (polite.rotate_refresh_tokens, polite.med_ignores_format) == (False, False)
+    assert polite.serves_contracts
+    rude, _ = from_args(
+        [
+            "--dialects",
+            "v5",
+            "--coded-404",
+            "--rotate-refresh-tokens",
+            "--old-myelectricaldata",
+            "--no-contracts",
+        ]
+    )
+    assert (rude.dialects, rude.unserved_dialect_404) == (("v5",), "coded")
+    assert (rude.rotate_refresh_tokens, rude.med_ignores_format) == (True, True)
+    assert not rude.serves_contracts
+    reply = rude.enedis_call("mesure_synchrone_auto/v2/consommation_quotidienne", {})
+    assert (reply.status, json.loads(reply.body)["error"]) == (404, "not_found")
+    reply = rude.enedis_call("customers_upc/v5/usage_points/contracts", {})
+    assert reply.status == 404 and reply.content_type.startswith("text/html")
