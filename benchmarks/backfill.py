@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from benchmarks.common import GATEWAY_WINDOW, ChildRun, Figure, gateway, mb, run_child, secs
 
-# Three consumption meters, at 30-, 10- and 60-minute intervals (see linkyflux.synthetic).
+# Three consumption meters, at 30-, 10- and 60-minute intervals (see linkyflux.simulator.synthetic).
 THREE = ("22516914714270", "50000000000010", "50000000000060")
 # ... with gaps every Tuesday and Wednesday, and a production-only one.
 FIVE = (*THREE, "42900589957123", "24880057139941")

@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from linkyflux.app import Runtime, run_auth
-from linkyflux.auth import DeviceCode
 from linkyflux.settings import load_settings
-from linkyflux.simulator import Reply, Simulator, SimulatorServer, browser_consent
+from linkyflux.simulator.server import Reply, Simulator, SimulatorServer, browser_consent
+from linkyflux.sources.auth import DeviceCode
 from linkyflux.timeutil import FakeClock, SystemClock
 
 CLIENT_ID = "linkyflux-bench"

@@ -21,10 +21,10 @@ from click.testing import CliRunner
 
 from benchmarks.common import CLIENT_ID, Figure, write_config
 from linkyflux.app import Runtime
-from linkyflux.auth import DeviceCode
 from linkyflux.cli import cli
-from linkyflux.simulator import Simulator, SimulatorServer, browser_consent
-from linkyflux.synthetic import METERS_BY_ID
+from linkyflux.simulator.server import Simulator, SimulatorServer, browser_consent
+from linkyflux.simulator.synthetic import METERS_BY_ID
+from linkyflux.sources.auth import DeviceCode
 from linkyflux.timeutil import PARIS, FakeClock
 
 # consumption only, both directions (self-consumption), production only

@@ -1,7 +1,7 @@
 """Serialisation throughput: load-curve readings -> classified (HC/HP) -> line protocol.
 
 linkyflux: :meth:`Classifier.runs` cuts a meter's readings where the day or the tariff
-changes, then :func:`linkyflux.points.curve_lines` writes each run, as the pipeline does.
+changes, then :func:`linkyflux.sinks.points.curve_lines` writes each run, as the pipeline does.
 Baseline: the same classification, then each line built with influxdb-client's ``Point``
 (``.tag``/``.field``/``.time(…, WritePrecision.S)`` and ``.to_line_protocol()``). Both sides
 serialise the same readings, chunk by chunk, in turns; each chunk's bytes must be
@@ -19,11 +19,11 @@ from influxdb_client.client.write.point import Point
 from influxdb_client.domain.write_precision import WritePrecision
 
 from benchmarks.common import Figure, secs
-from linkyflux import schema
-from linkyflux.classifier import Classifier, DatedSchedule
 from linkyflux.models import CurveReading, Direction
-from linkyflux.points import curve_lines
-from linkyflux.tariffs import parse_offpeak
+from linkyflux.sinks import schema
+from linkyflux.sinks.points import curve_lines
+from linkyflux.tariffs.classifier import Classifier, DatedSchedule
+from linkyflux.tariffs.schedule import parse_offpeak
 
 TARGET = 10.0
 CHUNK = 10_000

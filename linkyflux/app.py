@@ -15,25 +15,25 @@ from pathlib import Path
 
 import httpx
 
-from linkyflux import contracts
-from linkyflux import reclassify as reclassifying
-from linkyflux.auth import DeviceCode
-from linkyflux.classifier import Classifier, DatedSchedule
-from linkyflux.dialects import DIALECTS, Dialect
 from linkyflux.errors import LinkyfluxError, SinkError
-from linkyflux.gateways import Asking, Gateway, gateway_for
-from linkyflux.lock import run_lock
-from linkyflux.metering import ContractNotServed, MeteringApi
-from linkyflux.pipeline import Fetcher, FetchReport, day_list
-from linkyflux.prices import Price, PriceList
 from linkyflux.settings import Settings, default_config_path
-from linkyflux.sinks import FileSink, InfluxV1Sink, InfluxV2Sink, Sink
-from linkyflux.spool import Spool, SpoolingSink
-from linkyflux.state import SyncState
-from linkyflux.tariffs import parse_offpeak
+from linkyflux.sinks.spool import Spool, SpoolingSink
+from linkyflux.sinks.writers import FileSink, InfluxV1Sink, InfluxV2Sink, Sink
+from linkyflux.sources import contracts
+from linkyflux.sources.auth import DeviceCode
+from linkyflux.sources.dialects import DIALECTS, Dialect
+from linkyflux.sources.gateways import Asking, Gateway, gateway_for
+from linkyflux.sources.metering import ContractNotServed, MeteringApi
+from linkyflux.sources.tokens import Tokens, TokenStore
+from linkyflux.sources.transport import BudgetExhausted, Pacer, RequestLog, paced_client
+from linkyflux.sync import reclassify as reclassifying
+from linkyflux.sync.engine import Fetcher, FetchReport, day_list
+from linkyflux.sync.lock import run_lock
+from linkyflux.sync.state import SyncState
+from linkyflux.tariffs.classifier import Classifier, DatedSchedule
+from linkyflux.tariffs.prices import Price, PriceList
+from linkyflux.tariffs.schedule import parse_offpeak
 from linkyflux.timeutil import Clock, SystemClock, paris_today
-from linkyflux.tokens import Tokens, TokenStore
-from linkyflux.transport import BudgetExhausted, Pacer, RequestLog, paced_client
 
 Echo = Callable[[str], None]
 
@@ -320,7 +320,7 @@ def run_sync(
     with ``reclassify``, rewrite the history from its day instead (``start`` is ignored).
 
     Holds the state directory's lock; writes the spool of an earlier failed run first, then
-    any deletion a reclassification left undone (see :mod:`linkyflux.reclassify`); keeps in
+    any deletion a reclassification left undone (see :mod:`linkyflux.sync.reclassify`); keeps in
     the spool whatever the sink cannot take now.
     """
     gateway = gateway_for(settings)

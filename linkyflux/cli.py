@@ -17,8 +17,8 @@ from linkyflux import __version__
 from linkyflux.errors import EXIT_CODES, LinkyfluxError
 
 if TYPE_CHECKING:
-    from linkyflux.pipeline import FetchReport
-    from linkyflux.sinks import Sink
+    from linkyflux.sinks.writers import Sink
+    from linkyflux.sync.engine import FetchReport
 
 EXIT_CODES_HELP = "\n".join(f"  {code}  {meaning}" for code, meaning in EXIT_CODES.items())
 
@@ -194,8 +194,8 @@ def backfill(
     tariff tag is part of a point's key, so the old points are deleted first (InfluxDB 1.x
     DELETE, the 2.x delete API)."""
     from linkyflux.app import Forget, Reclassify, run_sync
-    from linkyflux.enedis import horizon
     from linkyflux.settings import load_settings
+    from linkyflux.sources.enedis import horizon
     from linkyflux.timeutil import paris_today
 
     if since is not None and days is not None:

@@ -15,8 +15,6 @@ from datetime import date
 from pathlib import Path
 
 from linkyflux.app import Echo, Runtime, run_auth, run_fetch
-from linkyflux.auth import DeviceCode
-from linkyflux.pipeline import FetchReport
 from linkyflux.settings import (
     ConsentSettings,
     DatedPrice,
@@ -24,8 +22,10 @@ from linkyflux.settings import (
     StateSettings,
     describe_price,
 )
-from linkyflux.simulator import Simulator, SimulatorServer, browser_consent
-from linkyflux.sinks import Sink
+from linkyflux.simulator.server import Simulator, SimulatorServer, browser_consent
+from linkyflux.sinks.writers import Sink
+from linkyflux.sources.auth import DeviceCode
+from linkyflux.sync.engine import FetchReport
 from linkyflux.timeutil import Clock, FakeClock, SystemClock
 
 DEMO_OUTPUT = "linkyflux-demo.lp"

@@ -73,7 +73,7 @@ TWO_RATES = re.compile(r"(DT|4)$")
 
 @dataclass(frozen=True)
 class Contract:
-    """A usage point's contract, as read by the sources (see :mod:`linkyflux.contracts`)
+    """A usage point's contract, as read by the sources (see :mod:`linkyflux.sources.contracts`)
     and used by the tariffs and the sinks."""
 
     usage_point_id: str

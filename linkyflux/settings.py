@@ -241,7 +241,7 @@ def _where(source: str, *loc: str) -> str:
 
 
 def _check_schedule(settings: Settings) -> None:
-    from linkyflux.tariffs import ScheduleError, parse_offpeak
+    from linkyflux.tariffs.schedule import ScheduleError, parse_offpeak
 
     subdivision = settings.tariff.holiday_subdivision or None
     for key, text in (("holiday_subdivision", ""), ("offpeak", settings.tariff.offpeak)):

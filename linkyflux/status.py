@@ -13,17 +13,17 @@ from pathlib import Path
 from typing import Any
 
 from linkyflux.app import command_of, destination_of
-from linkyflux.contracts import describe
-from linkyflux.enedis import horizon
 from linkyflux.errors import AuthError
 from linkyflux.models import Contract
-from linkyflux.pipeline import RECHECK
 from linkyflux.settings import Settings
-from linkyflux.spool import Spool
-from linkyflux.state import SERIES_KEYS, SeriesState, SyncState
+from linkyflux.sinks.spool import Spool
+from linkyflux.sources.contracts import describe
+from linkyflux.sources.enedis import horizon
+from linkyflux.sources.tokens import TokenStore
+from linkyflux.sources.transport import RequestLog
+from linkyflux.sync.engine import RECHECK
+from linkyflux.sync.state import SERIES_KEYS, SeriesState, SyncState
 from linkyflux.timeutil import Clock, paris_today
-from linkyflux.tokens import TokenStore
-from linkyflux.transport import RequestLog
 
 
 def _ranges(days: list[date]) -> list[str]:

@@ -6,9 +6,9 @@ script from the real panel queries, run against demo data:
 1. simulator data (tests/simenv.py: the meters and prices of tests/test_dashboards.py, a fake
    clock at 2026-11-22 09:00 Europe/Paris) is backfilled since 2024-01-01 through the real CLI
    into a fresh database of the InfluxDB 1.x at ``$INFLUX1_URL``;
-2. every panel query of every dashboard in ``linkyflux.dashboards.DASHBOARDS`` is rendered as
-   Grafana would send it (tests/grafana.py; usage_point = all meters, direction = consumption)
-   and executed;
+2. every panel query of every dashboard in ``linkyflux.grafana.dashboards.DASHBOARDS`` is
+   rendered as Grafana would send it (tests/grafana.py; usage_point = all meters, direction =
+   consumption) and executed;
 3. each dashboard becomes one hand-written SVG, ``grafana/previews/<name>.svg``, its panels laid
    out by their gridPos (stat, timeseries, barchart, table and text panels, roughly styled as
    Grafana's dark theme). The database is dropped at the end.
@@ -31,7 +31,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from linkyflux import dashboards
+from linkyflux.grafana import dashboards
 from linkyflux.timeutil import PARIS
 
 ROOT = Path(__file__).resolve().parent.parent

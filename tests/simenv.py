@@ -16,9 +16,9 @@ from click.testing import CliRunner, Result
 from sharedclock import SharedClock, spawn
 
 from linkyflux.app import Runtime
-from linkyflux.auth import DeviceCode, DeviceFlow
 from linkyflux.cli import cli
-from linkyflux.simulator import Simulator, SimulatorServer, browser_consent
+from linkyflux.simulator.server import Simulator, SimulatorServer, browser_consent
+from linkyflux.sources.auth import DeviceCode, DeviceFlow
 from linkyflux.timeutil import PARIS, FakeClock
 
 CLIENT_ID = "linkyflux-tests"

@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from linkyflux.auth import DeviceCode, DeviceFlow
 from linkyflux.errors import AuthError
+from linkyflux.sources.auth import DeviceCode, DeviceFlow
 from linkyflux.timeutil import FakeClock
 
 from simenv import World, paris, world

@@ -35,14 +35,14 @@ import httpx
 import pytest
 
 from linkyflux.app import dialect_order, make_classifier
-from linkyflux.gateways import gateway_for
-from linkyflux.metering import MeteringApi
-from linkyflux.pipeline import SERIES, Fetcher
 from linkyflux.settings import load_settings
-from linkyflux.sinks import FileSink
-from linkyflux.state import SyncState
+from linkyflux.sinks.writers import FileSink
+from linkyflux.sources.gateways import gateway_for
+from linkyflux.sources.metering import MeteringApi
+from linkyflux.sources.transport import Pacer
+from linkyflux.sync.engine import SERIES, Fetcher
+from linkyflux.sync.state import SyncState
 from linkyflux.timeutil import PARIS, FakeClock
-from linkyflux.transport import Pacer
 
 CASES = Path(__file__).parent / "cases"
 URLS = {

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from linkyflux.classifier import Classifier, DatedSchedule, contract_schedule
-from linkyflux.contracts import Contract
 from linkyflux.models import CurveReading, Direction
-from linkyflux.tariffs import parse_offpeak
+from linkyflux.sources.contracts import Contract
+from linkyflux.tariffs.classifier import Classifier, DatedSchedule, contract_schedule
+from linkyflux.tariffs.schedule import parse_offpeak
 from linkyflux.timeutil import PARIS
 
 from simenv import world

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from linkyflux.contracts import Contract, describe, from_2026, from_v5
 from linkyflux.errors import DataError
+from linkyflux.sources.contracts import Contract, describe, from_2026, from_v5
 from linkyflux.timeutil import PARIS
 
 from simenv import World, world

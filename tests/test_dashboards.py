@@ -22,10 +22,10 @@ from xml.etree import ElementTree
 import pytest
 from click.testing import CliRunner
 
-from linkyflux import dashboards
 from linkyflux.app import Runtime
 from linkyflux.cli import cli
-from linkyflux.simulator import Simulator
+from linkyflux.grafana import dashboards
+from linkyflux.simulator.server import Simulator
 from linkyflux.timeutil import PARIS, FakeClock
 
 import grafana
@@ -82,7 +82,7 @@ def loaded(influx1_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 def test_the_committed_dashboards_are_generated_from_the_schema() -> None:
     for name, text in dashboards.render().items():
         committed = Path(dashboards.GRAFANA_DIR / "dashboards" / name).read_text()
-        assert committed == text, f"run `python -m linkyflux.dashboards` ({name} is stale)"
+        assert committed == text, f"run `python -m linkyflux.grafana.dashboards` ({name} is stale)"
 
 
 def test_dashboards_use_only_built_in_panels_and_paris_time() -> None:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from linkyflux.dialects import V2026
-from linkyflux.enedis import Request
 from linkyflux.errors import DataError
+from linkyflux.sources.dialects import V2026
+from linkyflux.sources.enedis import Request
 
 from simenv import World, world
 

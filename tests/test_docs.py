@@ -24,11 +24,11 @@ import pytest
 from click.testing import CliRunner
 from pydantic import BaseModel, SecretStr
 
-from linkyflux import schema
 from linkyflux.cli import cli
 from linkyflux.errors import EXIT_CODES
 from linkyflux.settings import Settings, load_settings
-from linkyflux.synthetic import METERS
+from linkyflux.simulator.synthetic import METERS
+from linkyflux.sinks import schema
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"

@@ -8,7 +8,11 @@ from typing import Any
 
 import pytest
 
-from linkyflux.enedis import (
+from linkyflux.errors import DataError
+from linkyflux.models import CurveReading, DailyReading, Direction, MaxPowerReading
+from linkyflux.simulator.server import Simulator
+from linkyflux.simulator.synthetic import METERS_BY_ID, published_curve
+from linkyflux.sources.enedis import (
     Request,
     curve_readings,
     daily_readings,
@@ -18,10 +22,6 @@ from linkyflux.enedis import (
     naive_label,
     v5_items,
 )
-from linkyflux.errors import DataError
-from linkyflux.models import CurveReading, DailyReading, Direction, MaxPowerReading
-from linkyflux.simulator import Simulator
-from linkyflux.synthetic import METERS_BY_ID, published_curve
 from linkyflux.timeutil import FakeClock
 
 PRM = "11111111111111"
@@ -247,7 +247,7 @@ def test_daily_and_max_power() -> None:
 def test_myelectricaldata_start_labels_are_not_shifted_twice() -> None:
     """MyElectricalData moves each end label back by the interval on the naive local time,
     so on the October day its labels go 01:30, 02:00, 01:30, 02:00, 02:30 (not real starts)."""
-    from linkyflux.enedis import curve_readings
+    from linkyflux.sources.enedis import curve_readings
 
     labels = ["01:00", "01:30", "02:00", "01:30", "02:00", "02:30"]
     items = [

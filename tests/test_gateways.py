@@ -10,10 +10,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from linkyflux.dialects import V5, V2026
-from linkyflux.gateways import ConsoApiGateway
 from linkyflux.settings import Settings
-from linkyflux.simulator_gateways import ENEDIS_CLIENT_SECRET, MED_CLIENT_SECRET, conso_token
+from linkyflux.simulator.gateways import ENEDIS_CLIENT_SECRET, MED_CLIENT_SECRET, conso_token
+from linkyflux.sources.dialects import V5, V2026
+from linkyflux.sources.gateways import ConsoApiGateway
 from linkyflux.timeutil import paris_today
 
 from simenv import CLIENT_ID, World, world

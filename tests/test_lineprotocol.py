@@ -5,11 +5,11 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from linkyflux import points, schema
-from linkyflux.classifier import TariffRun
-from linkyflux.lineprotocol import head, line
 from linkyflux.models import CurveReading
-from linkyflux.points import curve_lines
+from linkyflux.sinks import points, schema
+from linkyflux.sinks.lineprotocol import head, line
+from linkyflux.sinks.points import curve_lines
+from linkyflux.tariffs.classifier import TariffRun
 
 PRM = "22516914714270"
 

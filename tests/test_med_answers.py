@@ -17,12 +17,12 @@ from typing import Any
 import httpx
 import pytest
 
-from linkyflux import simulator_gateways
-from linkyflux.dialects import DIALECTS, V5, V2026
-from linkyflux.enedis import Request, curve_readings, error_of
-from linkyflux.gateways import MyElectricalDataGateway
 from linkyflux.settings import Settings
-from linkyflux.simulator_gateways import MED_CLIENT_SECRET, _shift_to_starts
+from linkyflux.simulator import gateways as simulator_gateways
+from linkyflux.simulator.gateways import MED_CLIENT_SECRET, _shift_to_starts
+from linkyflux.sources.dialects import DIALECTS, V5, V2026
+from linkyflux.sources.enedis import Request, curve_readings, error_of
+from linkyflux.sources.gateways import MyElectricalDataGateway
 from linkyflux.timeutil import PARIS
 
 from simenv import World, world

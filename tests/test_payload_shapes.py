@@ -13,15 +13,15 @@ from typing import Any
 
 import pytest
 
-from linkyflux import schema
-from linkyflux.classifier import Classifier
-from linkyflux.contracts import Contract, describe, from_2026, from_v5
-from linkyflux.dialects import V5, V2026
-from linkyflux.enedis import Request, curve_readings, daily_readings, max_power_readings
 from linkyflux.errors import DataError
-from linkyflux.lineprotocol import line
 from linkyflux.models import CurveReading
-from linkyflux.points import contract_line, curve_lines
+from linkyflux.sinks import schema
+from linkyflux.sinks.lineprotocol import line
+from linkyflux.sinks.points import contract_line, curve_lines
+from linkyflux.sources.contracts import Contract, describe, from_2026, from_v5
+from linkyflux.sources.dialects import V5, V2026
+from linkyflux.sources.enedis import Request, curve_readings, daily_readings, max_power_readings
+from linkyflux.tariffs.classifier import Classifier
 from linkyflux.timeutil import PARIS
 
 from simenv import World, consented, world

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from linkyflux.prices import Price, PriceList
+from linkyflux.tariffs.prices import Price, PriceList
 from linkyflux.timeutil import PARIS
 
 from simenv import World, world

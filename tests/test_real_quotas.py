@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from linkyflux.simulator import Simulator
-from linkyflux.simulator_gateways import ENEDIS_CLIENT_SECRET
+from linkyflux.simulator.gateways import ENEDIS_CLIENT_SECRET
+from linkyflux.simulator.server import Simulator
+from linkyflux.sources.transport import Pacer, Rate
 from linkyflux.timeutil import PARIS, FakeClock, paris_day_bounds
-from linkyflux.transport import Pacer, Rate
 
 from simenv import CLIENT_ID, World, paris, world
 

@@ -12,8 +12,8 @@ from typing import ClassVar
 
 import pytest
 
-from linkyflux.enedis import horizon
-from linkyflux.sinks import CannotDelete, InfluxV2Sink
+from linkyflux.sinks.writers import CannotDelete, InfluxV2Sink
+from linkyflux.sources.enedis import horizon
 from linkyflux.timeutil import PARIS
 
 from private_influx import PrivateInflux

@@ -21,7 +21,7 @@ from typing import ClassVar
 import pytest
 
 from linkyflux.errors import SinkError
-from linkyflux.sinks import InfluxV1Sink, InfluxV2Sink, Rejected
+from linkyflux.sinks.writers import InfluxV1Sink, InfluxV2Sink, Rejected
 from linkyflux.timeutil import paris_day_bounds
 
 from conftest import Influx1, influx_query

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from linkyflux.spool import Spool, SpoolingSink
+from linkyflux.sinks.spool import Spool, SpoolingSink
 from linkyflux.timeutil import SystemClock, paris_day_bounds
 
 from private_influx import PrivateInflux

@@ -6,7 +6,7 @@ import json
 from datetime import date
 from pathlib import Path
 
-from linkyflux.state import STATE_FILE, VERSION, CurveTotals, SyncState
+from linkyflux.sync.state import STATE_FILE, VERSION, CurveTotals, SyncState
 
 HOUSE, SOLAR = "22516914714270", "25946599093143"
 

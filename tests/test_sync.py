@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from linkyflux.pipeline import plan
-from linkyflux.state import SeriesState
+from linkyflux.sync.engine import plan
+from linkyflux.sync.state import SeriesState
 from linkyflux.timeutil import PARIS
 
 from simenv import World, world

@@ -15,11 +15,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from linkyflux.auth import ProxyAuth
 from linkyflux.errors import AuthError
+from linkyflux.sources.auth import ProxyAuth
+from linkyflux.sources.tokens import Tokens, TokenStore
+from linkyflux.sources.transport import Pacer
 from linkyflux.timeutil import PARIS, FakeClock, paris_today
-from linkyflux.tokens import Tokens, TokenStore
-from linkyflux.transport import Pacer
 
 from simenv import CLIENT_ID, World, world
 

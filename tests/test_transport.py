@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from linkyflux.sources.transport import Pacer, Rate, RequestLog, per_minute
 from linkyflux.timeutil import FakeClock
-from linkyflux.transport import Pacer, Rate, RequestLog, per_minute
 
 from simenv import paris
 

@@ -1,7 +1,7 @@
 """Enedis metering answers: their errors, their readings, their date ranges.
 
-The request and body shapes of each API dialect live in :mod:`linkyflux.dialects`, the
-client in :mod:`linkyflux.metering`. Everything leaves as typed readings in UTC
+The request and body shapes of each API dialect live in :mod:`linkyflux.sources.dialects`, the
+client in :mod:`linkyflux.sources.metering`. Everything leaves as typed readings in UTC
 (:mod:`linkyflux.models`) or as an error the pipeline knows how to act on:
 
     NoData            404 no_data_found: nothing published for the range (or no hourly collection)

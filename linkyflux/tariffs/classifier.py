@@ -21,7 +21,14 @@ from functools import lru_cache, partial
 from typing import NamedTuple
 
 from linkyflux.models import Contract, CurveReading
-from linkyflux.tariffs import BASE, KEPT_DAYS, Changes, Schedule, ScheduleError, parse_offpeak
+from linkyflux.tariffs.schedule import (
+    BASE,
+    KEPT_DAYS,
+    Changes,
+    Schedule,
+    ScheduleError,
+    parse_offpeak,
+)
 from linkyflux.timeutil import paris_day, paris_midnight
 
 _CONTRACT_RANGE = re.compile(r"(\d{1,2})\s*[hH:]\s*(\d{2})?\s*-\s*(\d{1,2})\s*[hH:]\s*(\d{2})?")
@@ -68,7 +75,7 @@ class Classifier:
     Its schedules and contracts do not change during its life (``fetch`` makes a new one
     after reading the contracts again), so what classifies a usage point on a Paris day
     (:meth:`spec_on`) is worked out once and kept (for the last
-    :data:`~linkyflux.tariffs.KEPT_DAYS` days).
+    :data:`~linkyflux.tariffs.schedule.KEPT_DAYS` days).
     """
 
     def __init__(

@@ -21,7 +21,8 @@ documented in ``shared/docs/enedis-api.md`` and ``device-flow-proxy-and-domoticz
 
 The Enedis consent page itself is simulated at ``/_enedis/authorize``; tests and the demo
 drive it like a browser would (:func:`browser_consent`). Ground truth for tests comes from
-:mod:`linkyflux.synthetic`, exposed as :meth:`Simulator.truth_curve` and ``GET /_sim/truth``.
+:mod:`linkyflux.simulator.synthetic`, exposed as :meth:`Simulator.truth_curve` and
+``GET /_sim/truth``.
 
 Run it alone with ``python -m linkyflux.simulator --port 8765``.
 """
@@ -48,9 +49,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 from dateutil.relativedelta import relativedelta
 
-from linkyflux import simulator_gateways
 from linkyflux.models import Direction
-from linkyflux.synthetic import (
+from linkyflux.simulator import gateways as simulator_gateways
+from linkyflux.simulator.synthetic import (
     DEFAULT_CONSENT,
     METERS_BY_ID,
     Interval,

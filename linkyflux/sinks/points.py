@@ -1,24 +1,24 @@
-"""Readings -> classified line-protocol lines, in the schema of :mod:`linkyflux.schema`.
+"""Readings -> classified line-protocol lines, in the schema of :mod:`linkyflux.sinks.schema`.
 
 A load-curve point is stamped at its interval start and tagged HC, HP or BASE by the
 schedule, classified at that start in Europe/Paris. Daily energy and max power are
 stamped at the local midnight that starts their day. With prices configured, load-curve and
 daily points carry ``cost_eur`` and consumption daily points the day's share of the monthly
-subscription, ``subscription_eur`` (see :mod:`linkyflux.prices`).
+subscription, ``subscription_eur`` (see :mod:`linkyflux.tariffs.prices`).
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 
-from linkyflux import schema
-from linkyflux.classifier import TariffRun, contract_ranges
-from linkyflux.lineprotocol import field_key, float_value, head, line
 from linkyflux.models import Contract, DailyReading, MaxPowerReading
-from linkyflux.state import SeriesState
-from linkyflux.tariffs import BASE, HC, HP
+from linkyflux.sinks import schema
+from linkyflux.sinks.lineprotocol import field_key, float_value, head, line
+from linkyflux.tariffs.classifier import TariffRun, contract_ranges
+from linkyflux.tariffs.schedule import BASE, HC, HP
 from linkyflux.timeutil import paris_midnight
 
 
@@ -130,30 +130,31 @@ def contract_line(contract: Contract, day: date) -> str | None:
     )
 
 
+@dataclass(frozen=True)
+class SeriesHealth:
+    """Where a series stands (see :func:`sync_line`): its last complete day, and how many days
+    since its first are missing, partial or unavailable."""
+
+    last_complete: date | None
+    missing: int
+    partial: int
+    unavailable: int
+
+
 def sync_line(
-    usage_point_id: str,
-    direction: str,
-    series: str,
-    days: SeriesState,
-    today: date,
-) -> str | None:
+    usage_point_id: str, direction: str, series: str, health: SeriesHealth, today: date
+) -> str:
     """Where a series stands today (stamped at today's local midnight, so the day's last run
-    has the last word): its last complete day and how far behind yesterday that is, and how
-    many days since its first are missing, partial or unavailable. None before any data."""
-    first = days.first_day()
-    if first is None:
-        return None
+    has the last word)."""
     yesterday = today - timedelta(days=1)
-    counts = Counter(days.days.values())
-    fields = {
-        schema.FIELD_MISSING_DAYS: len(days.missing_between(first, today)),
-        schema.FIELD_PARTIAL_DAYS: counts["partial"],
-        schema.FIELD_UNAVAILABLE_DAYS: counts["unavailable"],
+    fields: dict[str, int] = {
+        schema.FIELD_MISSING_DAYS: health.missing,
+        schema.FIELD_PARTIAL_DAYS: health.partial,
+        schema.FIELD_UNAVAILABLE_DAYS: health.unavailable,
     }
-    last = days.last_complete()
-    if last is not None:
-        fields[schema.FIELD_LAST_COMPLETE_S] = int(paris_midnight(last).timestamp())
-        fields[schema.FIELD_DAYS_BEHIND] = (yesterday - last).days
+    if health.last_complete is not None:
+        fields[schema.FIELD_LAST_COMPLETE_S] = int(paris_midnight(health.last_complete).timestamp())
+        fields[schema.FIELD_DAYS_BEHIND] = (yesterday - health.last_complete).days
     return line(
         schema.SYNC,
         (

@@ -139,8 +139,11 @@ class _Fields:
         if not isinstance(raw, str):
             problem = f"is {_shape(raw)}, not off-peak hours such as {EXAMPLE_HOURS!r}: {raw!r}"
             raise self.error(key, problem)
-        from linkyflux.classifier import contract_ranges, contract_schedule  # (they need Contract)
-        from linkyflux.tariffs import ScheduleError
+        from linkyflux.tariffs.classifier import (  # (they need Contract)
+            contract_ranges,
+            contract_schedule,
+        )
+        from linkyflux.tariffs.schedule import ScheduleError
 
         if not contract_ranges(raw):
             problem = f"has no off-peak range such as {EXAMPLE_HOURS!r}: {raw!r}"

@@ -1,7 +1,7 @@
-"""The Grafana dashboards in ``grafana/``, generated from :mod:`linkyflux.schema`.
+"""The Grafana dashboards in ``grafana/``, generated from :mod:`linkyflux.sinks.schema`.
 
-    python -m linkyflux.dashboards          # rewrite grafana/dashboards/*.json
-    python -m linkyflux.dashboards --check  # exit 1 if they are not up to date
+    python -m linkyflux.grafana.dashboards          # rewrite grafana/dashboards/*.json
+    python -m linkyflux.grafana.dashboards --check  # exit 1 if they are not up to date
 
 Every query names measurements, tags and fields through the schema constants the writer
 uses, so renaming one changes the dashboards too (and a test checks the committed JSON is
@@ -29,11 +29,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from linkyflux import schema as s
+from linkyflux.sinks import schema as s
 
 TIMEZONE = "Europe/Paris"
 DATASOURCE = {"type": "influxdb", "uid": "${datasource}"}
-GRAFANA_DIR = Path(__file__).resolve().parent.parent / "grafana"
+GRAFANA_DIR = Path(__file__).resolve().parents[2] / "grafana"  # the repository's, not ours
 HC_COLOUR, HP_COLOUR, BASE_COLOUR, PRODUCTION_COLOUR = "blue", "orange", "green", "yellow"
 
 Panel = dict[str, Any]
@@ -671,7 +671,9 @@ def render() -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m linkyflux.dashboards", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m linkyflux.grafana.dashboards", description=__doc__
+    )
     parser.add_argument("--check", action="store_true", help="only check they are up to date")
     parser.add_argument("--dir", type=Path, default=GRAFANA_DIR / "dashboards")
     args = parser.parse_args(argv)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from linkyflux.errors import SinkError
 from linkyflux.fsutil import write_private
-from linkyflux.sinks import Rejected, Sink
+from linkyflux.sinks.writers import Rejected, Sink
 from linkyflux.timeutil import Clock
 
 SPOOL_DIR = "spool"

@@ -31,15 +31,32 @@ What happens on each kind of answer:
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import repeat
 from typing import Literal, TypeVar
 
-from linkyflux.classifier import Classifier
-from linkyflux.enedis import (
+from linkyflux.errors import (
+    AuthError,
+    DataError,
+    LinkyfluxError,
+    MissingData,
+    SinkError,
+    UpstreamError,
+)
+from linkyflux.models import CurveReading, DailyReading, Direction, MaxPowerReading
+from linkyflux.sinks.points import (
+    SeriesHealth,
+    contract_line,
+    curve_lines,
+    daily_line,
+    max_power_lines,
+    sync_line,
+)
+from linkyflux.sinks.writers import Sink
+from linkyflux.sources.enedis import (
     CURVE_WINDOW_DAYS,
     DAILY_WINDOW_DAYS,
     BeforeActivation,
@@ -50,21 +67,11 @@ from linkyflux.enedis import (
     WrongDirection,
     horizon,
 )
-from linkyflux.errors import (
-    AuthError,
-    DataError,
-    LinkyfluxError,
-    MissingData,
-    SinkError,
-    UpstreamError,
-)
-from linkyflux.metering import MeteringApi
-from linkyflux.models import CurveReading, DailyReading, Direction, MaxPowerReading
-from linkyflux.points import contract_line, curve_lines, daily_line, max_power_lines, sync_line
-from linkyflux.prices import DIGITS, PriceList, energy_cost
-from linkyflux.sinks import Sink
-from linkyflux.state import CurveTotals, SeriesState, SyncState, UsagePointState
-from linkyflux.tariffs import BASE
+from linkyflux.sources.metering import MeteringApi
+from linkyflux.sync.state import CurveTotals, SeriesState, SyncState, UsagePointState
+from linkyflux.tariffs.classifier import Classifier
+from linkyflux.tariffs.prices import DIGITS, PriceList, energy_cost
+from linkyflux.tariffs.schedule import BASE
 from linkyflux.timeutil import Clock, paris_day, paris_day_bounds, paris_today
 
 T = TypeVar("T")
@@ -315,14 +322,21 @@ class Fetcher:
     def _sync_points(self, prm: str, report: FetchReport) -> None:
         """Where each series of the usage point stands, for the data-health panel."""
         point = self.state.point(prm)
-        lines = [
-            sync_line(
-                prm, series.direction, series.kind, point.of(series.key), paris_today(self.clock)
+        today = paris_today(self.clock)
+        written = []
+        for series in SERIES:
+            days = point.of(series.key)
+            first = days.first_day()
+            if not point.directions.get(series.direction) or first is None:
+                continue  # nothing to say before any data
+            counts = Counter(days.days.values())
+            health = SeriesHealth(
+                last_complete=days.last_complete(),
+                missing=len(days.missing_between(first, today)),
+                partial=counts["partial"],
+                unavailable=counts["unavailable"],
             )
-            for series in SERIES
-            if point.directions.get(series.direction)
-        ]
-        written = [text for text in lines if text is not None]
+            written.append(sync_line(prm, series.direction, series.kind, health, today))
         self.sink.write(written)
         report.lines_written += len(written)
 
@@ -494,7 +508,7 @@ class Fetcher:
 
         def spec_for(day: date) -> str:
             # a day keeps the tags it was first written with: no second point (see
-            # linkyflux.reclassify)
+            # linkyflux.sync.reclassify)
             return written.get(day) or new_specs.setdefault(day, self.classifier.spec_on(prm, day))
 
         for run in self.classifier.runs(prm, direction, readings, spec_for):

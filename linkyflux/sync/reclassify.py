@@ -2,7 +2,7 @@
 
 The ``tariff`` tag is part of a load-curve point's key: a day rewritten with other tags would
 leave its old points beside the new ones. So a day keeps the schedule it was first written
-with (see :class:`linkyflux.pipeline.Fetcher`) until a reclassification, which:
+with (see :class:`linkyflux.sync.engine.Fetcher`) until a reclassification, which:
 
 1. records in the state, per usage point, the day from which its load curve must go
    (``delete_from``), and saves it;
@@ -23,11 +23,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, timedelta
 
-from linkyflux import schema
-from linkyflux.classifier import Classifier
-from linkyflux.enedis import horizon
-from linkyflux.sinks import CannotDelete, Sink
-from linkyflux.state import SyncState, UsagePointState
+from linkyflux.sinks import schema
+from linkyflux.sinks.writers import CannotDelete, Sink
+from linkyflux.sources.enedis import horizon
+from linkyflux.sync.state import SyncState, UsagePointState
+from linkyflux.tariffs.classifier import Classifier
 from linkyflux.timeutil import paris_midnight
 
 _REWRITTEN = ("curve", "daily")  # the daily points carry the curve's cost

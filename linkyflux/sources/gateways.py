@@ -9,7 +9,7 @@
 A gateway says where each metering call goes (:meth:`Gateway.request`), turns its answers
 back into plain Enedis ones (:meth:`Gateway.normalize`), how fast it may be called
 (:meth:`Gateway.rates`), and how consent is obtained and used (:meth:`authorize`,
-:meth:`auth`). Everything after :class:`linkyflux.metering.MeteringApi` never knows which
+:meth:`auth`). Everything after :class:`linkyflux.sources.metering.MeteringApi` never knows which
 gateway was used.
 """
 
@@ -27,16 +27,22 @@ from typing import Any, ClassVar, NamedTuple
 
 import httpx
 
-from linkyflux import contracts
-from linkyflux.auth import DeviceCode, DeviceFlow, ProxyAuth, RenewingAuth, split_usage_points
-from linkyflux.dialects import Dialect, Kind
-from linkyflux.enedis import CONSENT_CODES, error_of, naive_label
 from linkyflux.errors import AuthError, ConfigError, DataError, UpstreamError
 from linkyflux.models import Contract, Direction
 from linkyflux.settings import Settings
+from linkyflux.sources import contracts
+from linkyflux.sources.auth import (
+    DeviceCode,
+    DeviceFlow,
+    ProxyAuth,
+    RenewingAuth,
+    split_usage_points,
+)
+from linkyflux.sources.dialects import Dialect, Kind
+from linkyflux.sources.enedis import CONSENT_CODES, error_of, naive_label
+from linkyflux.sources.tokens import Tokens, TokenStore
+from linkyflux.sources.transport import Pacer, Rate, per_minute
 from linkyflux.timeutil import Clock
-from linkyflux.tokens import Tokens, TokenStore
-from linkyflux.transport import Pacer, Rate, per_minute
 
 Echo = Callable[[str], None]
 

@@ -1,6 +1,6 @@
 """The metering client: one gateway, one or two dialects, retries, quotas, error mapping.
 
-Paths are relative to the gateway's URL (see :mod:`linkyflux.gateways` for each one's).
+Paths are relative to the gateway's URL (see :mod:`linkyflux.sources.gateways` for each one's).
 
 With ``[enedis] api = "auto"`` the client asks in the remembered dialect (the 2026 one the
 first time) and, when the gateway answers as if that API did not exist (a 404 page with no
@@ -20,8 +20,10 @@ from typing import Any
 
 import httpx
 
-from linkyflux.dialects import Dialect, Kind
-from linkyflux.enedis import (
+from linkyflux.errors import AuthError, DataError, LinkyfluxError, RateLimited, UpstreamError
+from linkyflux.models import Contract, CurveReading, DailyReading, Direction, MaxPowerReading
+from linkyflux.sources.dialects import Dialect, Kind
+from linkyflux.sources.enedis import (
     CONSENT_CODES,
     BeforeActivation,
     BeyondHorizon,
@@ -36,11 +38,9 @@ from linkyflux.enedis import (
     max_power_readings,
     retry_after,
 )
-from linkyflux.errors import AuthError, DataError, LinkyfluxError, RateLimited, UpstreamError
-from linkyflux.gateways import Call, Gateway
-from linkyflux.models import Contract, CurveReading, DailyReading, Direction, MaxPowerReading
+from linkyflux.sources.gateways import Call, Gateway
+from linkyflux.sources.transport import Pacer
 from linkyflux.timeutil import Clock
-from linkyflux.transport import Pacer
 
 # Bounded retries for what is usually transient: 5xx, timeouts, truncated bodies. Each delay
 # is jittered by ±25 % so that many clients failing together do not retry together; no retry

@@ -23,8 +23,8 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from linkyflux.simulator import Reply, Simulator
-    from linkyflux.synthetic import Meter
+    from linkyflux.simulator.server import Reply, Simulator
+    from linkyflux.simulator.synthetic import Meter
 
 CONSO_SECRET = b"linkyflux-simulator-conso-api"
 CONSO_BAN_THRESHOLD = 100
@@ -83,7 +83,7 @@ def _conso_claims(authorization: str | None, now: datetime) -> dict[str, Any] | 
 def conso_api(
     sim: Simulator, kind: str, query: dict[str, str], client: str, authorization: str | None
 ) -> Reply:
-    from linkyflux.simulator import ENDPOINTS_2026, _html, _json
+    from linkyflux.simulator.server import ENDPOINTS_2026, _html, _json
 
     flooding = sim.rate_exceeded(f"conso-{client}", CONSO_BAN_THRESHOLD - 1, CONSO_BAN_WINDOW)
     if client in sim.conso_banned or flooding:
@@ -128,7 +128,7 @@ def conso_api(
 
 
 def enedis_token(sim: Simulator, form: dict[str, str]) -> Reply:
-    from linkyflux.simulator import _error, _json
+    from linkyflux.simulator.server import _error, _json
 
     if not all(form.get(k) for k in ("grant_type", "client_id", "client_secret")):
         return _error(400, "invalid_request", "missing_parameter")
@@ -156,7 +156,7 @@ def enedis_token(sim: Simulator, form: dict[str, str]) -> Reply:
 def enedis_direct(
     sim: Simulator, path: str, query: dict[str, str], authorization: str | None
 ) -> Reply:
-    from linkyflux.simulator import ENDPOINTS_2026, NO_CONSENT, _dialect_error, _error, _json
+    from linkyflux.simulator.server import ENDPOINTS_2026, NO_CONSENT, _dialect_error, _error, _json
 
     token = (authorization or "").removeprefix("Bearer ").strip()
     expiry = sim.app_tokens.get(token)
@@ -247,7 +247,7 @@ def _envelope(
 ) -> Reply:
     """MyElectricalData's ``APIResponse``: its routes answer errors with HTTP 200 too (no
     status code given); only the global exception handler answers 500."""
-    from linkyflux.simulator import _json
+    from linkyflux.simulator.server import _json
 
     error = {"code": code, "message": message, "field": None} if code else None
     stamp = sim.now().astimezone(UTC).replace(tzinfo=None).isoformat()
@@ -390,7 +390,7 @@ def prm_of(path: str, query: dict[str, str]) -> str:
 def contract(path: str, query: dict[str, str], meter: Meter | None) -> Reply:
     """Contract data, v5 or 2026 (shapes as MyElectricalData's adapter reads them), of
     ``meter`` (None: an unknown usage point)."""
-    from linkyflux.simulator import NO_CONSENT, _dialect_error, _json
+    from linkyflux.simulator.server import NO_CONSENT, _dialect_error, _json
 
     prm = prm_of(path, query)
     v2026 = path != CONTRACT_V5

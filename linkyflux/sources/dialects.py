@@ -7,9 +7,9 @@
   ``pointId``/``dateDebut``/``dateFin``, readings in ``grandeur[].points[{v, d, p, n}]``,
   errors ``{code, message}``. Same end-of-interval local timestamps, same codes.
 
-Each dialect turns its body into the same items, so the parsers in :mod:`linkyflux.enedis`
+Each dialect turns its body into the same items, so the parsers in :mod:`linkyflux.sources.enedis`
 and everything after them never know which was used; where a gateway moves or wraps things,
-:mod:`linkyflux.gateways` says so.
+:mod:`linkyflux.sources.gateways` says so.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, ClassVar, Literal, Protocol
 
-from linkyflux.enedis import Request, v5_items
 from linkyflux.errors import DataError
 from linkyflux.models import Direction
+from linkyflux.sources.enedis import Request, v5_items
 
 Kind = Literal["curve", "daily", "max_power"]
 
@@ -118,7 +118,7 @@ class V2026:
 
 class Points(list[dict[str, Any]]):
     """The items of a 2026 answer, which name a field as the answer does
-    (``grandeur[0].points[3].v``; see :func:`linkyflux.enedis.field_name`)."""
+    (``grandeur[0].points[3].v``; see :func:`linkyflux.sources.enedis.field_name`)."""
 
     NAMES: ClassVar[dict[str, str]] = {"value": "v", "date": "d", "interval_length": "p"}
 

@@ -16,11 +16,11 @@ from urllib.parse import quote
 
 import httpx
 
-from linkyflux.enedis import error_of
 from linkyflux.errors import AuthError, DataError, UpstreamError
+from linkyflux.sources.enedis import error_of
+from linkyflux.sources.tokens import Tokens, TokenStore
+from linkyflux.sources.transport import Pacer
 from linkyflux.timeutil import Clock
-from linkyflux.tokens import Tokens, TokenStore
-from linkyflux.transport import Pacer
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 SLOW_DOWN_STEP = 5  # RFC 8628 §3.5: add 5 seconds to the interval on slow_down

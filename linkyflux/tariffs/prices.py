@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from linkyflux.tariffs import BASE, HC, HP
+from linkyflux.tariffs.schedule import BASE, HC, HP
 
 DIGITS = 6
 
