@@ -58,6 +58,8 @@ class Forget:
     directions: bool = False
 
     def apply(self, state: SyncState, usage_points: Sequence[str]) -> None:
+        if not (self.unavailable or self.sent or self.directions):
+            return
         for prm in usage_points:
             point = state.point(prm)
             if self.unavailable:
@@ -65,9 +67,7 @@ class Forget:
             if self.sent:
                 point.unsend()
             if self.directions:
-                for direction in [d for d, measured in point.directions.items() if not measured]:
-                    del point.directions[direction]
-                point.direction_checked.clear()
+                point.recheck_directions()
         state.save()
 
 
@@ -111,14 +111,15 @@ def destination_of(settings: Settings) -> str:
     influx = settings.influxdb
     if influx.output:
         return "stdout" if influx.output == "-" else str(Path(influx.output).expanduser())
-    url = _without_userinfo(influx.url.rstrip("/"))
+    url = without_userinfo(influx.url.rstrip("/"))
     if influx.api == "v1":
         policy = f", retention policy {influx.retention_policy!r}" * bool(influx.retention_policy)
         return f"InfluxDB 1.x at {url}, database {influx.database!r}{policy}"
     return f"InfluxDB at {url}, org {influx.org!r}, bucket {influx.bucket!r}"
 
 
-def _without_userinfo(url: str) -> str:
+def without_userinfo(url: str) -> str:
+    """``url`` without its ``user:password@``: what may be printed or remembered."""
     scheme, sep, rest = url.partition("://")
     host, slash, path = rest.partition("/")
     return f"{scheme}{sep}{host.rpartition('@')[2]}{slash}{path}"

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from linkyflux.app import command_of, destination_of
+from linkyflux.app import command_of, destination_of, without_userinfo
 from linkyflux.errors import AuthError
 from linkyflux.models import Contract
 from linkyflux.settings import Settings
@@ -129,7 +129,7 @@ def _rewrite_advice(settings: Settings, path: Path) -> str:
         query = f"db={influx.database}&precision=s"
         query += f"&rp={influx.retention_policy}" if influx.retention_policy else ""
         user = f"-u {influx.username} " if influx.username else ""
-        url = influx.url.rstrip("/")
+        url = without_userinfo(influx.url.rstrip("/"))
         command = f"curl {user}-XPOST '{url}/write?{query}' --data-binary @{path}"
     else:
         org = f"--org {influx.org} " if influx.org else ""

@@ -169,18 +169,25 @@ class UsagePointState:
         """Forget what the sink holds (it is a new one, or was emptied): the written days are
         missing again, to be fetched from the first one (returned), with the schedule
         configured now (nothing in the sink keeps the old tags)."""
-        first: date | None = None
+        firsts = []
         for series in self.series.values():
             sent = [d for d, status in series.days.items() if status != "unavailable"]
             for day in sent:
                 series.mark(day, "missing")
             if sent:
                 series.ask(min(sent))
-                first = min(sent) if first is None else min(first, min(sent))
+                firsts.append(min(sent))
         self.tariff_specs.clear()
         self.curve_totals.clear()
         self.delete_from = None
-        return first
+        return min(firsts, default=None)
+
+    def recheck_directions(self) -> None:
+        """Ask again, on the next call, for the directions Enedis said the meter does not
+        measure."""
+        for direction in [d for d, measured in self.directions.items() if not measured]:
+            del self.directions[direction]
+        self.direction_checked.clear()
 
     def retry_unavailable(self) -> None:
         """Ask Enedis again for the days it had nothing for (they are missing again)."""
@@ -263,12 +270,8 @@ class SyncState:
         (returned), so the next runs send them again; what Enedis said (unavailable days,
         directions, activation, contract) stays true."""
         self.destination = destination
-        first: date | None = None
-        for point in self.usage_points.values():
-            since = point.unsend()
-            if since is not None and (first is None or since < first):
-                first = since
-        return first
+        firsts = [point.unsend() for point in self.usage_points.values()]
+        return min((day for day in firsts if day is not None), default=None)
 
     def point(self, usage_point_id: str) -> UsagePointState:
         return self.usage_points.setdefault(usage_point_id, UsagePointState())
