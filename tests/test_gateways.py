@@ -62,10 +62,9 @@ def fetch_week(
     rude: dict[str, object] = {}
     if served is not None:
         rude = {"dialects": (served,), "unserved_dialect_404": "coded"}
-        rude["rotate_refresh_tokens"] = True
+        rude.update(rotate_refresh_tokens=True, med_ignores_format=served == "v5")
     with world(home, today=date(2026, 10, 27), **rude) as w:
         w.consent = w.simulator.consent = CONSENTED
-        w.simulator.med_ignores_format = served == "v5"
         gateway_config(w, kind, api)
         authorize(w, kind)
         if served is not None:

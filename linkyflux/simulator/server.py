@@ -210,6 +210,7 @@ class Simulator:
         serves_contracts: bool = True,
         rotate_refresh_tokens: bool = False,
         unserved_dialect_404: Literal["page", "coded"] = "page",
+        med_ignores_format: bool = False,
     ) -> None:
         self.clock = clock or SystemClock()
         self.client_id = client_id
@@ -252,7 +253,7 @@ class Simulator:
         self.med_calls: dict[date, int] = {}
         # True: an older MyElectricalData instance, which ignores X-MED-Format: 2026 and
         # answers v5 bodies whatever the request
-        self.med_ignores_format = False
+        self.med_ignores_format = med_ignores_format
 
     # ----------------------------------------------------------------- test controls
     def now(self) -> datetime:
@@ -991,8 +992,8 @@ def from_args(argv: list[str] | None = None) -> tuple[Simulator, argparse.Namesp
         serves_contracts=not args.no_contracts,
         rotate_refresh_tokens=args.rotate_refresh_tokens,
         unserved_dialect_404="coded" if args.coded_404 else "page",
+        med_ignores_format=args.old_myelectricaldata,
     )
-    simulator.med_ignores_format = args.old_myelectricaldata
     return simulator, args
 
 
