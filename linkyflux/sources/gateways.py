@@ -444,6 +444,16 @@ def _utc(stamp: object) -> datetime | None:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
+def _quota_reset(header: str, now: datetime | None) -> datetime | None:
+    """When MyElectricalData's daily quota resets: at ``X-RateLimit-Reset``, else at the
+    midnight (UTC) after the answer's ``timestamp``; None when neither says."""
+    if header.isdigit():
+        return datetime.fromtimestamp(int(header), UTC)
+    if now is None:
+        return None
+    return datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), UTC)
+
+
 def _curve_items(data: Any) -> list[tuple[dict[str, Any], str, str]]:
     """Each curve point of either dialect's body, with its date and step keys."""
     out: list[tuple[dict[str, Any], str, str]] = []
@@ -548,19 +558,14 @@ class MyElectricalDataGateway(Gateway):
         status, code, description = med_error(
             str(error.get("code") or ""), str(error.get("message") or ""), response.status_code
         )
-        reset = response.headers.get("X-RateLimit-Reset", "")
         wait = None
-        now = _utc(body.get("timestamp"))
-        if status == 429 and code != "ENEDIS_ERROR" and (reset.isdigit() or now is not None):
-            # its own daily quota: reset at X-RateLimit-Reset, else at midnight UTC
-            if reset.isdigit():
-                when = datetime.fromtimestamp(int(reset), UTC)
-            else:
-                assert now is not None
-                when = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), UTC)
-            description += f" (the quota resets at {when:%Y-%m-%d %H:%M} UTC)"
-            if now is not None:
-                wait = max(0, math.ceil((when - now).total_seconds()))
+        if status == 429 and code != "ENEDIS_ERROR":  # its own daily quota
+            now = _utc(body.get("timestamp"))
+            when = _quota_reset(response.headers.get("X-RateLimit-Reset", ""), now)
+            if when is not None:
+                description += f" (the quota resets at {when:%Y-%m-%d %H:%M} UTC)"
+                if now is not None:
+                    wait = max(0, math.ceil((when - now).total_seconds()))
         answer = rebuilt(status, {"error": code, "error_description": description}, response)
         if wait is not None:
             answer.headers["Retry-After"] = str(wait)
