@@ -305,7 +305,8 @@ def curve_readings(
 ) -> list[CurveReading]:
     """Curve items in order; their ``date`` is the interval's end (Enedis), or, with
     ``starts``, that end moved back by the interval on the naive local label (what
-    MyElectricalData does): the end is rebuilt the same naive way, never shifted twice.
+    MyElectricalData does, to the points that carry their step only): the end is rebuilt
+    the same naive way, never shifted twice.
 
     A point without ``interval_length`` is PT30M. The points of the repeated October hour
     are placed by the instants around them (see :func:`_folds`)."""
@@ -342,7 +343,7 @@ def curve_readings(
                 else f"is not a local date and time like '2023-04-01 00:30:00': {raw!r}"
             )
             raise _bad(req, items, index, "date", problem) from None
-        if starts:
+        if starts and item.get("interval_length") is not None:
             label += timedelta(minutes=minutes)
         end = int(label.replace(tzinfo=PARIS).timestamp())
         # Paris' clocks go back from 03:00 to 02:00 (in October; September before 1996)

@@ -39,7 +39,7 @@ from linkyflux.sources.auth import (
     split_usage_points,
 )
 from linkyflux.sources.dialects import Dialect, Kind
-from linkyflux.sources.enedis import CONSENT_CODES, error_of, naive_label
+from linkyflux.sources.enedis import CONSENT_CODES, error_of
 from linkyflux.sources.tokens import Tokens, TokenStore
 from linkyflux.sources.transport import Pacer, Rate, per_minute
 from linkyflux.timeutil import Clock
@@ -454,46 +454,6 @@ def _quota_reset(header: str, now: datetime | None) -> datetime | None:
     return datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), UTC)
 
 
-def _curve_items(data: Any) -> list[tuple[dict[str, Any], str, str]]:
-    """Each curve point of either dialect's body, with its date and step keys."""
-    out: list[tuple[dict[str, Any], str, str]] = []
-    if not isinstance(data, dict):
-        return out
-    reading = data.get("meter_reading")
-    items = reading.get("interval_reading") if isinstance(reading, dict) else None
-    if isinstance(items, list):
-        out += [(i, "date", "interval_length") for i in items if isinstance(i, dict)]
-    quantities = data.get("grandeur")
-    for quantity in quantities if isinstance(quantities, list) else []:
-        points = quantity.get("points") if isinstance(quantity, dict) else None
-        if isinstance(points, list):
-            out += [(p, "d", "p") for p in points if isinstance(p, dict)]
-    return out
-
-
-def _as_moved(data: Any) -> Any:
-    """MyElectricalData moves a curve date back to its interval's start only when the point
-    carries its step: one without is still dated at its end. Move it as the gateway moves
-    the others (by PT30M, the step of a point without one, on the naive local label), so
-    that every date reads the same way (see ``curve_dates_are_starts``)."""
-    for item, date_key, step_key in _curve_items(data):
-        if item.get(step_key):
-            continue
-        try:
-            label = naive_label(str(item.get(date_key)))
-        except ValueError:
-            continue  # the dialect's parser names what is wrong with it
-        item[date_key] = (label - timedelta(minutes=30)).strftime("%Y-%m-%d %H:%M:%S")
-    return data
-
-
-def _asked_path(response: httpx.Response) -> str:
-    try:
-        return response.request.url.path
-    except RuntimeError:  # an answer made without its request
-        return ""
-
-
 class MyElectricalDataGateway(Gateway):
     """MyElectricalData v2: ``/enedis/<direction>/<daily|detail>/<pdl>``, ``/enedis/power/<pdl>``,
     ``{success, data, error}`` (its errors come with HTTP 200), the 2026 format on
@@ -550,8 +510,6 @@ class MyElectricalDataGateway(Gateway):
             v5_body = isinstance(data, dict) and ("meter_reading" in data or "customer" in data)
             if dialect.name == "2026" and v5_body:
                 return self._v5_only()
-            if "/detail/" in _asked_path(response):
-                data = _as_moved(data)
             return rebuilt(response.status_code, data, response)
         error = body.get("error")
         error = error if isinstance(error, dict) else {}
