@@ -6,6 +6,8 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -73,3 +75,17 @@ class PrivateInflux:
             raise RuntimeError(result["error"])
         series: list[dict[str, object]] = result.get("series", [])
         return series
+
+
+@contextmanager
+def running(home: Path) -> Iterator[PrivateInflux]:
+    """A private InfluxDB 1.x in ``home/influx``, started, with a database ``linky``;
+    stopped at the end."""
+    (home / "influx").mkdir()
+    server = PrivateInflux(home / "influx")
+    server.start()
+    try:
+        server.query("CREATE DATABASE linky")
+        yield server
+    finally:
+        server.stop()

@@ -16,7 +16,7 @@ from linkyflux.sinks.writers import CannotDelete, InfluxV2Sink
 from linkyflux.sources.enedis import horizon
 from linkyflux.timeutil import PARIS
 
-from private_influx import PrivateInflux
+from private_influx import running
 from simenv import World, world
 
 PRM = "22516914714270"  # household, PT30M
@@ -111,11 +111,7 @@ def test_reclassify_rewrites_the_history_in_influxdb_1x(influx1, tmp_path: Path)
 
 
 def test_a_delete_left_undone_is_done_before_the_next_run_writes(tmp_path: Path) -> None:
-    (tmp_path / "influx").mkdir()
-    influx = PrivateInflux(tmp_path / "influx")
-    influx.start()
-    try:
-        influx.query("CREATE DATABASE linky")
+    with running(tmp_path) as influx:
         settings = {"api": "v1", "url": influx.url, "database": "linky", "output": ""}
         with world(tmp_path) as w:
             w.consent = (PRM,)
@@ -135,8 +131,6 @@ def test_a_delete_left_undone_is_done_before_the_next_run_writes(tmp_path: Path)
             assert w.run("fetch", "-q").exit_code == 0  # deletes, then fetches the 19th on
             after = _curve_rows(influx)
             state = _state(w)
-    finally:
-        influx.stop()
     assert state["delete_from"] is None
     assert len(after) == len({t for t, *_ in after}) == 4 * 48
     assert _hc_per_day([[t, tariff] for t, _, _, tariff in after]) == {

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -19,7 +19,7 @@ import pytest
 
 from linkyflux.timeutil import PARIS, paris_day_bounds
 
-from private_influx import PrivateInflux
+from private_influx import PrivateInflux, running
 from simenv import World, world
 
 HOUSE = "22516914714270"
@@ -28,13 +28,9 @@ FIRST = date(2025, 11, 22)
 
 
 @pytest.fixture
-def influx(tmp_path: Path) -> PrivateInflux:
-    (tmp_path / "influx").mkdir()
-    server = PrivateInflux(tmp_path / "influx")
-    server.start()
-    server.query("CREATE DATABASE linky")
-    yield server
-    server.stop()
+def influx(tmp_path: Path) -> Iterator[PrivateInflux]:
+    with running(tmp_path) as server:
+        yield server
 
 
 def stop_on_call(n: int, influx: PrivateInflux) -> Callable[[str], None]:

@@ -63,7 +63,7 @@ from linkyflux.simulator.gateways import conso_token
 from linkyflux.timeutil import PARIS, paris_day_bounds, paris_today
 
 from conftest import Influx1, influx_query
-from private_influx import PrivateInflux
+from private_influx import PrivateInflux, running
 from simenv import World, paris, world
 
 HOUSE = "22516914714270"  # PT30M, consumption
@@ -90,12 +90,8 @@ def scratch(tmp_path: Path) -> Iterator[Path]:
 @pytest.fixture
 def influx(scratch: Path) -> Iterator[PrivateInflux]:
     """A private InfluxDB 1.x that the test may stop and restart."""
-    (scratch / "influx").mkdir()
-    server = PrivateInflux(scratch / "influx")
-    server.start()
-    server.query("CREATE DATABASE linky")
-    yield server
-    server.stop()
+    with running(scratch) as server:
+        yield server
 
 
 # ----------------------------------------------------------------------------- running
