@@ -3,12 +3,13 @@
 This is NOT a Grafana screenshot: no Grafana runs here. It is a preview rendered by this
 script from the real panel queries, run against demo data:
 
-1. simulator data (tests/simenv.py: the meters and prices of tests/test_dashboards.py, a fake
-   clock at 2026-11-22 09:00 Europe/Paris) is backfilled since 2024-01-01 through the real CLI
-   into a fresh database of the InfluxDB 1.x at ``$INFLUX1_URL``;
+1. simulator data (tests/simenv.py: the meters and prices of
+   tests/grafana/test_dashboards.py, a fake clock at 2026-11-22 09:00 Europe/Paris) is
+   backfilled since 2024-01-01 through the real CLI into a fresh database of the InfluxDB
+   1.x at ``$INFLUX1_URL``;
 2. every panel query of every dashboard in ``linkyflux.grafana.dashboards.DASHBOARDS`` is
-   rendered as Grafana would send it (tests/grafana.py; usage_point = all meters, direction =
-   consumption) and executed;
+   rendered as Grafana would send it (tests/grafana/grafana_render.py; usage_point = all
+   meters, direction = consumption) and executed;
 3. each dashboard becomes one hand-written SVG, ``grafana/previews/<name>.svg``, its panels laid
    out by their gridPos (stat, timeseries, barchart, table and text panels, roughly styled as
    Grafana's dark theme). The database is dropped at the end.
@@ -36,9 +37,10 @@ from linkyflux.timeutil import PARIS
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the helpers the dashboard tests use
+sys.path.insert(0, str(ROOT / "tests" / "grafana"))
 from test_dashboards import METERS, PRICES  # noqa: E402
 
-import grafana  # noqa: E402
+import grafana_render  # noqa: E402
 from conftest import influx_query  # noqa: E402
 from simenv import world  # noqa: E402
 
@@ -72,8 +74,8 @@ def query(url: str, db: str | None, q: str) -> list[Series]:
 
 
 def load(url: str, db: str, home: Path) -> datetime:
-    """Backfill simulator data (the meters and prices of tests/test_dashboards.py) into ``db``;
-    return "now"."""
+    """Backfill simulator data (the meters and prices of tests/grafana/test_dashboards.py)
+    into ``db``; return "now"."""
     with world(home) as w:  # now: 2026-11-22 09:00 Europe/Paris
         w.consent = tuple(METERS)
         config = w.config(
@@ -416,14 +418,14 @@ def draw_dashboard(url: str, db: str, now: datetime, board: dict[str, Any]) -> s
             svg.text(x + w - 8, y + 32, range_note, 10, fill="#6e9fff", text_anchor="end")
         results: Results = []
         for target in panel["targets"]:
-            q = grafana.render(target["query"], board, panel, now, variables)
+            q = grafana_render.render(target["query"], board, panel, now, variables)
             results.append((target, query(url, db, q)))
         box = (x + 4, y + 28, w - 8, h - 32)
         kind = panel["type"]
         if kind == "stat":
             draw_stat(svg, panel, fields(results), box)
         elif kind == "timeseries":
-            span = grafana.panel_range(board, panel, now)
+            span = grafana_render.panel_range(board, panel, now)
             ms = (span.start.timestamp() * 1000, span.end.timestamp() * 1000)
             draw_timeseries(svg, panel, fields(results), box, ms)
         elif kind == "barchart":

@@ -13,13 +13,14 @@ from typing import Any
 
 import httpx
 from click.testing import CliRunner, Result
-from sharedclock import SharedClock, spawn
 
 from linkyflux.app import Runtime
 from linkyflux.cli import cli
 from linkyflux.simulator.server import Simulator, SimulatorServer, browser_consent
 from linkyflux.sources.auth import DeviceCode, DeviceFlow
 from linkyflux.timeutil import PARIS, FakeClock
+
+from sharedclock import SharedClock, spawn
 
 CLIENT_ID = "linkyflux-tests"
 

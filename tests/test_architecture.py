@@ -58,6 +58,14 @@ def test_the_folders_are_the_pipeline() -> None:
         assert doc and "ever" in doc, f"{name}/__init__.py must say what it owns and never does"
 
 
+def test_the_tests_mirror_the_stages() -> None:
+    tests = Path(__file__).resolve().parent
+    for name in STAGES:
+        assert sorted((tests / name).glob("test_*.py")), f"tests/{name}/ has no test"
+    names = [p.name for p in tests.rglob("test_*.py")]
+    assert len(names) == len(set(names)), "two test files share a name (pytest imports both)"
+
+
 def test_tariffs_are_pure() -> None:
     allowed = ("linkyflux.tariffs", "linkyflux.models", "linkyflux.timeutil", "linkyflux.errors")
     banned = ("httpx", "influxdb_client", "pydantic", "pydantic_settings", "linkyflux.settings")

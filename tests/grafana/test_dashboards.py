@@ -2,9 +2,9 @@
 
 `linkyflux demo --days 1095` fills a real InfluxDB 1.x (three years of the simulated meters,
 as a user would before importing the dashboards); then each query of each panel is rendered
-the way Grafana renders it (tests/grafana.py) and executed. Every query must parse and
-return data; the headline panels must show the ground truth, computed here from the
-simulator's meters without linkyflux's code.
+the way Grafana renders it (tests/grafana/grafana_render.py) and executed. Every query must
+parse and return data; the headline panels must show the ground truth, computed here from
+the simulator's meters without linkyflux's code.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from linkyflux.grafana import dashboards
 from linkyflux.simulator.server import Simulator
 from linkyflux.timeutil import PARIS, FakeClock
 
-import grafana
+import grafana_render
 from conftest import influx_query
 from simenv import paris
 
@@ -98,7 +98,7 @@ def test_dashboards_use_only_built_in_panels_and_paris_time() -> None:
 def _all_queries() -> list[tuple[str, str, str]]:
     out = []
     for name, build in dashboards.DASHBOARDS.items():
-        for panel, target in grafana.targets(build()):
+        for panel, target in grafana_render.targets(build()):
             out.append((name, panel["title"], target["refId"]))
     return out
 
@@ -107,11 +107,11 @@ def _all_queries() -> list[tuple[str, str, str]]:
 def test_every_query_runs_and_returns_data(loaded: Loaded, name: str, title: str, ref: str) -> None:
     board = dashboards.DASHBOARDS[name]()
     for direction in ("consumption", "production"):
-        for panel, target in grafana.targets(board):
+        for panel, target in grafana_render.targets(board):
             if (panel["title"], target["refId"]) != (title, ref):
                 continue
             variables: dict[str, str | list[str]] = {"usage_point": METERS, "direction": direction}
-            query = grafana.render(target["query"], board, panel, loaded.now, variables)
+            query = grafana_render.render(target["query"], board, panel, loaded.now, variables)
             series = loaded.run(query)
             values = [v for s in series for row in s["values"] for v in row[1:] if v is not None]
             assert values, f"{title}: no data for {query}"
@@ -120,7 +120,7 @@ def test_every_query_runs_and_returns_data(loaded: Loaded, name: str, title: str
 def _value(loaded: Loaded, board: dict[str, Any], title: str, **variables: Any) -> list[Any]:
     panel = next(p for p in board["panels"] if p["title"] == title)
     variables.setdefault("direction", "consumption")
-    query = grafana.render(panel["targets"][0]["query"], board, panel, loaded.now, variables)
+    query = grafana_render.render(panel["targets"][0]["query"], board, panel, loaded.now, variables)
     series = loaded.run(query)
     assert len(series) == 1, series
     return series[0]["values"][0][1:]
@@ -170,7 +170,7 @@ def test_calendar_months_table_sums_calendar_months(loaded: Loaded) -> None:
     board = dashboards.energy_dashboard()
     panel = next(p for p in board["panels"] if p["title"] == "Calendar months")
     variables: dict[str, str | list[str]] = {"usage_point": [HOUSE], "direction": "consumption"}
-    query = grafana.render(panel["targets"][0]["query"], board, panel, loaded.now, variables)
+    query = grafana_render.render(panel["targets"][0]["query"], board, panel, loaded.now, variables)
     rows = {
         s["tags"]["month"]: dict(zip(s["columns"], s["values"][0], strict=True))
         for s in loaded.run(query)
@@ -199,7 +199,7 @@ def test_daily_bars_are_paris_days_dst_included(loaded: Loaded) -> None:
     panel = next(p for p in board["panels"] if p["title"] == "Daily energy")
     target = next(t for t in panel["targets"] if t["refId"] == "B")
     variables: dict[str, str | list[str]] = {"usage_point": [HOUSE], "direction": "consumption"}
-    query = grafana.render(target["query"], board, panel, loaded.now, variables)
+    query = grafana_render.render(target["query"], board, panel, loaded.now, variables)
     (series,) = loaded.run(query)
     got = {datetime.fromtimestamp(t, PARIS): v for t, v in series["values"]}
     sim = loaded.simulator
@@ -225,7 +225,7 @@ def test_calendar_years_are_whole_years(loaded: Loaded) -> None:
     board = dashboards.energy_dashboard()
     panel = next(p for p in board["panels"] if p["title"] == "Calendar years")
     variables: dict[str, str | list[str]] = {"usage_point": [HOUSE], "direction": "consumption"}
-    query = grafana.render(panel["targets"][0]["query"], board, panel, loaded.now, variables)
+    query = grafana_render.render(panel["targets"][0]["query"], board, panel, loaded.now, variables)
     kwh = {s["tags"]["year"]: s["values"][0][s["columns"].index("kWh")] for s in loaded.run(query)}
     sim = loaded.simulator
     year_2025 = [date(2025, 1, 1) + timedelta(days=n) for n in range(365)]

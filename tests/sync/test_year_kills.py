@@ -53,7 +53,6 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from sharedclock import SharedClock
 from test_year import stop_on_call
 
 import linkyflux
@@ -64,6 +63,7 @@ from linkyflux.timeutil import PARIS, paris_day_bounds, paris_today
 
 from conftest import Influx1, influx_query
 from private_influx import PrivateInflux, running
+from sharedclock import SharedClock
 from simenv import World, paris, world
 
 HOUSE = "22516914714270"  # PT30M, consumption
