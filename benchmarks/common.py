@@ -21,7 +21,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from linkyflux.app import Runtime, run_auth
+from linkyflux.app.consent import run_auth
+from linkyflux.app.wiring import Runtime
 from linkyflux.settings import load_settings
 from linkyflux.simulator.server import Reply, Simulator, SimulatorServer, browser_consent
 from linkyflux.sources.auth import DeviceCode

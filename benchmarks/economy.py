@@ -20,7 +20,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from benchmarks.common import CLIENT_ID, Figure, write_config
-from linkyflux.app import Runtime
+from linkyflux.app.wiring import Runtime
 from linkyflux.cli import cli
 from linkyflux.simulator.server import Simulator, SimulatorServer, browser_consent
 from linkyflux.simulator.synthetic import METERS_BY_ID

@@ -1,4 +1,4 @@
-"""The `linkyflux` command: each subcommand loads settings and calls one function of app.py.
+"""The `linkyflux` command: each subcommand loads settings and calls one function of app/.
 
 Errors become one line each on stderr and the exit code of their kind (see errors.py).
 Everything heavier than click is imported inside the commands, so `--help` starts fast.
@@ -18,7 +18,7 @@ from linkyflux.errors import EXIT_CODES, LinkyfluxError
 
 if TYPE_CHECKING:
     from linkyflux.sinks.writers import Sink
-    from linkyflux.sync.engine import FetchReport
+    from linkyflux.sync.report import FetchReport
 
 EXIT_CODES_HELP = "\n".join(f"  {code}  {meaning}" for code, meaning in EXIT_CODES.items())
 
@@ -40,7 +40,7 @@ def _fail_on(errors: list[LinkyfluxError]) -> None:
 
 def _finish(report: FetchReport, sink: Sink, quiet: bool) -> None:
     """A run's summary (unless quiet), then its errors and exit code."""
-    from linkyflux.app import format_report
+    from linkyflux.app.report import format_report
 
     if not quiet:
         # With `output = "-"` stdout carries line protocol: the summary goes to stderr.
@@ -70,7 +70,7 @@ class _Group(click.Group):
 @click.pass_context
 def cli(ctx: click.Context, config_file: str | None) -> None:
     """Linky (Enedis) load curves, daily energy and max power into InfluxDB, tagged HC/HP."""
-    from linkyflux.app import Runtime
+    from linkyflux.app.wiring import Runtime
 
     if not isinstance(ctx.obj, Runtime):
         ctx.obj = Runtime()
@@ -88,7 +88,7 @@ def auth(ctx: click.Context, token: str | None) -> None:
     """Give linkyflux access to your meters. With a consent proxy (device-flow): open the
     link shown, confirm the code, accept on the Enedis page. With Conso API: paste the
     token from its site. With your own Enedis application: checks its credentials."""
-    from linkyflux.app import run_auth
+    from linkyflux.app.consent import run_auth
     from linkyflux.settings import load_settings
 
     try:
@@ -123,7 +123,7 @@ def auth(ctx: click.Context, token: str | None) -> None:
 def fetch(ctx: click.Context, days: int, quiet: bool, jitter: int) -> None:
     """Fetch the last days of load curve, daily energy and max power of every consented
     meter, and every day missed since the last run (a failed cron run heals itself)."""
-    from linkyflux.app import run_fetch
+    from linkyflux.app.runs import run_fetch
     from linkyflux.settings import load_settings
 
     try:
@@ -193,7 +193,7 @@ def backfill(
     With --reclassify, rewrite the history with the off-peak schedule configured now: the
     tariff tag is part of a point's key, so the old points are deleted first (InfluxDB 1.x
     DELETE, the 2.x delete API)."""
-    from linkyflux.app import Forget, Reclassify, run_sync
+    from linkyflux.app.runs import Forget, Reclassify, run_sync
     from linkyflux.settings import load_settings
     from linkyflux.sources.enedis import horizon
     from linkyflux.timeutil import paris_today
@@ -255,8 +255,8 @@ def status(ctx: click.Context, as_json: bool) -> None:
     missing, partial and unavailable days), the spool, and recent requests to the gateway."""
     import json
 
+    from linkyflux.app.status import collect, format_status
     from linkyflux.settings import load_settings
-    from linkyflux.status import collect, format_status
 
     try:
         settings = load_settings(ctx.meta["config_file"])
@@ -289,8 +289,8 @@ def demo(ctx: click.Context, days: int, to_config: bool) -> None:
     config file instead (the simulated meters then sit beside your own data: use a
     database or bucket of their own).
     """
-    from linkyflux.app import format_report
-    from linkyflux.demo import run_demo
+    from linkyflux.app.demo import run_demo
+    from linkyflux.app.report import format_report
     from linkyflux.errors import ConfigError
     from linkyflux.settings import config_path, load_settings
     from linkyflux.timeutil import SystemClock

@@ -69,7 +69,7 @@ def spawn(clock_file: Path, config: Path, *args: str) -> subprocess.Popen[str]:
 
 
 def main() -> None:
-    from linkyflux.app import Runtime
+    from linkyflux.app.wiring import Runtime
     from linkyflux.cli import cli
 
     clock = SharedClock(Path(sys.argv[1]))

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 from click.testing import CliRunner, Result
 
-from linkyflux.app import Runtime
+from linkyflux.app.wiring import Runtime
 from linkyflux.cli import cli
 from linkyflux.simulator.server import Simulator, SimulatorServer, browser_consent
 from linkyflux.sources.auth import DeviceCode, DeviceFlow

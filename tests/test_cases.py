@@ -34,13 +34,14 @@ from typing import Any
 import httpx
 import pytest
 
-from linkyflux.app import dialect_order, make_classifier
+from linkyflux.app.wiring import dialect_order, make_classifier
 from linkyflux.settings import load_settings
 from linkyflux.sinks.writers import FileSink
 from linkyflux.sources.gateways import gateway_for
 from linkyflux.sources.metering import MeteringApi
 from linkyflux.sources.transport import Pacer
-from linkyflux.sync.engine import SERIES, Fetcher
+from linkyflux.sync.engine import Fetcher
+from linkyflux.sync.planning import SERIES
 from linkyflux.sync.state import SyncState
 from linkyflux.timeutil import PARIS, FakeClock
 

@@ -1,4 +1,4 @@
-"""The sync engine: which days to ask for, asking, and recording what came back. No click here.
+"""The sync engine: one run over every series of every usage point. No click here.
 
 For each consented usage point and each of its series (load curve, daily energy, daily max
 power; per direction), a run:
@@ -27,38 +27,24 @@ What happens on each kind of answer:
   is not ours (or the run crossed midnight): the range moves to its day, asked again;
 - gateway down (GatewayDown: a call failed all its retries) or rate-limited (UpstreamError),
   consent lost (AuthError): the run stops there, state saved, with that error's exit code.
+
+The engine drives the run; the rest of ``sync`` does one step each: ``planning`` (which days,
+which windows), ``totals`` (readings to tagged, priced lines), ``settlement`` (what an answer
+says of each day), ``report`` (what the run did), ``state`` (what is remembered).
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from itertools import repeat
-from typing import Literal, TypeVar
+from collections import Counter
+from collections.abc import Callable, Sequence
+from datetime import date, timedelta
+from typing import TypeVar
 
-from linkyflux.errors import (
-    AuthError,
-    DataError,
-    LinkyfluxError,
-    MissingData,
-    SinkError,
-    UpstreamError,
-)
-from linkyflux.models import CurveReading, DailyReading, Direction, MaxPowerReading
-from linkyflux.sinks.points import (
-    SeriesHealth,
-    contract_line,
-    curve_lines,
-    daily_line,
-    max_power_lines,
-    sync_line,
-)
+from linkyflux.errors import AuthError, DataError, LinkyfluxError, SinkError, UpstreamError
+from linkyflux.models import CurveReading, DailyReading, MaxPowerReading
+from linkyflux.sinks.points import SeriesHealth, contract_line, max_power_lines, sync_line
 from linkyflux.sinks.writers import Sink
 from linkyflux.sources.enedis import (
-    CURVE_WINDOW_DAYS,
-    DAILY_WINDOW_DAYS,
     BeforeActivation,
     BeyondHorizon,
     BeyondToday,
@@ -68,134 +54,20 @@ from linkyflux.sources.enedis import (
     horizon,
 )
 from linkyflux.sources.metering import MeteringApi
-from linkyflux.sync.state import CurveTotals, SeriesState, SyncState, UsagePointState
+from linkyflux.sync.planning import SERIES, Series, cover, days_to_fetch, next_window, refused
+from linkyflux.sync.report import FetchReport, day_list
+from linkyflux.sync.settlement import Reading, settle
+from linkyflux.sync.state import CurveTotals, SyncState, UsagePointState
+from linkyflux.sync.totals import Pricing, keep_totals
 from linkyflux.tariffs.classifier import Classifier
-from linkyflux.tariffs.prices import DIGITS, PriceList, energy_cost
-from linkyflux.tariffs.schedule import BASE
+from linkyflux.tariffs.prices import PriceList
 from linkyflux.timeutil import Clock, paris_day, paris_day_bounds, paris_today
 
 T = TypeVar("T")
-Reading = CurveReading | DailyReading | MaxPowerReading
-
-CORRECTION_DAYS = 2  # the last two days are fetched again even when complete
-RECHECK = timedelta(days=30)  # a direction the meter does not measure is asked again
-LATE = timedelta(hours=48)  # a day still missing this long after it ended is reported
-GIVE_UP = timedelta(hours=72)  # still empty this long after it ended: unavailable
-
-
-@dataclass(frozen=True)
-class Series:
-    direction: Direction
-    kind: Literal["curve", "daily", "max_power"]
-
-    @property
-    def key(self) -> str:
-        return f"{self.direction}/{self.kind}"
-
-    @property
-    def window(self) -> timedelta:
-        return timedelta(days=CURVE_WINDOW_DAYS if self.kind == "curve" else DAILY_WINDOW_DAYS)
-
-    @property
-    def label(self) -> str:
-        name = {"curve": "load curve", "daily": "daily energy", "max_power": "daily max power"}
-        return f"{self.direction} {name[self.kind]}"
-
-
-SERIES = (
-    Series("consumption", "curve"),
-    Series("consumption", "daily"),
-    Series("consumption", "max_power"),
-    Series("production", "curve"),
-    Series("production", "daily"),
-)
-
-
-@dataclass
-class SeriesSummary:
-    curve_points: int = 0
-    energy_by_tariff: dict[str, float] = field(default_factory=lambda: defaultdict(float))
-    cost_by_tariff: dict[str, float] = field(default_factory=lambda: defaultdict(float))
-    daily_energy_wh: float = 0.0
-    max_power_values: int = 0
-
-
-@dataclass
-class FetchReport:
-    start: date
-    end: date
-    series: dict[tuple[str, Direction], SeriesSummary] = field(default_factory=dict)
-    lines_written: int = 0
-    calls: int = 0
-    warnings: list[str] = field(default_factory=list)
-    errors: list[LinkyfluxError] = field(default_factory=list)
-    # (usage point, series label) -> days still missing 48 h after they ended
-    late: dict[tuple[str, str], list[date]] = field(default_factory=lambda: defaultdict(list))
-    # (usage point, series label) -> days not published yet (not an error)
-    pending: dict[tuple[str, str], list[date]] = field(default_factory=lambda: defaultdict(list))
-    notes: list[str] = field(default_factory=list)
-    # (usage point, series) -> days without data, for a series that never had any
-    never: dict[tuple[str, Series], list[date]] = field(default_factory=lambda: defaultdict(list))
-
-    def summary(self, usage_point_id: str, direction: Direction) -> SeriesSummary:
-        return self.series.setdefault((usage_point_id, direction), SeriesSummary())
-
-    def all_errors(self) -> list[LinkyfluxError]:
-        """The errors of the run, then one MissingData line per series with late days."""
-        errors = list(self.errors)
-        for (prm, label), days in sorted(self.late.items()):
-            errors.append(
-                MissingData(
-                    f"{prm} {label}: {day_list(days)} still missing 48 hours after the end "
-                    "of the day (see `linkyflux status`)"
-                )
-            )
-        return errors
-
-
-def day_list(days: Sequence[date]) -> str:
-    days = sorted(days)
-    if len(days) > 3:
-        return f"{len(days)} days from {days[0]} to {days[-1]}"
-    return ", ".join(d.isoformat() for d in days)
 
 
 class _Stop(Exception):
     """Stops a run once its error is recorded."""
-
-
-def plan(
-    state: SeriesState,
-    start: date,
-    end: date,
-    *,
-    today: date,
-    lower: date,
-    catch_up: bool,
-) -> list[date]:
-    """The days to fetch, never before ``lower``:
-
-    - the missing (or stale) days of ``[start, end)``;
-    - with ``catch_up``, the missing (or stale) days since the series' first recorded day;
-    - the days already fetched among the last two (late corrections cheaply ride along).
-    """
-    correction = today - timedelta(days=CORRECTION_DAYS)
-    recorded = state.first_day()
-    since = recorded if catch_up and recorded is not None else start
-    first = max(min(start, since, correction), lower)
-    wanted_from = {
-        "missing": min(start, since),
-        "stale": min(start, since),
-        "complete": correction,
-        "partial": correction,
-    }
-    needed = []
-    for n in range((end - first).days):
-        day = first + timedelta(days=n)
-        status = state.status(day)
-        if status in wanted_from and day >= wanted_from[status]:
-            needed.append(day)
-    return needed
 
 
 class Fetcher:
@@ -212,8 +84,7 @@ class Fetcher:
     ) -> None:
         self.api = api
         self.sink = sink
-        self.classifier = classifier
-        self.prices = prices if prices is not None else PriceList()
+        self.pricing = Pricing(classifier, prices if prices is not None else PriceList())
         self.state = state
         self.clock = clock
         self.today = paris_today(clock)
@@ -239,14 +110,14 @@ class Fetcher:
             probed: set[str] = set()
             for series in SERIES:
                 measured = point.directions.get(series.direction)
-                if self._refused(point, series.direction):
+                if refused(point, series.direction, self.today):
                     continue
                 if not measured and True in point.directions.values():
                     total += series.direction not in probed
                     probed.add(series.direction)
                     continue
                 days = self._plan(point, series, start, end, catch_up)
-                total += len(_cover(days, series.window))
+                total += len(cover(days, series.window))
         return total
 
     def run(
@@ -295,7 +166,7 @@ class Fetcher:
         for prm in usage_points:
             point = self.state.point(prm)
             for series in SERIES:
-                if not self._refused(point, series.direction):
+                if not refused(point, series.direction, self.today):
                     days = self._plan(point, series, start, end, catch_up=True)
                     if days:
                         point.of(series.key).ask(days[0])
@@ -307,7 +178,7 @@ class Fetcher:
         lower = horizon(self.today, series.kind == "curve")
         if point.activation is not None:
             lower = max(lower, point.activation)
-        return plan(
+        return days_to_fetch(
             point.of(series.key), start, end, today=self.today, lower=lower, catch_up=catch_up
         )
 
@@ -358,17 +229,9 @@ class Fetcher:
                     del report.pending[(prm, curve.label)]
 
     # ------------------------------------------------------------------ one series
-    def _refused(self, point: UsagePointState, direction: str) -> bool:
-        """The meter does not measure ``direction``, as Enedis said less than a month ago
-        (a home may add solar panels: a refusal is asked again, as the contract is)."""
-        if point.directions.get(direction) is not False:
-            return False
-        checked = point.direction_checked.get(direction)
-        return checked is not None and self.today - checked < RECHECK
-
     def _series(self, prm: str, series: Series, report: FetchReport, catch_up: bool) -> None:
         point = self.state.point(prm)
-        if self._refused(point, series.direction):
+        if refused(point, series.direction, self.today):
             return
         days = self._plan(point, series, report.start, report.end, catch_up)
         try:
@@ -431,7 +294,7 @@ class Fetcher:
             pending = [d for d in pending if lower <= d < upper]
             if not pending:
                 break
-            start, end = _next_window(pending, series.window)
+            start, end = next_window(pending, series.window)
             try:
                 try:
                     readings = call(start, end)
@@ -454,9 +317,9 @@ class Fetcher:
             totals = self._write(prm, series, readings, report) if readings else {}
             days_state = point.of(series.key)
             before = {d: days_state.status(d) for d in totals}
-            self._settle(prm, series, days_state, start, end, readings, report)
+            settle(prm, series, days_state, (start, end), readings, self.clock.now(), report)
             if series.kind == "curve":
-                self._keep_totals(point, series.direction, before, totals)
+                keep_totals(point, series.direction, before, totals)
             self.state.save(changed=prm)
             pending = [d for d in pending if d >= end]
 
@@ -483,10 +346,13 @@ class Fetcher:
         specs: dict[date, str] = {}
         if series.kind == "curve":
             curve = [r for r in readings if isinstance(r, CurveReading)]
-            lines, totals, specs = self._curve_lines(prm, series.direction, curve, summary)
+            point = self.state.point(prm)
+            lines, totals, specs = self.pricing.curve_lines(
+                point, prm, series.direction, curve, summary
+            )
         elif series.kind == "daily":
             daily = [r for r in readings if isinstance(r, DailyReading)]
-            lines = self._daily_lines(self.state.point(prm), daily, summary)
+            lines = self.pricing.daily_lines(self.state.point(prm), daily, summary)
         else:
             peaks = [r for r in readings if isinstance(r, MaxPowerReading)]
             summary.max_power_values += len(peaks)
@@ -496,154 +362,6 @@ class Fetcher:
         # recorded once written: a day keeps the tags it was first written with
         self.state.point(prm).tariff_specs.update(specs)
         return totals
-
-    def _curve_lines(
-        self, prm: str, direction: Direction, readings: list[CurveReading], summary: SeriesSummary
-    ) -> tuple[list[str], dict[date, CurveTotals], dict[date, str]]:
-        """Each interval tagged and priced; each day's totals; the schedules of new days."""
-        lines = []
-        totals: dict[date, CurveTotals] = defaultdict(CurveTotals)
-        written = self.state.point(prm).tariff_specs
-        new_specs: dict[date, str] = {}
-
-        def spec_for(day: date) -> str:
-            # a day keeps the tags it was first written with: no second point (see
-            # linkyflux.sync.reclassify)
-            return written.get(day) or new_specs.setdefault(day, self.classifier.spec_on(prm, day))
-
-        for run in self.classifier.runs(prm, direction, readings, spec_for):
-            tariff = run.tariff
-            per_kwh = self.prices.per_kwh(run.day, direction, tariff)
-            energies = [r.energy_wh for r in run.readings]
-            costs = None if per_kwh is None else [energy_cost(e, per_kwh) for e in energies]
-            lines += curve_lines(run, costs)
-            day_totals = totals[run.day]
-            for energy, cost in zip(energies, costs or repeat(None), strict=False):
-                day_totals.add(tariff, energy, cost)
-                summary.energy_by_tariff[tariff] += energy
-                if cost is not None:
-                    summary.cost_by_tariff[tariff] += cost
-            summary.curve_points += len(energies)
-        return lines, totals, new_specs
-
-    def _daily_lines(
-        self, point: UsagePointState, readings: list[DailyReading], summary: SeriesSummary
-    ) -> list[str]:
-        """Each day's energy with its complete curve's split and cost (else the BASE or
-        production price times the energy), and its share of the subscription."""
-        lines = []
-        for r in readings:
-            summary.daily_energy_wh += r.energy_wh
-            curve = self._curve_totals(point, r)
-            cost = curve.cost_eur if curve is not None else None
-            if cost is None:
-                cost = self.prices.cost(r.day, r.direction, BASE, r.energy_wh)
-            share = self.prices.subscription_share(r.day) if r.direction == "consumption" else None
-            split = curve.energy_wh if curve is not None else None
-            lines.append(daily_line(r, cost, share, split))
-        return lines
-
-    @staticmethod
-    def _curve_totals(point: UsagePointState, reading: DailyReading) -> CurveTotals | None:
-        """The totals of the day's load curve, when it is complete."""
-        if point.of(f"{reading.direction}/curve").status(reading.day) != "complete":
-            return None
-        return point.curve_totals.get(reading.direction, {}).get(reading.day)
-
-    def _keep_totals(
-        self,
-        point: UsagePointState,
-        direction: str,
-        before: Mapping[date, str],
-        totals: Mapping[date, CurveTotals],
-    ) -> None:
-        """Remember the totals of each day whose curve is now complete; a daily point already
-        written without them is stale: fetched again, later in this run (daily comes after
-        curve) or the next (in the same call as the next days: no extra call)."""
-        kept = point.curve_totals.setdefault(direction, {})
-        curve, daily = point.of(f"{direction}/curve"), point.of(f"{direction}/daily")
-        for day, day_totals in totals.items():
-            if curve.status(day) != "complete":
-                continue
-            if day_totals.cost_eur is not None:
-                day_totals.cost_eur = round(day_totals.cost_eur, DIGITS)
-            kept[day] = day_totals
-            if before[day] != "complete" and daily.status(day) == "complete":
-                daily.mark(day, "stale")
-
-    def _settle(
-        self,
-        prm: str,
-        series: Series,
-        state: SeriesState,
-        start: date,
-        end: date,
-        readings: list[Reading],
-        report: FetchReport,
-    ) -> None:
-        """Record what ``[start, end)`` gave, day by day. A day without data is given up
-        (unavailable) 3 days after it ended, when the same answer had data for other days
-        (a hole Enedis will not fill), or when Enedis said "no data" for it on an earlier
-        day too: one "no data" for a whole window may be a hiccup."""
-        covered: dict[date, int] = defaultdict(int)  # day -> minutes (curve) or values
-        for r in readings:
-            if isinstance(r, CurveReading):
-                covered[paris_day(r.start)] += r.minutes
-            else:
-                covered[r.day] += 1
-        now = self.clock.now()
-        today = paris_day(now)
-        for n in range((end - start).days):
-            day = start + timedelta(days=n)
-            begin, finish = paris_day_bounds(day)
-            full = int((finish - begin).total_seconds() // 60) if series.kind == "curve" else 1
-            got = covered.get(day, 0)
-            if got >= full:
-                state.mark(day, "complete")
-            elif got > 0:
-                state.mark(day, "partial")
-            elif state.status(day) in ("complete", "partial"):
-                pass  # an earlier answer had it: keep what is already in the sink
-            elif state.status(day) == "stale":
-                state.mark(day, "complete")  # as above; asking again changed nothing
-            elif now - finish >= GIVE_UP and (readings or state.said_empty(day, today)):
-                state.mark(day, "unavailable")
-                self._missing(prm, series, state, day, finish, now, report)
-            else:
-                self._missing(prm, series, state, day, finish, now, report)
-
-    def _missing(
-        self,
-        prm: str,
-        series: Series,
-        state: SeriesState,
-        day: date,
-        finish: datetime,
-        now: datetime,
-        report: FetchReport,
-    ) -> None:
-        if now - finish < LATE:
-            report.pending[(prm, series.label)].append(day)
-        elif not state.seen:
-            report.never[(prm, series)].append(day)
-        else:
-            report.late[(prm, series.label)].append(day)
-
-
-def _next_window(pending: Sequence[date], size: timedelta) -> tuple[date, date]:
-    """The window starting at the first pending day and ending after the last it can hold."""
-    start = pending[0]
-    return start, max(d for d in pending if d < start + size) + timedelta(days=1)
-
-
-def _cover(days: Sequence[date], size: timedelta) -> list[tuple[date, date]]:
-    """The fewest windows of at most ``size`` covering ``days`` (sorted), greedily."""
-    windows = []
-    pending = list(days)
-    while pending:
-        windows.append(_next_window(pending, size))
-        pending = [d for d in pending if d >= windows[-1][1]]
-    return windows
 
 
 def find_activation(

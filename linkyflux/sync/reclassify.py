@@ -49,7 +49,7 @@ def retag_days(point: UsagePointState, classifier: Classifier, usage_point_id: s
     return sorted(out)
 
 
-def plan(
+def rewrite_from(
     state: SyncState,
     classifier: Classifier,
     usage_points: Iterable[str],

@@ -22,7 +22,7 @@ from xml.etree import ElementTree
 import pytest
 from click.testing import CliRunner
 
-from linkyflux.app import Runtime
+from linkyflux.app.wiring import Runtime
 from linkyflux.cli import cli
 from linkyflux.grafana import dashboards
 from linkyflux.simulator.server import Simulator

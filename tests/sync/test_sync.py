@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from linkyflux.sync.engine import plan
+from linkyflux.sync.planning import days_to_fetch
 from linkyflux.sync.state import SeriesState
 from linkyflux.timeutil import PARIS
 
@@ -47,15 +47,15 @@ def test_plan_days() -> None:
         state.mark(date(2026, 11, n), "complete")
     state.mark(date(2026, 11, 14), "unavailable")
     state.days.pop(date(2026, 11, 12))
-    days = plan(
+    days = days_to_fetch(
         state, date(2026, 11, 21), today, today=today, lower=date(2024, 1, 1), catch_up=True
     )
     # the missing 12th, the never-fetched 20th and 21st; the 19th is complete but too old
     assert days == [date(2026, 11, 12), date(2026, 11, 20), date(2026, 11, 21)]
-    assert plan(
+    assert days_to_fetch(
         state, date(2026, 11, 21), today, today=today, lower=date(2024, 1, 1), catch_up=False
     ) == [date(2026, 11, 21)]
-    assert plan(
+    assert days_to_fetch(
         state, date(2026, 11, 21), today, today=today, lower=date(2026, 11, 13), catch_up=True
     ) == [
         date(2026, 11, 20),

@@ -56,7 +56,7 @@ from click.testing import CliRunner, Result
 from test_year import stop_on_call
 
 import linkyflux
-from linkyflux.app import Runtime
+from linkyflux.app.wiring import Runtime
 from linkyflux.cli import cli
 from linkyflux.simulator.gateways import conso_token
 from linkyflux.timeutil import PARIS, paris_day_bounds, paris_today

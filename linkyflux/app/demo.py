@@ -14,7 +14,9 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
-from linkyflux.app import Echo, Runtime, run_auth, run_fetch
+from linkyflux.app.consent import run_auth
+from linkyflux.app.runs import run_fetch
+from linkyflux.app.wiring import Echo, Runtime
 from linkyflux.settings import (
     ConsentSettings,
     DatedPrice,
@@ -25,7 +27,7 @@ from linkyflux.settings import (
 from linkyflux.simulator.server import Simulator, SimulatorServer, browser_consent
 from linkyflux.sinks.writers import Sink
 from linkyflux.sources.auth import DeviceCode
-from linkyflux.sync.engine import FetchReport
+from linkyflux.sync.report import FetchReport
 from linkyflux.timeutil import Clock, FakeClock, SystemClock
 
 DEMO_OUTPUT = "linkyflux-demo.lp"

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from linkyflux.app import command_of, destination_of, without_userinfo
+from linkyflux.app.wiring import command_of, destination_of, without_userinfo
 from linkyflux.errors import AuthError
 from linkyflux.models import Contract
 from linkyflux.settings import Settings
@@ -21,7 +21,7 @@ from linkyflux.sources.contracts import describe
 from linkyflux.sources.enedis import horizon
 from linkyflux.sources.tokens import TokenStore
 from linkyflux.sources.transport import RequestLog
-from linkyflux.sync.engine import RECHECK
+from linkyflux.sync.planning import RECHECK
 from linkyflux.sync.state import SERIES_KEYS, SeriesState, SyncState
 from linkyflux.timeutil import Clock, paris_today
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from linkyflux.app import Runtime
+from linkyflux.app.wiring import Runtime
 from linkyflux.cli import cli
 from linkyflux.timeutil import FakeClock
 

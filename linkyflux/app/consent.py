@@ -1,0 +1,121 @@
+"""``linkyflux auth``: the consent, the gateway's way, then each usage point's contract; and
+the contracts read again a month later by ``fetch``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+
+import httpx
+
+from linkyflux.app.wiring import (
+    Echo,
+    Runtime,
+    gateway_client,
+    metering_api,
+)
+from linkyflux.errors import LinkyfluxError
+from linkyflux.settings import Settings
+from linkyflux.sources import contracts
+from linkyflux.sources.gateways import Asking, Gateway, gateway_for
+from linkyflux.sources.metering import ContractNotServed, MeteringApi
+from linkyflux.sources.tokens import Tokens, TokenStore
+from linkyflux.sources.transport import Pacer, RequestLog
+from linkyflux.sync.lock import run_lock
+from linkyflux.sync.state import SyncState
+from linkyflux.timeutil import paris_today
+
+
+def run_auth(
+    settings: Settings,
+    runtime: Runtime,
+    echo: Echo,
+    *,
+    token: str | None = None,
+    warn: Echo | None = None,
+) -> Tokens:
+    """Obtain the consent the gateway's way (device flow, pasted token, app credentials),
+    then read each usage point's contract."""
+    gateway = gateway_for(settings)
+    gateway.require()
+    state_dir = settings.state_dir()
+    store = TokenStore(state_dir)
+    with run_lock(state_dir):
+        client, pacer = gateway_client(gateway, runtime)
+        with client:
+            try:
+                ask = Asking(client, runtime.clock, echo, token, runtime.on_device_code)
+                tokens = gateway.authorize(ask)
+            finally:
+                RequestLog(state_dir).save(pacer.history, runtime.clock.now())
+        store.save(tokens)
+        points = ", ".join(tokens.usage_points)
+        echo(f"Consent granted for {len(tokens.usage_points)} usage point(s): {points}")
+        echo(f"Tokens saved in {store.path}")
+        read_contracts(gateway, runtime, pacer, store, tokens, echo, warn or echo)
+    return tokens
+
+
+CONTRACT_REFRESH = timedelta(days=30)
+
+
+def refresh_contracts(
+    api: MeteringApi, state: SyncState, usage_points: Sequence[str], today: date, warn: Echo
+) -> None:
+    """Read again each contract read a month ago or more (Enedis moves off-peak hours, users
+    change their subscribed power); say what changed. A failure is a warning: the contract
+    read last stays in use, and the next run tries again."""
+    for prm in usage_points:
+        point = state.point(prm)
+        if point.contract_read is not None and today - point.contract_read < CONTRACT_REFRESH:
+            continue
+        try:
+            contract = api.contract(prm)
+        except LinkyfluxError as exc:
+            warn(f"{prm}: the contract could not be read again ({exc})")
+            if isinstance(exc, ContractNotServed):  # asked again in a month, not every run
+                point.contract_read = today
+                state.save()
+            continue
+        if point.contract_read is not None and contract != point.contract:
+            old, new = contracts.describe(point.contract), contracts.describe(contract)
+            warn(f"{prm}: the contract changed: was {old}; now {new}")
+        point.contract, point.contract_read = contract, today
+        state.save()
+
+
+def read_contracts(
+    gateway: Gateway,
+    runtime: Runtime,
+    pacer: Pacer,
+    store: TokenStore,
+    tokens: Tokens,
+    echo: Echo,
+    warn: Echo,
+) -> None:
+    """Each usage point's contract, into the state (a failure is a warning, not an error),
+    paced by the consent's ``pacer``."""
+    state = SyncState(store.path.parent)
+
+    def auth(pacer: Pacer) -> httpx.Auth:
+        return gateway.auth(store, tokens, runtime.clock, pacer)
+
+    client, pacer = gateway_client(gateway, runtime, auth, pacer)
+    try:
+        with client:
+            api = metering_api(gateway, runtime, client, pacer, state)
+            echo("Reading the contracts (at the gateway's pace)…")
+            for prm in tokens.usage_points:
+                point = state.point(prm)
+                try:
+                    point.contract = api.contract(prm)
+                except LinkyfluxError as exc:
+                    warn(f"{prm}: the contract could not be read ({exc})")
+                    if isinstance(exc, ContractNotServed):  # asked again in a month
+                        point.contract_read = paris_today(runtime.clock)
+                    continue
+                point.contract_read = paris_today(runtime.clock)
+                echo(f"{prm}: {contracts.describe(point.contract)}")
+    finally:
+        state.save()
+        RequestLog(store.path.parent).save(pacer.history, runtime.clock.now())

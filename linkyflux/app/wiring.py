@@ -1,0 +1,157 @@
+"""The wiring: settings and the runtime to the stages' objects (the sink, the classifier, the
+prices, the gateway's paced client, the metering API), shared by every command."""
+
+from __future__ import annotations
+
+import random
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from linkyflux.settings import Settings, default_config_path
+from linkyflux.sinks.writers import FileSink, InfluxV1Sink, InfluxV2Sink, Sink
+from linkyflux.sources.auth import DeviceCode
+from linkyflux.sources.dialects import DIALECTS, Dialect
+from linkyflux.sources.gateways import Gateway
+from linkyflux.sources.metering import MeteringApi
+from linkyflux.sources.transport import Pacer, RequestLog, paced_client
+from linkyflux.sync.state import SyncState
+from linkyflux.tariffs.classifier import Classifier, DatedSchedule
+from linkyflux.tariffs.prices import Price, PriceList
+from linkyflux.tariffs.schedule import parse_offpeak
+from linkyflux.timeutil import Clock, SystemClock
+
+Echo = Callable[[str], None]
+
+
+@dataclass
+class Runtime:
+    """What the outside world is made of: swapped by tests and the demo, never by users."""
+
+    clock: Clock = field(default_factory=SystemClock)
+    rng: random.Random = field(default_factory=random.Random)
+    transport: httpx.BaseTransport | None = None
+    # Called once the user has been shown the consent link (the demo acts as the browser).
+    on_device_code: Callable[[DeviceCode], None] | None = None
+
+
+def make_sink(settings: Settings) -> Sink:
+    influx = settings.influxdb
+    if influx.output:
+        return FileSink(influx.output)
+    if influx.api == "v1":
+        return InfluxV1Sink(
+            influx.url,
+            influx.database,
+            username=influx.username,
+            password=influx.password.get_secret_value(),
+            retention_policy=influx.retention_policy,
+            timeout=influx.timeout,
+            batch_size=influx.batch_size,
+        )
+    return InfluxV2Sink(
+        influx.url,
+        token=influx.token.get_secret_value(),
+        org=influx.org,
+        bucket=influx.bucket,
+        timeout=influx.timeout,
+        batch_size=influx.batch_size,
+    )
+
+
+def destination_of(settings: Settings) -> str:
+    """Where the points go, as the state remembers it (never with a password or a token)."""
+    influx = settings.influxdb
+    if influx.output:
+        return "stdout" if influx.output == "-" else str(Path(influx.output).expanduser())
+    url = without_userinfo(influx.url.rstrip("/"))
+    if influx.api == "v1":
+        policy = f", retention policy {influx.retention_policy!r}" * bool(influx.retention_policy)
+        return f"InfluxDB 1.x at {url}, database {influx.database!r}{policy}"
+    return f"InfluxDB at {url}, org {influx.org!r}, bucket {influx.bucket!r}"
+
+
+def without_userinfo(url: str) -> str:
+    """``url`` without its ``user:password@``: what may be printed or remembered."""
+    scheme, sep, rest = url.partition("://")
+    host, slash, path = rest.partition("/")
+    return f"{scheme}{sep}{host.rpartition('@')[2]}{slash}{path}"
+
+
+def make_classifier(settings: Settings, state: SyncState) -> Classifier:
+    """The configured schedules by date, with each usage point's contract as the fallback."""
+    subdivision = settings.tariff.holiday_subdivision or None
+    dated = [
+        DatedSchedule(None, parse_offpeak(settings.tariff.offpeak, holiday_subdivision=subdivision))
+    ]
+    dated += [
+        DatedSchedule(s.from_, parse_offpeak(s.offpeak, holiday_subdivision=subdivision))
+        for s in settings.tariff.schedule
+    ]
+    contracts = {prm: point.contract for prm, point in state.usage_points.items()}
+    return Classifier(dated, contracts, subdivision)
+
+
+def make_prices(settings: Settings) -> PriceList:
+    return PriceList(
+        [
+            Price(p.from_, p.base, p.hc, p.hp, p.production, p.subscription)
+            for p in settings.tariff.price
+        ]
+    )
+
+
+def dialect_order(settings: Settings, state: SyncState) -> list[Dialect]:
+    """The dialects to try, in order: the configured one, or (auto) what worked last here."""
+    if settings.enedis.api != "auto":
+        return [DIALECTS[settings.enedis.api]]
+    first = state.dialects.get(settings.consent.url, "2026")
+    return [DIALECTS[first], *(d for name, d in DIALECTS.items() if name != first)]
+
+
+def gateway_client(
+    gateway: Gateway,
+    runtime: Runtime,
+    auth: Callable[[Pacer], httpx.Auth] | None = None,
+    pacer: Pacer | None = None,
+) -> tuple[httpx.Client, Pacer]:
+    """A paced client of the gateway; with ``pacer``, paced by that one (the same run)
+    rather than by one made from the request log."""
+    settings = gateway.settings
+    if pacer is None:
+        log = RequestLog(settings.state_dir())
+        pacer = Pacer(runtime.clock, gateway.rates(), log.load(runtime.clock.now()), log.record)
+    client = paced_client(
+        gateway.url + "/",
+        pacer,
+        timeout=settings.consent.timeout,
+        auth=auth(pacer) if auth else None,
+        transport=runtime.transport,
+    )
+    return client, pacer
+
+
+def metering_api(
+    gateway: Gateway, runtime: Runtime, client: httpx.Client, pacer: Pacer, state: SyncState
+) -> MeteringApi:
+    url = gateway.settings.consent.url
+    return MeteringApi(
+        client,
+        pacer,
+        runtime.clock,
+        runtime.rng,
+        gateway=gateway,
+        dialects=dialect_order(gateway.settings, state),
+        on_dialect=lambda name: state.dialects.__setitem__(url, name),
+    )
+
+
+def command_of(settings: Settings) -> str:
+    """How the user runs linkyflux with these settings, for messages."""
+    source = settings.source
+    if source == "the environment" or Path(source) == default_config_path():
+        return "linkyflux"
+    return f"linkyflux --config {shlex.quote(source)}"
