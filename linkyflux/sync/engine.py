@@ -59,7 +59,7 @@ from linkyflux.sync.report import FetchReport, day_list
 from linkyflux.sync.settlement import Reading, settle
 from linkyflux.sync.state import CurveTotals, SyncState, UsagePointState
 from linkyflux.sync.totals import Pricing, keep_totals
-from linkyflux.tariffs.classifier import Classifier
+from linkyflux.tariffs.classifier import Classifier, DaySchedule
 from linkyflux.tariffs.prices import PriceList
 from linkyflux.timeutil import Clock, paris_day, paris_day_bounds, paris_today
 
@@ -343,11 +343,11 @@ class Fetcher:
         """Write the readings; for a load curve, return each day's totals."""
         summary = report.summary(prm, series.direction)
         totals: dict[date, CurveTotals] = {}
-        specs: dict[date, str] = {}
+        new_days: dict[date, DaySchedule] = {}
         if series.kind == "curve":
             curve = [r for r in readings if isinstance(r, CurveReading)]
             point = self.state.point(prm)
-            lines, totals, specs = self.pricing.curve_lines(
+            lines, totals, new_days = self.pricing.curve_lines(
                 point, prm, series.direction, curve, summary
             )
         elif series.kind == "daily":
@@ -360,7 +360,7 @@ class Fetcher:
         self.sink.write(lines)
         report.lines_written += len(lines)
         # recorded once written: a day keeps the tags it was first written with
-        self.state.point(prm).tariff_specs.update(specs)
+        self.state.point(prm).day_schedules.update(new_days)
         return totals
 
 

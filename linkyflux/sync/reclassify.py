@@ -36,15 +36,11 @@ _REWRITTEN = ("curve", "daily")  # the daily points carry the curve's cost
 def retag_days(point: UsagePointState, classifier: Classifier, usage_point_id: str) -> list[date]:
     """The days whose load curve was tagged with another schedule than the one configured
     for them now. A contract that changed is not a reason: its old hours were in force on
-    the days tagged with them (neither spec then comes from ``[tariff]``)."""
-
-    def configured(spec: str) -> bool:
-        return spec.startswith("schedule:")
-
+    the days tagged with them (neither record then comes from ``[tariff]``)."""
     out = []
-    for day, spec in point.tariff_specs.items():
-        current = classifier.spec_on(usage_point_id, day)
-        if spec != current and (configured(spec) or configured(current)):
+    for day, recorded in point.day_schedules.items():
+        current = classifier.schedule_on(usage_point_id, day)
+        if recorded != current and (recorded.configured or current.configured):
             out.append(day)
     return sorted(out)
 
@@ -134,6 +130,6 @@ def forget(point: UsagePointState, since: date) -> None:
                 series.mark(day, "missing" if kind == "curve" else "stale")
         if kind == "curve":
             series.ask(since)
-    point.tariff_specs = {d: s for d, s in point.tariff_specs.items() if d < since}
+    point.day_schedules = {d: s for d, s in point.day_schedules.items() if d < since}
     for direction, totals in point.curve_totals.items():
         point.curve_totals[direction] = {d: t for d, t in totals.items() if d < since}

@@ -34,6 +34,7 @@ from typing import Any, Literal
 from linkyflux.errors import ConfigError
 from linkyflux.fsutil import write_private
 from linkyflux.models import Contract
+from linkyflux.tariffs.classifier import DaySchedule
 
 STATE_FILE = "state.json"
 VERSION = 2
@@ -152,9 +153,9 @@ class UsagePointState:
     # the usage point's contract, and the day it was read (None: the gateway has none)
     contract: Contract | None = None
     contract_read: date | None = None
-    # per day, the schedule its load curve was tagged with (see Classifier.spec_on): a day
-    # written once keeps its tags, so a changed schedule never writes a second point
-    tariff_specs: dict[date, str] = field(default_factory=dict)
+    # per day, the schedule its load curve was tagged with (see Classifier.schedule_on): a
+    # day written once keeps its tags, so a changed schedule never writes a second point
+    day_schedules: dict[date, DaySchedule] = field(default_factory=dict)
     # direction -> day -> the totals of its complete load curve (what its daily point
     # carries, even when a later run re-reads the daily energy without the curve)
     curve_totals: dict[str, dict[date, CurveTotals]] = field(default_factory=dict)
@@ -177,7 +178,7 @@ class UsagePointState:
             if sent:
                 series.ask(min(sent))
                 firsts.append(min(sent))
-        self.tariff_specs.clear()
+        self.day_schedules.clear()
         self.curve_totals.clear()
         self.delete_from = None
         return min(firsts, default=None)
@@ -206,7 +207,7 @@ class UsagePointState:
             "series": {k: v.to_json() for k, v in sorted(self.series.items())},
             "contract": self.contract.to_json() if self.contract else None,
             "contract_read": self.contract_read.isoformat() if self.contract_read else None,
-            "tariff_specs": _runs(self.tariff_specs),
+            "tariff_specs": _runs({d: s.to_text() for d, s in self.day_schedules.items()}),
             "curve_totals": {
                 direction: {_iso(day.toordinal()): t.to_json() for day, t in sorted(totals.items())}
                 for direction, totals in sorted(self.curve_totals.items())
@@ -227,7 +228,10 @@ class UsagePointState:
             activation=date.fromisoformat(activation) if activation else None,
             series={k: SeriesState.from_json(v) for k, v in (raw.get("series") or {}).items()},
             contract=Contract.from_json(raw["contract"]) if raw.get("contract") else None,
-            tariff_specs=_unrun(raw.get("tariff_specs", [])),
+            day_schedules={
+                day: DaySchedule.from_text(text)
+                for day, text in _unrun(raw.get("tariff_specs", [])).items()
+            },
             curve_totals={
                 str(direction): {
                     date.fromisoformat(d): CurveTotals.from_json(t) for d, t in totals.items()

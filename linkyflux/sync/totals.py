@@ -17,7 +17,7 @@ from linkyflux.models import CurveReading, DailyReading, Direction
 from linkyflux.sinks import points
 from linkyflux.sync.report import SeriesSummary
 from linkyflux.sync.state import CurveTotals, UsagePointState
-from linkyflux.tariffs.classifier import Classifier
+from linkyflux.tariffs.classifier import Classifier, DaySchedule
 from linkyflux.tariffs.prices import DIGITS, PriceList, energy_cost
 from linkyflux.tariffs.schedule import BASE
 
@@ -37,21 +37,21 @@ class Pricing:
         direction: Direction,
         readings: list[CurveReading],
         summary: SeriesSummary,
-    ) -> tuple[list[str], dict[date, CurveTotals], dict[date, str]]:
+    ) -> tuple[list[str], dict[date, CurveTotals], dict[date, DaySchedule]]:
         """Each interval tagged and priced; each day's totals; the schedules of new days
         (to record once written: a day keeps the tags it was first written with, so it
         never has a second point, see :mod:`linkyflux.sync.reclassify`)."""
         lines = []
         totals: dict[date, CurveTotals] = defaultdict(CurveTotals)
-        written = point.tariff_specs
-        new_specs: dict[date, str] = {}
+        written = point.day_schedules
+        new_days: dict[date, DaySchedule] = {}
 
-        def spec_for(day: date) -> str:
-            return written.get(day) or new_specs.setdefault(
-                day, self.classifier.spec_on(usage_point_id, day)
+        def schedule_for(day: date) -> DaySchedule:
+            return written.get(day) or new_days.setdefault(
+                day, self.classifier.schedule_on(usage_point_id, day)
             )
 
-        for run in self.classifier.runs(usage_point_id, direction, readings, spec_for):
+        for run in self.classifier.runs(usage_point_id, direction, readings, schedule_for):
             tariff = run.tariff
             per_kwh = self.prices.per_kwh(run.day, direction, tariff)
             energies = [r.energy_wh for r in run.readings]
@@ -64,7 +64,7 @@ class Pricing:
                 if cost is not None:
                     summary.cost_by_tariff[tariff] += cost
             summary.curve_points += len(energies)
-        return lines, totals, new_specs
+        return lines, totals, new_days
 
     def daily_lines(
         self, point: UsagePointState, readings: list[DailyReading], summary: SeriesSummary

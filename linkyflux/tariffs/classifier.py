@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache, partial
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from linkyflux.models import Contract, CurveReading
 from linkyflux.tariffs.schedule import (
@@ -38,6 +38,43 @@ _CONTRACT_RANGE = re.compile(r"(\d{1,2})\s*[hH:]\s*(\d{2})?\s*-\s*(\d{1,2})\s*[h
 class DatedSchedule:
     start: date | None  # None: from the beginning
     schedule: Schedule
+
+
+@dataclass(frozen=True)
+class DaySchedule:
+    """What classified a usage point's day, recorded with the day so that it is classified
+    the same way later: the configured schedule (its text), the contract (its off-peak
+    hours), or BASE; with the public holidays' subdivision."""
+
+    source: Literal["schedule", "contract", "base"]
+    offpeak: str = ""
+    holiday_subdivision: str | None = None
+
+    @property
+    def configured(self) -> bool:
+        """It comes from ``[tariff]`` (not from the contract, not BASE for want of one)."""
+        return self.source == "schedule"
+
+    def to_text(self) -> str:
+        """As ``state.json`` keeps it: ``schedule:<text>``, ``contract:<off-peak hours>`` or
+        ``base``, with ``|<subdivision>`` after the first two when there is one."""
+        if self.source == "base":
+            return "base"
+        suffix = f"|{self.holiday_subdivision}" if self.holiday_subdivision else ""
+        return f"{self.source}:{self.offpeak}{suffix}"
+
+    @classmethod
+    def from_text(cls, text: str) -> DaySchedule:
+        """The inverse of :meth:`to_text`; anything else is BASE (as an unreadable record
+        classified)."""
+        source, _, rest = text.partition(":")
+        offpeak, _, subdivision = rest.partition("|")
+        if source in ("schedule", "contract"):
+            return cls(source, offpeak, subdivision or None)  # type: ignore[arg-type]
+        return BASE_DAY
+
+
+BASE_DAY = DaySchedule("base")
 
 
 def contract_ranges(offpeak_hours: str) -> list[str]:
@@ -74,7 +111,7 @@ class Classifier:
 
     Its schedules and contracts do not change during its life (``fetch`` makes a new one
     after reading the contracts again), so what classifies a usage point on a Paris day
-    (:meth:`spec_on`) is worked out once and kept (for the last
+    (:meth:`schedule_on`) is worked out once and kept (for the last
     :data:`~linkyflux.tariffs.schedule.KEPT_DAYS` days).
     """
 
@@ -87,28 +124,30 @@ class Classifier:
         self.schedules = sorted(schedules, key=lambda s: s.start or date.min)
         self.contracts = dict(contracts)  # a copy: the caches rely on it staying the same
         self.holiday_subdivision = holiday_subdivision
-        self._specs: dict[tuple[str, date], str] = {}
+        self._days: dict[tuple[str, date], DaySchedule] = {}
 
-    def spec_on(self, usage_point_id: str, day: date) -> str:
-        """What classifies that day, as a string that can rebuild it later:
-        ``schedule:<text>``, ``contract:<off-peak hours>`` or ``base`` (with the holiday
-        subdivision after a ``|`` when there is one)."""
-        spec = self._specs.get((usage_point_id, day))
-        if spec is None:
-            if len(self._specs) >= KEPT_DAYS:
-                self._specs.clear()
-            spec = self._specs[(usage_point_id, day)] = self._spec_on(usage_point_id, day)
-        return spec
+    def schedule_on(self, usage_point_id: str, day: date) -> DaySchedule:
+        """What classifies that day, as a record that can rebuild it later."""
+        kept = self._days.get((usage_point_id, day))
+        if kept is None:
+            if len(self._days) >= KEPT_DAYS:
+                self._days.clear()
+            kept = self._days[(usage_point_id, day)] = self._schedule_on(usage_point_id, day)
+        return kept
 
     def classify(
-        self, usage_point_id: str, direction: str, start: datetime, spec: str | None = None
+        self,
+        usage_point_id: str,
+        direction: str,
+        start: datetime,
+        recorded: DaySchedule | None = None,
     ) -> str:
-        """HC, HP or BASE for the interval starting at ``start``; with ``spec``, as that
-        recorded schedule said (see :meth:`spec_on`). One instant: :meth:`runs` classifies
-        a load curve."""
-        if not spec:
-            spec = self.spec_on(usage_point_id, paris_day(start))
-        schedule = schedule_of(spec)
+        """HC, HP or BASE for the interval starting at ``start``; with ``recorded``, as that
+        recorded schedule said (see :meth:`schedule_on`). One instant: :meth:`runs`
+        classifies a load curve."""
+        if recorded is None:
+            recorded = self.schedule_on(usage_point_id, paris_day(start))
+        schedule = schedule_of(recorded)
         return BASE if schedule is None else schedule.classify(usage_point_id, direction, start)
 
     def runs(
@@ -116,18 +155,18 @@ class Classifier:
         usage_point_id: str,
         direction: str,
         readings: Iterable[CurveReading],
-        spec_for: Callable[[date], str] | None = None,
+        schedule_for: Callable[[date], DaySchedule] | None = None,
     ) -> Iterator[TariffRun]:
         """The readings of one usage point and direction, in their order, cut where the
         Paris day, the tariff or the interval length changes: each run's tariff is what
-        :meth:`classify` says of each of its readings' starts. ``spec_for(day)`` names
-        what classifies a day (by default :meth:`spec_on`; the pipeline passes the spec a
-        day was first written with).
+        :meth:`classify` says of each of its readings' starts. ``schedule_for(day)`` names
+        what classifies a day (by default :meth:`schedule_on`; the sync engine passes the
+        one a day was first written with).
 
         A day's changes are worked out once per day of readings, then a reading costs two
         comparisons of its timestamp with the bounds of the current stretch of one tariff.
         Readings in time order make the fewest runs; any order gives the right tariffs."""
-        spec_for = spec_for or partial(self.spec_on, usage_point_id)
+        schedule_for = schedule_for or partial(self.schedule_on, usage_point_id)
         day, tariff, minutes = date.min, BASE, 0
         low = high = day_begin = day_end = 0  # the current stretch, and its day (epoch seconds)
         instants: tuple[int, ...] = ()
@@ -147,7 +186,7 @@ class Classifier:
                 minutes = reading.minutes
                 if not day_begin <= at < day_end:  # another day
                     day = paris_day(reading.start)
-                    changes = self._changes_on(usage_point_id, direction, day, spec_for(day))
+                    changes = self._changes_on(usage_point_id, direction, day, schedule_for(day))
                     instants, tariffs = _epochs(changes, day)
                     day_begin, day_end = instants[0], instants[-1]
                 index = bisect_right(instants, at) - 1
@@ -156,22 +195,24 @@ class Classifier:
         if run:
             yield TariffRun(usage_point_id, direction, day, tariff, minutes, run)
 
-    def _spec_on(self, usage_point_id: str, day: date) -> str:
+    def _schedule_on(self, usage_point_id: str, day: date) -> DaySchedule:
         chosen: Schedule | None = None
         for dated in self.schedules:
             if dated.start is None or dated.start <= day:
                 chosen = dated.schedule
-        suffix = f"|{self.holiday_subdivision}" if self.holiday_subdivision else ""
+        subdivision = self.holiday_subdivision
         if chosen is not None and not chosen.is_base():
-            return f"schedule:{chosen.text}{suffix}"
+            return DaySchedule("schedule", chosen.text, subdivision)
         contract = self.contracts.get(usage_point_id)
         if contract is None or contract.single_rate or not contract.offpeak_hours:
-            return "base"
-        return f"contract:{contract.offpeak_hours}{suffix}"
+            return BASE_DAY
+        return DaySchedule("contract", contract.offpeak_hours, subdivision)
 
     @staticmethod
-    def _changes_on(usage_point_id: str, direction: str, day: date, spec: str) -> Changes:
-        schedule = schedule_of(spec)
+    def _changes_on(
+        usage_point_id: str, direction: str, day: date, recorded: DaySchedule
+    ) -> Changes:
+        schedule = schedule_of(recorded)
         if schedule is None:
             return ((paris_midnight(day), BASE),)
         return schedule.changes_on(usage_point_id, direction, day)
@@ -191,15 +232,13 @@ def _epochs(changes: Changes, day: date) -> tuple[tuple[int, ...], tuple[str, ..
 
 
 @lru_cache(maxsize=256)
-def schedule_of(spec: str) -> Schedule | None:
-    """The schedule a spec of :meth:`Classifier.spec_on` names (None: BASE)."""
-    kind, _, rest = spec.partition(":")
-    text, _, subdivision = rest.partition("|")
+def schedule_of(recorded: DaySchedule) -> Schedule | None:
+    """The schedule a record of :meth:`Classifier.schedule_on` names (None: BASE)."""
     try:
-        if kind == "schedule":
-            return parse_offpeak(text, holiday_subdivision=subdivision or None)
-        if kind == "contract":
-            return contract_schedule(text, subdivision or None)
+        if recorded.source == "schedule":
+            return parse_offpeak(recorded.offpeak, holiday_subdivision=recorded.holiday_subdivision)
+        if recorded.source == "contract":
+            return contract_schedule(recorded.offpeak, recorded.holiday_subdivision)
     except ScheduleError:
         return None  # unreadable contract hours: BASE rather than a guess
     return None

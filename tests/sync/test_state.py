@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 from linkyflux.sync.state import STATE_FILE, VERSION, CurveTotals, SyncState
+from linkyflux.tariffs.classifier import DaySchedule
 
 HOUSE, SOLAR = "22516914714270", "25946599093143"
 
@@ -17,7 +18,7 @@ def fill(state: SyncState) -> None:
     for day in (date(2026, 11, 19), date(2026, 11, 20), date(2026, 11, 22)):
         house.of("consumption/curve").mark(day, "complete")
     house.of("consumption/daily").mark(date(2026, 11, 21), "partial")
-    house.tariff_specs[date(2026, 11, 19)] = "schedule:22:00-06:00"
+    house.day_schedules[date(2026, 11, 19)] = DaySchedule("schedule", "22:00-06:00", "FR-BL")
     house.curve_totals["consumption"] = {date(2026, 11, 19): CurveTotals({"HC": 1.5}, 0.25)}
     state.point(SOLAR).directions = {"production": True}
     state.dialects["http://127.0.0.1:1/"] = "v5"

@@ -12,7 +12,13 @@ import pytest
 
 from linkyflux.models import CurveReading, Direction
 from linkyflux.sources.contracts import Contract
-from linkyflux.tariffs.classifier import Classifier, DatedSchedule, contract_schedule
+from linkyflux.tariffs.classifier import (
+    BASE_DAY,
+    Classifier,
+    DatedSchedule,
+    DaySchedule,
+    contract_schedule,
+)
 from linkyflux.tariffs.schedule import parse_offpeak
 from linkyflux.timeutil import PARIS
 
@@ -90,8 +96,8 @@ def changing_classifier() -> Classifier:
     )
 
 
-def test_without_a_spec_as_with_the_day_s_spec() -> None:
-    """Without a spec, an instant is classified by what its Paris day's spec says, across
+def test_without_a_record_as_with_the_day_s_record() -> None:
+    """Without a record, an instant is classified by what its Paris day's says, across
     schedule changes at midnight on the days the clocks change, whatever its time zone."""
     classifier = changing_classifier()
     for first in (datetime(2026, 3, 27, tzinfo=UTC), datetime(2026, 10, 23, tzinfo=UTC)):
@@ -99,8 +105,8 @@ def test_without_a_spec_as_with_the_day_s_spec() -> None:
             instant = first + timedelta(minutes=15 * step)
             day = instant.astimezone(PARIS).date()
             for direction in ("consumption", "production"):
-                spec = classifier.spec_on(PRM, day)
-                expected = classifier.classify(PRM, direction, instant, spec)
+                recorded = classifier.schedule_on(PRM, day)
+                expected = classifier.classify(PRM, direction, instant, recorded)
                 assert classifier.classify(PRM, direction, instant) == expected, instant
                 assert classifier.classify(PRM, direction, instant.astimezone(PARIS)) == expected
 
@@ -153,15 +159,15 @@ def test_runs_of_a_day() -> None:
     ]
 
 
-def test_runs_follow_the_spec_given_for_each_day() -> None:
-    """The pipeline passes the schedule a day was first written with."""
+def test_runs_follow_the_schedule_given_for_each_day() -> None:
+    """The sync engine passes the schedule a day was first written with."""
     classifier = Classifier([DatedSchedule(None, parse_offpeak("22h-6h"))], {})
-    specs = {date(2026, 11, 9): "base"}
+    recorded = {date(2026, 11, 9): BASE_DAY}
     readings = curve(at(9, 0), 96, 30, "consumption")
-    spec_for = lambda day: specs.get(day) or classifier.spec_on(PRM, day)  # noqa: E731
+    schedule_for = lambda day: recorded.get(day) or classifier.schedule_on(PRM, day)  # noqa: E731
     runs = [
         (str(run.day), run.tariff, len(run.readings))
-        for run in classifier.runs(PRM, "consumption", readings, spec_for)
+        for run in classifier.runs(PRM, "consumption", readings, schedule_for)
     ]
     assert runs == [
         ("2026-11-09", "BASE", 48),
@@ -185,8 +191,35 @@ def test_the_classifier_keeps_its_own_contracts() -> None:
     classifier = Classifier([DatedSchedule(None, parse_offpeak(""))], contracts)
     assert classifier.classify(PRM, "consumption", at(9, 23)) == "HC"
     contracts[PRM] = None
-    assert classifier.spec_on(PRM, date(2026, 11, 9)) == "contract:HC (22H00-6H00)"
-    assert classifier.spec_on(PRM, date(2026, 11, 10)) == "contract:HC (22H00-6H00)"
+    hours = DaySchedule("contract", "HC (22H00-6H00)")
+    assert classifier.schedule_on(PRM, date(2026, 11, 9)) == hours
+    assert classifier.schedule_on(PRM, date(2026, 11, 10)) == hours
+
+
+@pytest.mark.parametrize(
+    ("recorded", "text"),
+    [
+        (DaySchedule("schedule", "22:00-06:00"), "schedule:22:00-06:00"),
+        (
+            DaySchedule("schedule", "1:30-8:00; sa 0-24h", "FR-BL"),
+            "schedule:1:30-8:00; sa 0-24h|FR-BL",
+        ),
+        (DaySchedule("contract", "HC (22H00-6H00)", "FR-67"), "contract:HC (22H00-6H00)|FR-67"),
+        (BASE_DAY, "base"),
+    ],
+)
+def test_a_day_s_schedule_is_kept_as_state_json_always_wrote_it(
+    recorded: DaySchedule, text: str
+) -> None:
+    assert recorded.to_text() == text
+    assert DaySchedule.from_text(text) == recorded
+
+
+def test_an_unreadable_record_classifies_as_base() -> None:
+    classifier = Classifier([DatedSchedule(None, parse_offpeak("22h-6h"))], {})
+    for text in ("", "tempo:blue", "contract:no hours here"):
+        recorded = DaySchedule.from_text(text)
+        assert classifier.classify(PRM, "consumption", at(9, 23), recorded) == "BASE", text
 
 
 def test_naive_datetimes_are_refused() -> None:
