@@ -65,21 +65,21 @@ def refresh_contracts(
     """Read again each contract read a month ago or more (Enedis moves off-peak hours, users
     change their subscribed power); say what changed. A failure is a warning: the contract
     read last stays in use, and the next run tries again."""
-    for prm in usage_points:
-        point = state.point(prm)
+    for usage_point_id in usage_points:
+        point = state.point(usage_point_id)
         if point.contract_read is not None and today - point.contract_read < CONTRACT_REFRESH:
             continue
         try:
-            contract = api.contract(prm)
+            contract = api.contract(usage_point_id)
         except LinkyfluxError as exc:
-            warn(f"{prm}: the contract could not be read again ({exc})")
+            warn(f"{usage_point_id}: the contract could not be read again ({exc})")
             if isinstance(exc, ContractNotServed):  # asked again in a month, not every run
                 point.contract_read = today
                 state.save()
             continue
         if point.contract_read is not None and contract != point.contract:
             old, new = contracts.describe(point.contract), contracts.describe(contract)
-            warn(f"{prm}: the contract changed: was {old}; now {new}")
+            warn(f"{usage_point_id}: the contract changed: was {old}; now {new}")
         point.contract, point.contract_read = contract, today
         state.save()
 
@@ -105,17 +105,17 @@ def read_contracts(
         with client:
             api = metering_api(gateway, runtime, client, pacer, state)
             echo("Reading the contracts (at the gateway's pace)…")
-            for prm in tokens.usage_points:
-                point = state.point(prm)
+            for usage_point_id in tokens.usage_points:
+                point = state.point(usage_point_id)
                 try:
-                    point.contract = api.contract(prm)
+                    point.contract = api.contract(usage_point_id)
                 except LinkyfluxError as exc:
-                    warn(f"{prm}: the contract could not be read ({exc})")
+                    warn(f"{usage_point_id}: the contract could not be read ({exc})")
                     if isinstance(exc, ContractNotServed):  # asked again in a month
                         point.contract_read = paris_today(runtime.clock)
                     continue
                 point.contract_read = paris_today(runtime.clock)
-                echo(f"{prm}: {contracts.describe(point.contract)}")
+                echo(f"{usage_point_id}: {contracts.describe(point.contract)}")
     finally:
         state.save()
         RequestLog(store.path.parent).save(pacer.history, runtime.clock.now())

@@ -21,16 +21,18 @@ def format_report(report: FetchReport, sink: Sink) -> str:
         f"{'usage point':<15} {'direction':<12} {'curve pts':>9} {'HC kWh':>9} {'HP kWh':>9} "
         f"{'BASE kWh':>9} {'daily kWh':>10} {'peak days':>9}" + (f" {'curve €':>9}" * priced),
     ]
-    for (prm, direction), s in sorted(report.series.items()):
+    for (usage_point_id, direction), s in sorted(report.series.items()):
         kwh = {t: f"{s.energy_by_tariff.get(t, 0.0) / 1000:9.3f}" for t in ("HC", "HP", "BASE")}
         cost = ""
         if priced:
             cost = f" {sum(s.cost_by_tariff.values()):>9.2f}" if s.cost_by_tariff else f" {'-':>9}"
         rows.append(
-            f"{prm:<15} {direction:<12} {s.curve_points:>9} {kwh['HC']} {kwh['HP']} "
+            f"{usage_point_id:<15} {direction:<12} {s.curve_points:>9} {kwh['HC']} {kwh['HP']} "
             f"{kwh['BASE']} {s.daily_energy_wh / 1000:>10.3f} {s.max_power_values:>9}{cost}"
         )
-    for (prm, label), days in sorted(report.pending.items()):
+    for (usage_point_id, label), days in sorted(report.pending.items()):
         listed = ", ".join(d.isoformat() for d in sorted(days))
-        rows.append(f"Not published yet, fetched on the next run: {prm} {label}: {listed}")
+        rows.append(
+            f"Not published yet, fetched on the next run: {usage_point_id} {label}: {listed}"
+        )
     return "\n".join(rows)

@@ -57,8 +57,8 @@ class Forget:
     def apply(self, state: SyncState, usage_points: Sequence[str]) -> None:
         if not (self.unavailable or self.sent or self.directions):
             return
-        for prm in usage_points:
-            point = state.point(prm)
+        for usage_point_id in usage_points:
+            point = state.point(usage_point_id)
             if self.unavailable:
                 point.retry_unavailable()
             if self.sent:
@@ -151,12 +151,12 @@ def run_sync(
             sink.close()
             RequestLog(state_dir).save(pacer.history, runtime.clock.now())
         report.lines_written += drained
-        for prm in tokens.usage_points:
-            days = reclassifying.retag_days(state.point(prm), classifier, prm)
+        for usage_point_id in tokens.usage_points:
+            days = reclassifying.retag_days(state.point(usage_point_id), classifier, usage_point_id)
             if days:
                 warn(
-                    f"{prm}: {day_list(days)} keep the off-peak schedule they were first "
-                    "written with, not the one configured now; to delete and rewrite them: "
+                    f"{usage_point_id}: {day_list(days)} keep the off-peak schedule they were "
+                    "first written with, not the one configured now; to delete and rewrite them: "
                     f"{command_of(settings)} backfill --reclassify --since {days[0]}"
                 )
         if sink.failure is not None:

@@ -79,9 +79,9 @@ def collect(settings: Settings, clock: Clock) -> dict[str, Any]:
     files, lines = spool.size()
     rejected = spool.rejected_lines()
     points = {}
-    for prm in usage_points:
-        point = state.point(prm)
-        points[prm] = {
+    for usage_point_id in usage_points:
+        point = state.point(usage_point_id)
+        points[usage_point_id] = {
             "contract": point.contract.to_json() if point.contract else None,
             "contract_read": point.contract_read.isoformat() if point.contract_read else None,
             "activation": point.activation.isoformat() if point.activation else None,
@@ -176,7 +176,7 @@ def format_status(status: dict[str, Any]) -> str:
         f"{req['last_24_hours']} in the last 24 hours"
     )
     command = status["command"]
-    for prm, point in status["usage_points"].items():
+    for usage_point_id, point in status["usage_points"].items():
         measured = [d for d, yes in point["directions"].items() if yes]
         refused = [d for d, yes in point["directions"].items() if not yes]
         details = [f"measures {', '.join(measured)}" if measured else "not fetched yet"]
@@ -190,7 +190,7 @@ def format_status(status: dict[str, Any]) -> str:
             )
         if point["activation"]:
             details.append(f"activated {point['activation']}")
-        rows.append(f"\n{prm}: {'; '.join(details)}")
+        rows.append(f"\n{usage_point_id}: {'; '.join(details)}")
         if point["contract_read"]:
             contract = Contract.from_json(point["contract"]) if point["contract"] else None
             rows.append(f"  contract: {describe(contract)} (read {point['contract_read']})")

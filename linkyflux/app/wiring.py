@@ -91,7 +91,9 @@ def make_classifier(settings: Settings, state: SyncState) -> Classifier:
         DatedSchedule(s.from_, parse_offpeak(s.offpeak, holiday_subdivision=subdivision))
         for s in settings.tariff.schedule
     ]
-    contracts = {prm: point.contract for prm, point in state.usage_points.items()}
+    contracts = {
+        usage_point_id: point.contract for usage_point_id, point in state.usage_points.items()
+    }
     return Classifier(dated, contracts, subdivision)
 
 

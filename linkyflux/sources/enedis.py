@@ -311,7 +311,7 @@ def curve_readings(
     A point without ``interval_length`` is PT30M. The points of the repeated October hour
     are placed by the instants around them (see :func:`_folds`)."""
     out: list[CurveReading] = []
-    prm = req.usage_point_id
+    usage_point_id = req.usage_point_id
     previous: int | None = None  # the previous interval's end (epoch seconds)
     repeated: list[_Repeated] = []  # points of the repeated hour, until the next point
 
@@ -323,7 +323,7 @@ def curve_readings(
             raw = items[index].get("date")
             raise DataError(f"{req}: {field_name(items, index)} goes back in time ({raw})")
         previous = end
-        out.append(CurveReading(prm, direction, end - minutes * 60, minutes, value))
+        out.append(CurveReading(usage_point_id, direction, end - minutes * 60, minutes, value))
 
     def settle(following: tuple[int, int] | None) -> None:
         for point, end in zip(repeated, _folds(repeated, previous, following), strict=True):

@@ -146,17 +146,17 @@ class MeteringApi:
         req, items = self._items("max_power", "consumption", usage_point_id, start, end)
         return max_power_readings(items, req)
 
-    def contract(self, prm: str) -> Contract | None:
+    def contract(self, usage_point_id: str) -> Contract | None:
         """The usage point's contract; None when the gateway or Enedis has none for it."""
         refusals = []
         for dialect in list(self.dialects):
-            calls = self.gateway.contract_calls(dialect, prm)
+            calls = self.gateway.contract_calls(dialect, usage_point_id)
             if not calls:
                 return None
             bodies: list[Any] = []
             try:
                 for call in calls:
-                    req = Request(call.label, prm, via=self.gateway.name)
+                    req = Request(call.label, usage_point_id, via=self.gateway.name)
                     headers = self.gateway.headers(dialect)
                     try:
                         bodies.append(
@@ -179,19 +179,23 @@ class MeteringApi:
             except _NotServed as exc:
                 refusals.append(f"{dialect.name}: {exc.detail}")
                 continue
-            return self.gateway.parse_contract(dialect, bodies, prm)
+            return self.gateway.parse_contract(dialect, bodies, usage_point_id)
         raise ContractNotServed(
-            f"the gateway serves no contract API for {prm} ({'; '.join(refusals)})"
+            f"the gateway serves no contract API for {usage_point_id} ({'; '.join(refusals)})"
         )
 
     def _items(
-        self, kind: Kind, direction: Direction, prm: str, start: date, end: date
+        self, kind: Kind, direction: Direction, usage_point_id: str, start: date, end: date
     ) -> tuple[Request, list[dict[str, Any]]]:
         refusals = []
         for dialect in list(self.dialects):
-            path, params = self.gateway.request(dialect, Call(kind, direction, prm, start, end))
+            path, params = self.gateway.request(
+                dialect, Call(kind, direction, usage_point_id, start, end)
+            )
             # Enedis' own path, whatever the gateway's
-            req = Request(dialect.path(kind, direction), prm, start, end, self.gateway.name)
+            req = Request(
+                dialect.path(kind, direction), usage_point_id, start, end, self.gateway.name
+            )
             try:
                 headers = self.gateway.headers(dialect)
                 body = self._get(req, path, dialect, params, headers, api=dialect.name)
@@ -205,7 +209,7 @@ class MeteringApi:
             return req, dialect.items(body, req, direction)
         names = " or ".join(d.name for d in self.dialects)
         raise UpstreamError(
-            f"the gateway does not serve the {names} metering API for {prm} "
+            f"the gateway does not serve the {names} metering API for {usage_point_id} "
             f'({"; ".join(refusals)}): check consent.url, or set enedis.api = "auto"'
         )
 

@@ -105,8 +105,8 @@ class Fetcher:
         single call that will find out (most meters measure one direction only).
         """
         total = 0
-        for prm in usage_points:
-            point = self.state.point(prm)
+        for usage_point_id in usage_points:
+            point = self.state.point(usage_point_id)
             probed: set[str] = set()
             for series in SERIES:
                 measured = point.directions.get(series.direction)
@@ -135,25 +135,25 @@ class Fetcher:
         if catch_up:
             self._remember_asked(usage_points, start, end)
         try:
-            for prm in usage_points:
+            for usage_point_id in usage_points:
                 try:
                     for series in only:
-                        self._series(prm, series, report, catch_up)
+                        self._series(usage_point_id, series, report, catch_up)
                 except ConsentRevoked as exc:
                     report.errors.append(exc)
-                self._curve_never_collected(prm, report)
-                self._contract_point(prm, report)
-                self._sync_points(prm, report)
+                self._curve_never_collected(usage_point_id, report)
+                self._contract_point(usage_point_id, report)
+                self._sync_points(usage_point_id, report)
         except _Stop:
             pass
         finally:
             self.state.save()
-        for (prm, series), days in list(report.never.items()):
-            if self.state.point(prm).of(series.key).seen:  # it had data later in the run
-                report.late[(prm, series.label)].extend(days)
-                del report.never[(prm, series)]
-        for (prm, series), days in sorted(report.never.items(), key=lambda kv: kv[0][0]):
-            message = f"{prm}: Enedis has no {series.label} for {day_list(days)}"
+        for (usage_point_id, series), days in list(report.never.items()):
+            if self.state.point(usage_point_id).of(series.key).seen:  # it had data later in the run
+                report.late[(usage_point_id, series.label)].extend(days)
+                del report.never[(usage_point_id, series)]
+        for (usage_point_id, series), days in sorted(report.never.items(), key=lambda kv: kv[0][0]):
+            message = f"{usage_point_id}: Enedis has no {series.label} for {day_list(days)}"
             if series.kind == "curve":
                 message += " (is hourly collection enabled in your Enedis account?)"
             report.warnings.append(message)
@@ -163,8 +163,8 @@ class Fetcher:
     def _remember_asked(self, usage_points: Sequence[str], start: date, end: date) -> None:
         """Record the days this run will ask for before asking any: a run killed, or cut
         short by a gateway down, leaves them to the next run's catch-up."""
-        for prm in usage_points:
-            point = self.state.point(prm)
+        for usage_point_id in usage_points:
+            point = self.state.point(usage_point_id)
             for series in SERIES:
                 if not refused(point, series.direction, self.today):
                     days = self._plan(point, series, start, end, catch_up=True)
@@ -182,17 +182,17 @@ class Fetcher:
             point.of(series.key), start, end, today=self.today, lower=lower, catch_up=catch_up
         )
 
-    def _contract_point(self, prm: str, report: FetchReport) -> None:
+    def _contract_point(self, usage_point_id: str, report: FetchReport) -> None:
         """Today's contract point (the same key all day: rewriting it is harmless)."""
-        contract = self.state.point(prm).contract
+        contract = self.state.point(usage_point_id).contract
         text = contract_line(contract, paris_today(self.clock)) if contract else None
         if text is not None:
             self.sink.write([text])
             report.lines_written += 1
 
-    def _sync_points(self, prm: str, report: FetchReport) -> None:
+    def _sync_points(self, usage_point_id: str, report: FetchReport) -> None:
         """Where each series of the usage point stands, for the data-health panel."""
-        point = self.state.point(prm)
+        point = self.state.point(usage_point_id)
         today = paris_today(self.clock)
         written = []
         for series in SERIES:
@@ -207,42 +207,46 @@ class Fetcher:
                 partial=counts["partial"],
                 unavailable=counts["unavailable"],
             )
-            written.append(sync_line(prm, series.direction, series.kind, health, today))
+            written.append(sync_line(usage_point_id, series.direction, series.kind, health, today))
         self.sink.write(written)
         report.lines_written += len(written)
 
-    def _curve_never_collected(self, prm: str, report: FetchReport) -> None:
+    def _curve_never_collected(self, usage_point_id: str, report: FetchReport) -> None:
         """A day whose daily energy is published is published: if a curve that never had
         data still lacks it, that is not publication lag (hourly collection is off)."""
-        point = self.state.point(prm)
+        point = self.state.point(usage_point_id)
         for direction in ("consumption", "production"):
             curve = Series(direction, "curve")
-            days = report.pending.get((prm, curve.label), [])
+            days = report.pending.get((usage_point_id, curve.label), [])
             if not days or point.of(curve.key).seen:
                 continue
             daily = point.of(f"{direction}/daily")
             published = [d for d in days if daily.status(d) == "complete"]
             if published:
-                report.never[(prm, curve)].extend(published)
-                report.pending[(prm, curve.label)] = [d for d in days if d not in published]
-                if not report.pending[(prm, curve.label)]:
-                    del report.pending[(prm, curve.label)]
+                report.never[(usage_point_id, curve)].extend(published)
+                report.pending[(usage_point_id, curve.label)] = [
+                    d for d in days if d not in published
+                ]
+                if not report.pending[(usage_point_id, curve.label)]:
+                    del report.pending[(usage_point_id, curve.label)]
 
     # ------------------------------------------------------------------ one series
-    def _series(self, prm: str, series: Series, report: FetchReport, catch_up: bool) -> None:
-        point = self.state.point(prm)
+    def _series(
+        self, usage_point_id: str, series: Series, report: FetchReport, catch_up: bool
+    ) -> None:
+        point = self.state.point(usage_point_id)
         if refused(point, series.direction, self.today):
             return
         days = self._plan(point, series, report.start, report.end, catch_up)
         try:
-            self._fetch(prm, series, point, days, report)
+            self._fetch(usage_point_id, series, point, days, report)
         except WrongDirection:
             point.directions[series.direction] = False
             point.direction_checked[series.direction] = self.today
             for key, kept in point.series.items():
                 if key.startswith(f"{series.direction}/"):
                     kept.asked_from = None  # nothing to catch up in a direction not measured
-            report.series.pop((prm, series.direction), None)
+            report.series.pop((usage_point_id, series.direction), None)
         except ConsentRevoked:
             raise
         except (UpstreamError, SinkError, AuthError) as exc:
@@ -253,13 +257,15 @@ class Fetcher:
                 DataError(f"{exc} (asked again by the next run; if it lasts, report this line)")
             )
 
-    def _call(self, prm: str, series: Series, start: date, end: date) -> list[Reading]:
+    def _call(self, usage_point_id: str, series: Series, start: date, end: date) -> list[Reading]:
         if series.kind == "curve":
-            readings: list[Reading] = list(self.api.curve(prm, series.direction, start, end))
+            readings: list[Reading] = list(
+                self.api.curve(usage_point_id, series.direction, start, end)
+            )
         elif series.kind == "daily":
-            readings = list(self.api.daily(prm, series.direction, start, end))
+            readings = list(self.api.daily(usage_point_id, series.direction, start, end))
         else:
-            readings = list(self.api.max_power(prm, start, end))
+            readings = list(self.api.max_power(usage_point_id, start, end))
         return readings
 
     def _bounds(self, point: UsagePointState, series: Series) -> tuple[date, date]:
@@ -274,7 +280,7 @@ class Fetcher:
 
     def _fetch(
         self,
-        prm: str,
+        usage_point_id: str,
         series: Series,
         point: UsagePointState,
         days: list[date],
@@ -284,7 +290,7 @@ class Fetcher:
 
         def call(start: date, end: date) -> list[Reading]:
             report.calls += 1
-            readings = self._call(prm, series, start, end)
+            readings = self._call(usage_point_id, series, start, end)
             point.directions[series.direction] = True
             point.direction_checked.pop(series.direction, None)
             return readings
@@ -314,13 +320,15 @@ class Fetcher:
                 self._shift(exc, ahead=False)
                 continue
             self.on_window()
-            totals = self._write(prm, series, readings, report) if readings else {}
+            totals = self._write(usage_point_id, series, readings, report) if readings else {}
             days_state = point.of(series.key)
             before = {d: days_state.status(d) for d in totals}
-            settle(prm, series, days_state, (start, end), readings, self.clock.now(), report)
+            settle(
+                usage_point_id, series, days_state, (start, end), readings, self.clock.now(), report
+            )
             if series.kind == "curve":
                 keep_totals(point, series.direction, before, totals)
-            self.state.save(changed=prm)
+            self.state.save(changed=usage_point_id)
             pending = [d for d in pending if d >= end]
 
     def _shift(self, refusal: LinkyfluxError, *, ahead: bool) -> None:
@@ -338,21 +346,21 @@ class Fetcher:
             self._enedis_behind = max(self._enedis_behind, now - begin + timedelta(seconds=1))
 
     def _write(
-        self, prm: str, series: Series, readings: list[Reading], report: FetchReport
+        self, usage_point_id: str, series: Series, readings: list[Reading], report: FetchReport
     ) -> dict[date, CurveTotals]:
         """Write the readings; for a load curve, return each day's totals."""
-        summary = report.summary(prm, series.direction)
+        summary = report.summary(usage_point_id, series.direction)
         totals: dict[date, CurveTotals] = {}
         new_days: dict[date, DaySchedule] = {}
         if series.kind == "curve":
             curve = [r for r in readings if isinstance(r, CurveReading)]
-            point = self.state.point(prm)
+            point = self.state.point(usage_point_id)
             lines, totals, new_days = self.pricing.curve_lines(
-                point, prm, series.direction, curve, summary
+                point, usage_point_id, series.direction, curve, summary
             )
         elif series.kind == "daily":
             daily = [r for r in readings if isinstance(r, DailyReading)]
-            lines = self.pricing.daily_lines(self.state.point(prm), daily, summary)
+            lines = self.pricing.daily_lines(self.state.point(usage_point_id), daily, summary)
         else:
             peaks = [r for r in readings if isinstance(r, MaxPowerReading)]
             summary.max_power_values += len(peaks)
@@ -360,7 +368,7 @@ class Fetcher:
         self.sink.write(lines)
         report.lines_written += len(lines)
         # recorded once written: a day keeps the tags it was first written with
-        self.state.point(prm).day_schedules.update(new_days)
+        self.state.point(usage_point_id).day_schedules.update(new_days)
         return totals
 
 

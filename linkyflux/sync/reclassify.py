@@ -58,23 +58,23 @@ def rewrite_from(
     lower = horizon(today, curve=True)
     chosen: dict[str, date] = {}
     notes: list[str] = []
-    for prm in usage_points:
-        point = state.point(prm)
+    for usage_point_id in usage_points:
+        point = state.point(usage_point_id)
         first = since
         if first is None:
-            days = retag_days(point, classifier, prm)
+            days = retag_days(point, classifier, usage_point_id)
             if not days:
                 continue
             first = days[0]
         floor = max(lower, point.activation or lower)
         if first < floor:
             notes.append(
-                f"{prm}: the load curve before {floor} cannot be fetched again "
+                f"{usage_point_id}: the load curve before {floor} cannot be fetched again "
                 f"(Enedis keeps 24 months), so it keeps its tags: reclassifying from {floor}"
             )
             first = floor
         if first < today:
-            chosen[prm] = first
+            chosen[usage_point_id] = first
     return chosen, notes
 
 
@@ -83,8 +83,8 @@ def start(
 ) -> None:
     """Record the reclassification, and (unless the sink cannot delete) carry it out up to
     the fetch. With ``delete=False``, the days are only marked to be fetched again."""
-    for prm, since in chosen.items():
-        point = state.point(prm)
+    for usage_point_id, since in chosen.items():
+        point = state.point(usage_point_id)
         if delete:
             point.delete_from = min(since, point.delete_from or since)
         else:
@@ -93,8 +93,8 @@ def start(
     try:
         apply_deletes(state, sink, today)
     except CannotDelete:
-        for prm in chosen:
-            state.point(prm).delete_from = None
+        for usage_point_id in chosen:
+            state.point(usage_point_id).delete_from = None
         state.save()
         raise
 
@@ -102,13 +102,13 @@ def start(
 def apply_deletes(state: SyncState, sink: Sink, today: date) -> None:
     """Delete what a reclassification asked for (see the module doc). Raises the sink's
     error, leaving the rest for the next run."""
-    for prm, point in sorted(state.usage_points.items()):
+    for usage_point_id, point in sorted(state.usage_points.items()):
         since = point.delete_from
         if since is None:
             continue
         sink.delete(
             schema.LOAD_CURVE,
-            {schema.TAG_USAGE_POINT: prm},
+            {schema.TAG_USAGE_POINT: usage_point_id},
             paris_midnight(since),
             paris_midnight(today + timedelta(days=2)),  # nothing is stamped later
         )

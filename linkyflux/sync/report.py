@@ -45,11 +45,11 @@ class FetchReport:
     def all_errors(self) -> list[LinkyfluxError]:
         """The errors of the run, then one MissingData line per series with late days."""
         errors = list(self.errors)
-        for (prm, label), days in sorted(self.late.items()):
+        for (usage_point_id, label), days in sorted(self.late.items()):
             errors.append(
                 MissingData(
-                    f"{prm} {label}: {day_list(days)} still missing 48 hours after the end "
-                    "of the day (see `linkyflux status`)"
+                    f"{usage_point_id} {label}: {day_list(days)} still missing 48 hours after "
+                    "the end of the day (see `linkyflux status`)"
                 )
             )
         return errors

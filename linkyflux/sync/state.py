@@ -258,7 +258,8 @@ class SyncState:
             try:
                 raw = json.loads(self.path.read_text())
                 self.usage_points = {
-                    prm: UsagePointState.from_json(v) for prm, v in raw["usage_points"].items()
+                    usage_point_id: UsagePointState.from_json(v)
+                    for usage_point_id, v in raw["usage_points"].items()
                 }
                 self.dialects = {str(k): str(v) for k, v in raw.get("dialects", {}).items()}
                 destination = raw.get("destination")
@@ -284,9 +285,13 @@ class SyncState:
         """Write the state atomically. ``changed``: only that usage point changed since the
         last save, so the others are not serialized again (the sync engine saves after every
         API window: this keeps a long backfill of many meters linear)."""
-        for prm, point in self.usage_points.items():
-            if changed is None or prm == changed or prm not in self._serialized:
-                self._serialized[prm] = _compact(point.to_json())
+        for usage_point_id, point in self.usage_points.items():
+            if (
+                changed is None
+                or usage_point_id == changed
+                or usage_point_id not in self._serialized
+            ):
+                self._serialized[usage_point_id] = _compact(point.to_json())
         # the document json.dumps would write, from each usage point's text kept as text
         # (a few times smaller than the objects it was written from)
         points = ",".join(f"{_compact(k)}:{self._serialized[k]}" for k in sorted(self.usage_points))
