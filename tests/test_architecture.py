@@ -15,7 +15,6 @@ STAGES = ("sources", "tariffs", "sync", "sinks", "simulator", "grafana", "app")
 MAX_LINES = 450
 # Over the limit today, each to be split along its seams (issue #14); the list only shrinks.
 OVERSIZE = {
-    "grafana/dashboards.py",
     "simulator/server.py",
     "sources/gateways.py",
     "tariffs/schedule.py",
