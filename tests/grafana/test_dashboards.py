@@ -24,7 +24,7 @@ from click.testing import CliRunner
 
 from linkyflux.app.wiring import Runtime
 from linkyflux.cli import cli
-from linkyflux.grafana import dashboards
+from linkyflux.grafana import dashboards, energy
 from linkyflux.simulator.server import Simulator
 from linkyflux.timeutil import PARIS, FakeClock
 
@@ -131,7 +131,7 @@ def _truth_days(first: date, last: date) -> list[date]:
 
 
 def test_headline_numbers_are_the_ground_truth(loaded: Loaded) -> None:
-    board, sim = dashboards.energy_dashboard(), loaded.simulator
+    board, sim = energy.energy_dashboard(), loaded.simulator
 
     def daily_kwh(prm: str, days: list[date]) -> float:
         return sum(sim.truth_daily(prm, "consumption", d) or 0 for d in days) / 1000
@@ -167,7 +167,7 @@ def test_headline_numbers_are_the_ground_truth(loaded: Loaded) -> None:
 
 
 def test_calendar_months_table_sums_calendar_months(loaded: Loaded) -> None:
-    board = dashboards.energy_dashboard()
+    board = energy.energy_dashboard()
     panel = next(p for p in board["panels"] if p["title"] == "Calendar months")
     variables: dict[str, str | list[str]] = {"usage_point": [HOUSE], "direction": "consumption"}
     query = grafana_render.render(panel["targets"][0]["query"], board, panel, loaded.now, variables)
@@ -195,7 +195,7 @@ def test_calendar_months_table_sums_calendar_months(loaded: Loaded) -> None:
 
 
 def test_daily_bars_are_paris_days_dst_included(loaded: Loaded) -> None:
-    board = dashboards.energy_dashboard()
+    board = energy.energy_dashboard()
     panel = next(p for p in board["panels"] if p["title"] == "Daily energy")
     target = next(t for t in panel["targets"] if t["refId"] == "B")
     variables: dict[str, str | list[str]] = {"usage_point": [HOUSE], "direction": "consumption"}
@@ -222,7 +222,7 @@ def test_readme_and_provisioning_follow_the_dashboards() -> None:
 
 
 def test_calendar_years_are_whole_years(loaded: Loaded) -> None:
-    board = dashboards.energy_dashboard()
+    board = energy.energy_dashboard()
     panel = next(p for p in board["panels"] if p["title"] == "Calendar years")
     variables: dict[str, str | list[str]] = {"usage_point": [HOUSE], "direction": "consumption"}
     query = grafana_render.render(panel["targets"][0]["query"], board, panel, loaded.now, variables)
