@@ -22,7 +22,8 @@ from linkyflux.sinks.writers import FileSink, InfluxV1Sink, InfluxV2Sink, Sink
 from linkyflux.sources import contracts
 from linkyflux.sources.auth import DeviceCode
 from linkyflux.sources.dialects import DIALECTS, Dialect
-from linkyflux.sources.gateways import Asking, Gateway, gateway_for
+from linkyflux.sources.gateways import gateway_for
+from linkyflux.sources.gateways.base import Asking, Gateway
 from linkyflux.sources.metering import ContractNotServed, MeteringApi
 from linkyflux.sources.tokens import Tokens, TokenStore
 from linkyflux.sources.transport import BudgetExhausted, Pacer, RequestLog, paced_client

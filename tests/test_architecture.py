@@ -17,7 +17,6 @@ MAX_LINES = 450
 OVERSIZE = {
     "grafana/dashboards.py",
     "simulator/server.py",
-    "sources/gateways.py",
     "sync/engine.py",
     "tariffs/schedule.py",
     "app.py",
