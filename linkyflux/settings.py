@@ -46,7 +46,7 @@ class _Section(BaseModel):
 
 
 class ConsentSettings(_Section):
-    """How to reach Enedis: the gateway (see gateways.py) and its credentials."""
+    """How to reach Enedis: the gateway (see sources/gateways/) and its credentials."""
 
     kind: Literal["device-flow", "conso-api", "myelectricaldata", "enedis"] = "device-flow"
     url: str = ""

@@ -17,7 +17,8 @@ from linkyflux.app.wiring import (
 from linkyflux.errors import LinkyfluxError
 from linkyflux.settings import Settings
 from linkyflux.sources import contracts
-from linkyflux.sources.gateways import Asking, Gateway, gateway_for
+from linkyflux.sources.gateways import gateway_for
+from linkyflux.sources.gateways.base import Asking, Gateway
 from linkyflux.sources.metering import ContractNotServed, MeteringApi
 from linkyflux.sources.tokens import Tokens, TokenStore
 from linkyflux.sources.transport import Pacer, RequestLog

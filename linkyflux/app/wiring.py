@@ -15,7 +15,7 @@ from linkyflux.settings import Settings, default_config_path
 from linkyflux.sinks.writers import FileSink, InfluxV1Sink, InfluxV2Sink, Sink
 from linkyflux.sources.auth import DeviceCode
 from linkyflux.sources.dialects import DIALECTS, Dialect
-from linkyflux.sources.gateways import Gateway
+from linkyflux.sources.gateways.base import Gateway
 from linkyflux.sources.metering import MeteringApi
 from linkyflux.sources.transport import Pacer, RequestLog, paced_client
 from linkyflux.sync.state import SyncState

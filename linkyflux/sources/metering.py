@@ -38,7 +38,7 @@ from linkyflux.sources.enedis import (
     max_power_readings,
     retry_after,
 )
-from linkyflux.sources.gateways import Call, Gateway
+from linkyflux.sources.gateways.base import Call, Gateway
 from linkyflux.sources.transport import Pacer
 from linkyflux.timeutil import Clock
 

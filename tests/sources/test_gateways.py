@@ -13,7 +13,7 @@ import pytest
 from linkyflux.settings import Settings
 from linkyflux.simulator.gateways import ENEDIS_CLIENT_SECRET, MED_CLIENT_SECRET, conso_token
 from linkyflux.sources.dialects import V5, V2026
-from linkyflux.sources.gateways import ConsoApiGateway
+from linkyflux.sources.gateways.conso_api import ConsoApiGateway
 from linkyflux.timeutil import paris_today
 
 from simenv import CLIENT_ID, World, world

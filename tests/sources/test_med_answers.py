@@ -22,7 +22,7 @@ from linkyflux.simulator import gateways as simulator_gateways
 from linkyflux.simulator.gateways import MED_CLIENT_SECRET, _shift_to_starts
 from linkyflux.sources.dialects import DIALECTS, V5, V2026
 from linkyflux.sources.enedis import Request, curve_readings, error_of
-from linkyflux.sources.gateways import MyElectricalDataGateway
+from linkyflux.sources.gateways.myelectricaldata import MyElectricalDataGateway
 from linkyflux.timeutil import PARIS
 
 from simenv import World, world
