@@ -96,19 +96,23 @@ class Gateway:
         """The answer as Enedis would have given it (same status, Enedis body)."""
         return response
 
-    def contract_calls(self, dialect: Dialect, prm: str) -> list[ContractCall]:
+    def contract_calls(self, dialect: Dialect, usage_point_id: str) -> list[ContractCall]:
         """The calls that give a usage point's contract (none: this gateway has no contract)."""
         if dialect.name == "v5":
-            return [ContractCall(contracts.V5_PATH, contracts.V5_PATH, {"usage_point_id": prm})]
+            return [
+                ContractCall(
+                    contracts.V5_PATH, contracts.V5_PATH, {"usage_point_id": usage_point_id}
+                )
+            ]
         return [
-            ContractCall(api, f"{api}/v1/{prm}", {}, optional=api == "comptage_auto")
+            ContractCall(api, f"{api}/v1/{usage_point_id}", {}, optional=api == "comptage_auto")
             for api in contracts.ITC_2026
         ]
 
-    def parse_contract(self, dialect: Dialect, bodies: list[Any], prm: str) -> Contract:
+    def parse_contract(self, dialect: Dialect, bodies: list[Any], usage_point_id: str) -> Contract:
         if dialect.name == "v5":
-            return contracts.from_v5(bodies[0], prm)
-        return contracts.from_2026(bodies[0], bodies[1], bodies[2], prm)
+            return contracts.from_v5(bodies[0], usage_point_id)
+        return contracts.from_2026(bodies[0], bodies[1], bodies[2], usage_point_id)
 
     def require(self) -> None:
         """Check the settings this gateway needs (ConfigError naming the key)."""

@@ -77,7 +77,7 @@ class ConsoApiGateway(Gateway):
         path, params = super().request(dialect, call)
         return f"api/{path.rsplit('/', 1)[-1]}", params
 
-    def contract_calls(self, dialect: Dialect, prm: str) -> list[ContractCall]:
+    def contract_calls(self, dialect: Dialect, usage_point_id: str) -> list[ContractCall]:
         return []  # Conso API serves metering data only
 
     def normalize(self, response: httpx.Response, dialect: Dialect) -> httpx.Response:

@@ -132,25 +132,28 @@ class MyElectricalDataGateway(Gateway):
 
     def request(self, dialect: Dialect, call: Call) -> tuple[str, dict[str, str]]:
         params = {"start": call.start.isoformat(), "end": call.end.isoformat()}
-        prm = call.usage_point_id
+        usage_point_id = call.usage_point_id
         if call.kind == "max_power":
-            return f"enedis/power/{prm}", params
+            return f"enedis/power/{usage_point_id}", params
         data = "detail" if call.kind == "curve" else "daily"
-        return f"enedis/{call.direction}/{data}/{prm}", params
+        return f"enedis/{call.direction}/{data}/{usage_point_id}", params
 
     def headers(self, dialect: Dialect) -> dict[str, str]:
         return {"X-MED-Format": "2026"} if dialect.name == "2026" else {}
 
-    def contract_calls(self, dialect: Dialect, prm: str) -> list[ContractCall]:
-        path = f"enedis/contract/{prm}"
+    def contract_calls(self, dialect: Dialect, usage_point_id: str) -> list[ContractCall]:
+        path = f"enedis/contract/{usage_point_id}"
         return [ContractCall(path, path, {})]
 
-    def parse_contract(self, dialect: Dialect, bodies: list[Any], prm: str) -> Contract:
+    def parse_contract(self, dialect: Dialect, bodies: list[Any], usage_point_id: str) -> Contract:
         body = bodies[0]
         if dialect.name == "v5" or not isinstance(body, dict):
-            return contracts.from_v5(body, prm)
+            return contracts.from_v5(body, usage_point_id)
         return contracts.from_2026(
-            body.get("situation_contrat"), body.get("synthese_contrat"), body.get("comptage"), prm
+            body.get("situation_contrat"),
+            body.get("synthese_contrat"),
+            body.get("comptage"),
+            usage_point_id,
         )
 
     def normalize(self, response: httpx.Response, dialect: Dialect) -> httpx.Response:

@@ -25,12 +25,13 @@ class DeviceFlowGateway(Gateway):
         # on to Enedis (which ignores those it does not know).
         return f"data/proxy/{path}", {**params, "usage_point_id": call.usage_point_id}
 
-    def contract_calls(self, dialect: Dialect, prm: str) -> list[ContractCall]:
+    def contract_calls(self, dialect: Dialect, usage_point_id: str) -> list[ContractCall]:
         return [
             call._replace(
-                path=f"data/proxy/{call.path}", params={**call.params, "usage_point_id": prm}
+                path=f"data/proxy/{call.path}",
+                params={**call.params, "usage_point_id": usage_point_id},
             )
-            for call in super().contract_calls(dialect, prm)
+            for call in super().contract_calls(dialect, usage_point_id)
         ]
 
     def authorize(self, ask: Asking) -> Tokens:
