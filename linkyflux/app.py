@@ -31,8 +31,8 @@ from linkyflux.sync.engine import Fetcher, FetchReport, day_list
 from linkyflux.sync.lock import run_lock
 from linkyflux.sync.state import SyncState
 from linkyflux.tariffs.classifier import Classifier, DatedSchedule
+from linkyflux.tariffs.grammar import parse_offpeak
 from linkyflux.tariffs.prices import Price, PriceList
-from linkyflux.tariffs.schedule import parse_offpeak
 from linkyflux.timeutil import Clock, SystemClock, paris_today
 
 Echo = Callable[[str], None]

@@ -19,7 +19,6 @@ OVERSIZE = {
     "simulator/server.py",
     "sources/gateways.py",
     "sync/engine.py",
-    "tariffs/schedule.py",
     "app.py",
 }
 

@@ -13,7 +13,7 @@ import pytest
 from linkyflux.models import CurveReading, Direction
 from linkyflux.sources.contracts import Contract
 from linkyflux.tariffs.classifier import Classifier, DatedSchedule, contract_schedule
-from linkyflux.tariffs.schedule import parse_offpeak
+from linkyflux.tariffs.grammar import parse_offpeak
 from linkyflux.timeutil import PARIS
 
 from simenv import world
