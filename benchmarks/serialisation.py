@@ -23,7 +23,7 @@ from linkyflux.models import CurveReading, Direction
 from linkyflux.sinks import schema
 from linkyflux.sinks.points import curve_lines
 from linkyflux.tariffs.classifier import Classifier, DatedSchedule
-from linkyflux.tariffs.schedule import parse_offpeak
+from linkyflux.tariffs.grammar import parse_offpeak
 
 TARGET = 10.0
 CHUNK = 10_000

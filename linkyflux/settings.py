@@ -241,7 +241,8 @@ def _where(source: str, *loc: str) -> str:
 
 
 def _check_schedule(settings: Settings) -> None:
-    from linkyflux.tariffs.schedule import ScheduleError, parse_offpeak
+    from linkyflux.tariffs.grammar import parse_offpeak
+    from linkyflux.tariffs.schedule import ScheduleError
 
     subdivision = settings.tariff.holiday_subdivision or None
     for key, text in (("holiday_subdivision", ""), ("offpeak", settings.tariff.offpeak)):

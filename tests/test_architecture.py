@@ -16,7 +16,6 @@ MAX_LINES = 450
 # Over the limit today, each to be split along its seams (issue #14); the list only shrinks.
 OVERSIZE = {
     "simulator/server.py",
-    "tariffs/schedule.py",
 }
 
 

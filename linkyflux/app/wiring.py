@@ -20,8 +20,8 @@ from linkyflux.sources.metering import MeteringApi
 from linkyflux.sources.transport import Pacer, RequestLog, paced_client
 from linkyflux.sync.state import SyncState
 from linkyflux.tariffs.classifier import Classifier, DatedSchedule
+from linkyflux.tariffs.grammar import parse_offpeak
 from linkyflux.tariffs.prices import Price, PriceList
-from linkyflux.tariffs.schedule import parse_offpeak
 from linkyflux.timeutil import Clock, SystemClock
 
 Echo = Callable[[str], None]

@@ -18,18 +18,17 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache, partial
-from typing import Literal, NamedTuple
+from typing import Final, Literal, NamedTuple
 
 from linkyflux.models import Contract, CurveReading
-from linkyflux.tariffs.schedule import (
-    BASE,
-    KEPT_DAYS,
-    Changes,
-    Schedule,
-    ScheduleError,
-    parse_offpeak,
-)
+from linkyflux.tariffs.grammar import parse_offpeak
+from linkyflux.tariffs.schedule import BASE, Changes, Schedule, ScheduleError
 from linkyflux.timeutil import paris_day, paris_midnight
+
+# Classifier.schedule_on's cache is emptied when it holds this many days: readings come in date
+# order, so only the days at hand are looked up again, and memory stays the same however long
+# the history.
+KEPT_DAYS: Final = 1024
 
 _CONTRACT_RANGE = re.compile(r"(\d{1,2})\s*[hH:]\s*(\d{2})?\s*-\s*(\d{1,2})\s*[hH:]\s*(\d{2})?")
 
@@ -111,8 +110,7 @@ class Classifier:
 
     Its schedules and contracts do not change during its life (``fetch`` makes a new one
     after reading the contracts again), so what classifies a usage point on a Paris day
-    (:meth:`schedule_on`) is worked out once and kept (for the last
-    :data:`~linkyflux.tariffs.schedule.KEPT_DAYS` days).
+    (:meth:`schedule_on`) is worked out once and kept (for the last :data:`KEPT_DAYS` days).
     """
 
     def __init__(

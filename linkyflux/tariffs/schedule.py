@@ -1,56 +1,30 @@
-"""Off-peak (HC/HP) schedules: parse the DomoticzLinky one-line syntax and classify instants.
+"""Off-peak (HC/HP) schedules as parsed, and what they answer: the tariff of an instant, when
+it changes on a day, the schedule as text.
 
-Pure: no I/O and no clock. :func:`parse_offpeak` turns the text into frozen, comparable
-dataclasses and :meth:`Schedule.classify` tags one meter interval by its start instant.
+Pure: no I/O and no clock. :func:`~linkyflux.tariffs.grammar.parse_offpeak` builds a
+:class:`Schedule` of frozen, comparable dataclasses (the grammar and its scoping rules are in
+the docstring of :mod:`linkyflux.tariffs.grammar`); :meth:`Schedule.classify` tags one meter
+interval by its start instant.
 
-Grammar (tokens separated by spaces, commas or semicolons; case and accents do not matter)::
-
-    RANGE    TIME SEP TIME    2h00-7h00  2:00-7:00  02h-07h  22h30-6h30  2h00a7h00  2h00 à 7h00
-    TIME     H "h" [MM] | H ":" MM          H in 0-24, MM in 00-59; 24h00 is the end of the day
-    SEP      one or more of - _ a à to, optionally with spaces around
-    PDL      a run of digits                starts the section of that usage point
-    PROD     p | prod | production          what follows is for production
-    DAY      2+ first letters of a French or English weekday: lu mo ma tu me we je th ve fr
-             sa di su, mer, wed, sat, samedi, Wednesday…
-    HOLIDAY  2+ first letters of férié(s), jour(s), public, bank, holiday(s): fe fé jo ba ho pu…
-    et, and  ignored, so that "samedi et dimanche" and "jour férié" read naturally
-
-Scoping, as in DomoticzLinky: ranges before any day word are the default of every day; a day
-list replaces the default on that day; the holiday list replaces both on a public holiday. A PDL
-section replaces the all-PDL one for that usage point (no merge) and resets to consumption and
-every day. Production uses its section's ``P`` list when there is one, else its consumption
-list. A scope opened and followed by no range (a bare PDL, ``P`` or day) has no off-peak hours:
-it is HP all the time. A range whose end is before its begin crosses midnight and covers the
-evening and the morning of the same day (``mercredi 22h-6h`` is Wednesday 00:00-06:00 and
-22:00-24:00). Usage points covered by no section are HP all the time.
-
-Differences from DomoticzLinky (docs/offpeak-schedule.md §2):
+Differences from DomoticzLinky (docs/offpeak-schedule.md §2) in what a schedule answers:
 
 - each interval is classified by its start, in Europe/Paris wall-clock time, against half-open
   ranges ``[begin, end)``, so 30-minute boundaries such as ``22h30`` are exact;
-- ``0h00-24h00``, ``00h00-23h59`` and ``Xh-Xh`` all mean the whole day: ``24h00`` and ``23h59``
-  as an end are the end of the day (DomoticzLinky clamps 24h00 to 23:59);
-- several day words in a row (``samedi dimanche 0h-24h``) all get the ranges that follow;
-- only ``p``, ``prod`` and ``production`` mean production (``public`` is a holiday word);
-- an unknown word or malformed range raises :class:`ScheduleError` naming the token and its
-  1-based position, instead of being skipped;
 - public holidays come from the ``holidays`` package, with an optional subdivision
   (Alsace-Moselle: ``57``, ``6AE``, or ``67``/``68`` which mean ``6AE``).
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from bisect import bisect_right
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Final
 
 from linkyflux.errors import ConfigError
-from linkyflux.timeutil import PARIS, paris_day, paris_day_bounds, paris_midnight
+from linkyflux.tariffs.wallclock import clock_stretches
+from linkyflux.timeutil import paris_day, paris_midnight
 
 if TYPE_CHECKING:
     import holidays
@@ -62,20 +36,12 @@ CONSUMPTION: Final = "consumption"
 PRODUCTION: Final = "production"
 _DIRECTIONS: Final = frozenset({CONSUMPTION, PRODUCTION})
 
-_DAY_END: Final = 24 * 60
-_ONE_DAY: Final = timedelta(days=1)
+DAY_END: Final = 24 * 60
 _ONE_MINUTE: Final = timedelta(minutes=1)
-_ONE_SECOND: Final = timedelta(seconds=1)
-# Per-day caches (see Classifier.spec_on) are emptied when they hold this many days:
-# readings come in date order, so only the days at hand are looked up again, and memory
-# stays the same however long the history.
-KEPT_DAYS: Final = 1024
 _NO_ENTRY: Final[tuple[None, ...]] = (None,) * 7
-# Scope keys used while parsing: 0-6 are Monday-Sunday.
-_DEFAULT: Final = 7
-_HOLIDAY: Final = 8
 
-_DAY_NAMES: Final = (
+# The grammar's day and holiday words: the grammar reads them, to_text writes the first of each.
+DAY_NAMES: Final = (
     ("lundi", "monday"),
     ("mardi", "tuesday"),
     ("mercredi", "wednesday"),
@@ -84,29 +50,15 @@ _DAY_NAMES: Final = (
     ("samedi", "saturday"),
     ("dimanche", "sunday"),
 )
-_WEEKDAY_LABELS: Final = tuple(english.capitalize() for _, english in _DAY_NAMES)
-_HOLIDAY_NAMES: Final = ("feries", "jours", "public", "bank", "holidays")
-_PRODUCTION_WORDS: Final = frozenset({"p", "prod", "production"})
-_CONNECTORS: Final = frozenset({"et", "and"})
-
-_TIME = r"(?P<h{n}>\d+)(?:h(?P<m{n}>\d\d)?|:(?P<c{n}>\d\d))"
-_SEP = r"\s*(?:[-_aà]|to)+\s*"
-_END = r"(?=[\s,;]|$)"
-_TOKEN: Final = re.compile(
-    rf"(?P<range>{_TIME.format(n=1)}{_SEP}{_TIME.format(n=2)}){_END}"
-    rf"|(?P<pdl>\d+){_END}"
-    rf"|(?P<word>[^\W\d_]+){_END}"
-    r"|(?P<bad>[^\s,;]+)",
-    re.IGNORECASE,
-)
-_RANGE_WITHOUT_END: Final = re.compile(r"\d+(?:[h:]\d*)?(?:[-_aà]|to)*", re.IGNORECASE)
-_GLUED_WORD: Final = re.compile(r"([^\W\d_]+)(\d.*)")
+_WEEKDAY_LABELS: Final = tuple(english.capitalize() for _, english in DAY_NAMES)
+HOLIDAY_NAMES: Final = ("feries", "jours", "public", "bank", "holidays")
 
 _ALSACE_DEPARTMENTS: Final = frozenset({"67", "68"})
 
 
 class ScheduleError(ConfigError, ValueError):
-    """The off-peak schedule text is malformed: the message names the token and its position."""
+    """The off-peak schedule is malformed: the message names the token and its position (or
+    the unknown public holiday subdivision)."""
 
 
 @dataclass(frozen=True, order=True)
@@ -120,14 +72,14 @@ class TimeRange:
         """The range as non-empty ``(begin, end)`` minute spans within one day."""
         if self.begin < self.end:
             return ((self.begin, self.end),)
-        spans = ((self.begin, _DAY_END), (0, self.end))
+        spans = ((self.begin, DAY_END), (0, self.end))
         return tuple((b, e) for b, e in spans if b < e)
 
     def __str__(self) -> str:
         return f"{_clock(self.begin)}-{_clock(self.end)}"
 
 
-WHOLE_DAY: Final = TimeRange(0, _DAY_END)
+WHOLE_DAY: Final = TimeRange(0, DAY_END)
 
 
 @dataclass(frozen=True)
@@ -262,155 +214,6 @@ class Schedule:
         return table
 
 
-def parse_offpeak(text: str, *, holiday_subdivision: str | None = None) -> Schedule:
-    """Parse a one-line off-peak schedule; raise :class:`ScheduleError` if it is malformed."""
-    # sections[pdl or None][direction][scope key] -> ranges, in the order written
-    sections: dict[str | None, dict[str, dict[int, list[TimeRange]]]] = {}
-    pdl: str | None = None
-    direction = CONSUMPTION
-    scopes = [_DEFAULT]
-    in_day_run = False  # the previous token was a day word: the next one joins the same scopes
-
-    def open_scopes() -> dict[int, list[TimeRange]]:
-        section = sections.setdefault(pdl, {CONSUMPTION: {}})
-        rules = section.setdefault(direction, {})
-        for scope in scopes:
-            rules.setdefault(scope, [])
-        return rules
-
-    for match, position in _tokens(text):
-        token, kind = match.group(), match.lastgroup
-        if kind == "pdl":
-            pdl, direction, scopes, in_day_run = token, CONSUMPTION, [_DEFAULT], False
-            open_scopes()
-        elif kind == "range":
-            time_range = _range(match, position)
-            rules = open_scopes()
-            for scope in scopes:
-                rules[scope].append(time_range)
-            in_day_run = False
-        else:
-            word = _fold(token)
-            if word in _CONNECTORS:
-                continue
-            if word in _PRODUCTION_WORDS:
-                direction, scopes, in_day_run = PRODUCTION, [_DEFAULT], False
-            else:
-                scope = _scope_of(word, token, position)
-                if not in_day_run:
-                    scopes = [scope]
-                elif scope not in scopes:
-                    scopes.append(scope)
-                in_day_run = True
-            open_scopes()
-
-    frozen = {
-        key: Section(
-            consumption=_freeze(directions[CONSUMPTION]),
-            production=_freeze(directions[PRODUCTION]) if PRODUCTION in directions else None,
-        )
-        for key, directions in sections.items()
-    }
-    everyone = frozen.pop(None, None)
-    points = sorted((key, section) for key, section in frozen.items() if key is not None)
-    return Schedule(text, everyone, tuple(points), holiday_subdivision)
-
-
-def _tokens(text: str) -> Iterator[tuple[re.Match[str], int]]:
-    """Yield each token's match and 1-based position; raise on a token that is not one."""
-    position = _skip_separators(text, 0)
-    while position < len(text):
-        match = _TOKEN.match(text, position)
-        assert match is not None  # the "bad" alternative matches any non-separator
-        if match.lastgroup == "bad":
-            raise _bad_token(match.group(), position + 1)
-        yield match, position + 1
-        position = _skip_separators(text, match.end())
-
-
-def _skip_separators(text: str, position: int) -> int:
-    while position < len(text) and (text[position].isspace() or text[position] in ",;"):
-        position += 1
-    return position
-
-
-def _range(match: re.Match[str], position: int) -> TimeRange:
-    token = match.group()
-    begin, end = (
-        _minutes(match[f"h{n}"], match[f"m{n}"] or match[f"c{n}"], token, position) for n in (1, 2)
-    )
-    if begin == end:
-        return WHOLE_DAY
-    if end == _DAY_END - 1:  # 23h59 as an end is the end of the day, like 24h00
-        end = _DAY_END
-    if begin == _DAY_END:  # 24h00 as a begin is midnight
-        begin = 0
-    return WHOLE_DAY if begin == end else TimeRange(begin, end)
-
-
-def _minutes(hours: str, minutes: str | None, token: str, position: int) -> int:
-    hour, minute = int(hours), int(minutes or 0)
-    if hour > 24:
-        raise _error(token, position, f"hour {hour} is out of range (0-24)")
-    if minute > 59:
-        raise _error(token, position, f"minute {minute} is out of range (0-59)")
-    if hour == 24 and minute:
-        raise _error(token, position, f"24h{minute:02d} is after the end of the day (24h00)")
-    return hour * 60 + minute
-
-
-def _scope_of(word: str, token: str, position: int) -> int:
-    if len(word) >= 2:
-        for weekday, names in enumerate(_DAY_NAMES):
-            if any(name.startswith(word) for name in names):
-                return weekday
-        if any(name.startswith(word) for name in _HOLIDAY_NAMES):
-            return _HOLIDAY
-    raise _error(
-        token,
-        position,
-        'unknown word (expected a day such as "lundi" or "mo", a holiday word such as "férié", '
-        '"P" for production, a usage point number or a range such as 2h00-7h00)',
-    )
-
-
-def _bad_token(token: str, position: int) -> ScheduleError:
-    if _RANGE_WITHOUT_END.fullmatch(token):
-        return _error(token, position, "the range has no end (expected e.g. 2h00-7h00)")
-    glued = _GLUED_WORD.fullmatch(token)
-    if glued:
-        word, rest = glued.groups()
-        return _error(token, position, f'put a space between "{word}" and "{rest}"')
-    if token[0].isdigit():
-        return _error(token, position, "not a valid range (expected e.g. 2h00-7h00 or 2:00-7:00)")
-    return _error(
-        token,
-        position,
-        "not understood (expected a range, a day, a holiday word, P or a usage point number)",
-    )
-
-
-def _error(token: str, position: int, reason: str) -> ScheduleError:
-    return ScheduleError(f'offpeak schedule: "{token}" at position {position}: {reason}')
-
-
-def _fold(word: str) -> str:
-    """Lower case without accents: "Férié" -> "ferie"."""
-    decomposed = unicodedata.normalize("NFKD", word.casefold())
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
-
-
-def _freeze(rules: dict[int, list[TimeRange]]) -> DayRules:
-    def ranges(scope: int) -> tuple[TimeRange, ...] | None:
-        return tuple(sorted(set(rules[scope]))) if scope in rules else None
-
-    return DayRules(
-        default=ranges(_DEFAULT) or (),
-        weekdays=tuple(ranges(weekday) for weekday in range(7)),
-        holiday=ranges(_HOLIDAY),
-    )
-
-
 def _boundaries(ranges: tuple[TimeRange, ...]) -> tuple[int, ...]:
     """Merged spans flattened to sorted boundaries: a minute is HC when bisect_right is odd."""
     merged: list[list[int]] = []
@@ -434,7 +237,7 @@ def _wall_clock_changes(bounds: tuple[int, ...], day: date) -> Changes:
         return HC if bisect_right(bounds, minute) % 2 else HP
 
     changes: list[tuple[datetime, str]] = []
-    for begin, end, clock_midnight in _clock_stretches(day):
+    for begin, end, clock_midnight in clock_stretches(day):
         stretch = [(begin, tariff((begin - clock_midnight) // _ONE_MINUTE))]
         for minute in bounds:
             at = clock_midnight + minute * _ONE_MINUTE
@@ -444,33 +247,6 @@ def _wall_clock_changes(bounds: tuple[int, ...], day: date) -> Changes:
             if not changes or tariff_then != changes[-1][1]:
                 changes.append((at, tariff_then))
     return tuple(changes)
-
-
-@lru_cache(maxsize=64)
-def _clock_stretches(day: date) -> tuple[tuple[datetime, datetime, datetime], ...]:
-    """A Paris day as its stretches of one UTC offset, ``(begin, end, clock midnight)`` in
-    UTC: an instant t of the stretch reads ``t - clock midnight`` past midnight on the wall
-    clock. One stretch, or two on the days the clocks change (once a day at most)."""
-    begin, end = paris_day_bounds(day)
-    midnight = datetime.combine(day, time(), UTC)
-    offset = _paris_offset(begin)
-    if _paris_offset(end - _ONE_SECOND) == offset:
-        return ((begin, end, midnight - offset),)
-    low, high = 0, (end - begin) // _ONE_SECOND  # the change, in seconds after begin: (low, high]
-    while high - low > 1:
-        middle = (low + high) // 2
-        if _paris_offset(begin + middle * _ONE_SECOND) == offset:
-            low = middle
-        else:
-            high = middle
-    change = begin + high * _ONE_SECOND
-    return ((begin, change, midnight - offset), (change, end, midnight - _paris_offset(change)))
-
-
-def _paris_offset(instant: datetime) -> timedelta:
-    offset = instant.astimezone(PARIS).utcoffset()
-    assert offset is not None
-    return offset
 
 
 def _check_direction(direction: str) -> None:
@@ -510,8 +286,8 @@ def _rules_tokens(rules: DayRules) -> list[str]:
     off-peak hours go last, where no range follows them."""
     tokens = [str(r) for r in rules.default]
     bare = []
-    days = [(names[0], day) for names, day in zip(_DAY_NAMES, rules.weekdays, strict=True)]
-    for word, ranges in [*days, (_HOLIDAY_NAMES[0], rules.holiday)]:
+    days = [(names[0], day) for names, day in zip(DAY_NAMES, rules.weekdays, strict=True)]
+    for word, ranges in [*days, (HOLIDAY_NAMES[0], rules.holiday)]:
         if ranges is None:
             continue
         if ranges:

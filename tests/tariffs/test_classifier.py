@@ -19,7 +19,7 @@ from linkyflux.tariffs.classifier import (
     DaySchedule,
     contract_schedule,
 )
-from linkyflux.tariffs.schedule import parse_offpeak
+from linkyflux.tariffs.grammar import parse_offpeak
 from linkyflux.timeutil import PARIS
 
 from simenv import world

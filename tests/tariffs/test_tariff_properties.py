@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from linkyflux.tariffs.schedule import parse_offpeak
+from linkyflux.tariffs.grammar import parse_offpeak
 from linkyflux.timeutil import PARIS, paris_day_bounds
 
 PRM = "22516914714270"

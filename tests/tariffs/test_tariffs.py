@@ -1,4 +1,4 @@
-"""Off-peak schedule parsing and HC/HP classification (linkyflux.tariffs.schedule).
+"""Off-peak schedule parsing and HC/HP classification (linkyflux.tariffs.grammar and .schedule).
 
 Expectations are written as "<day> <HH:MM> <tag>" where <day> is a weekday of the week of
 Monday 2026-01-05 (no public holiday) or an ISO date, in Europe/Paris wall-clock time.
@@ -16,6 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from linkyflux.errors import ConfigError
+from linkyflux.tariffs.grammar import parse_offpeak
 from linkyflux.tariffs.schedule import (
     BASE,
     HC,
@@ -27,7 +28,6 @@ from linkyflux.tariffs.schedule import (
     Section,
     TimeRange,
     _france_holidays,
-    parse_offpeak,
 )
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -610,7 +610,7 @@ def imports_holidays(code: str) -> bool:
     program = (
         "import sys\n"
         "from datetime import datetime\n"
-        "from linkyflux.tariffs.schedule import parse_offpeak as s\n"
+        "from linkyflux.tariffs.grammar import parse_offpeak as s\n"
         "from linkyflux.timeutil import PARIS\n"
         "t = datetime(2026, 5, 1, 3, tzinfo=PARIS)\n"
         f"{code}\n"
