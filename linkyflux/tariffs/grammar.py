@@ -68,7 +68,7 @@ _SEP = r"\s*(?:[-_aà]|to)+\s*"
 _END = r"(?=[\s,;]|$)"
 _TOKEN: Final = re.compile(
     rf"(?P<range>{_TIME.format(n=1)}{_SEP}{_TIME.format(n=2)}){_END}"
-    rf"|(?P<pdl>\d+){_END}"
+    rf"|(?P<usage_point>\d+){_END}"
     rf"|(?P<word>[^\W\d_]+){_END}"
     r"|(?P<bad>[^\s,;]+)",
     re.IGNORECASE,
@@ -79,15 +79,15 @@ _GLUED_WORD: Final = re.compile(r"([^\W\d_]+)(\d.*)")
 
 def parse_offpeak(text: str, *, holiday_subdivision: str | None = None) -> Schedule:
     """Parse a one-line off-peak schedule; raise :class:`ScheduleError` if it is malformed."""
-    # sections[pdl or None][direction][scope key] -> ranges, in the order written
+    # sections[usage point or None][direction][scope key] -> ranges, in the order written
     sections: dict[str | None, dict[str, dict[int, list[TimeRange]]]] = {}
-    pdl: str | None = None
+    usage_point_id: str | None = None
     direction = CONSUMPTION
     scopes = [_DEFAULT]
     in_day_run = False  # the previous token was a day word: the next one joins the same scopes
 
     def open_scopes() -> dict[int, list[TimeRange]]:
-        section = sections.setdefault(pdl, {CONSUMPTION: {}})
+        section = sections.setdefault(usage_point_id, {CONSUMPTION: {}})
         rules = section.setdefault(direction, {})
         for scope in scopes:
             rules.setdefault(scope, [])
@@ -95,8 +95,8 @@ def parse_offpeak(text: str, *, holiday_subdivision: str | None = None) -> Sched
 
     for match, position in _tokens(text):
         token, kind = match.group(), match.lastgroup
-        if kind == "pdl":
-            pdl, direction, scopes, in_day_run = token, CONSUMPTION, [_DEFAULT], False
+        if kind == "usage_point":
+            usage_point_id, direction, scopes, in_day_run = token, CONSUMPTION, [_DEFAULT], False
             open_scopes()
         elif kind == "range":
             time_range = _range(match, position)

@@ -136,8 +136,8 @@ class Schedule:
         return self.all_usage_points is None and not self.usage_points
 
     def section_for(self, usage_point_id: str) -> Section | None:
-        for pdl, section in self.usage_points:
-            if pdl == usage_point_id:
+        for section_of, section in self.usage_points:
+            if section_of == usage_point_id:
                 return section
         return self.all_usage_points
 
@@ -183,8 +183,8 @@ class Schedule:
         """The canonical one-liner: parsing it gives an equal schedule (the holiday
         subdivision is a separate setting and not part of the text)."""
         tokens = [] if self.all_usage_points is None else _section_tokens(self.all_usage_points)
-        for pdl, section in self.usage_points:
-            tokens += [pdl, *_section_tokens(section)]
+        for usage_point_id, section in self.usage_points:
+            tokens += [usage_point_id, *_section_tokens(section)]
         return " ".join(tokens)
 
     def describe(self) -> str:
@@ -194,7 +194,10 @@ class Schedule:
         named: list[tuple[str, Section]] = []
         if self.all_usage_points is not None:
             named.append(("all usage points", self.all_usage_points))
-        named += [(f"usage point {pdl}", section) for pdl, section in self.usage_points]
+        named += [
+            (f"usage point {usage_point_id}", section)
+            for usage_point_id, section in self.usage_points
+        ]
         lines = []
         for name, section in named:
             lines.append(f"{name}, consumption: {_describe_rules(section.consumption)}")
