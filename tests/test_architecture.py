@@ -16,7 +16,6 @@ MAX_LINES = 450
 # Over the limit today, each to be split along its seams (issue #14); the list only shrinks.
 OVERSIZE = {
     "grafana/dashboards.py",
-    "simulator/server.py",
     "sources/gateways.py",
     "sync/engine.py",
     "tariffs/schedule.py",
