@@ -110,6 +110,26 @@ def test_no_cycle_between_stages() -> None:
     assert cycles == [], f"stages in a cycle: {cycles} ({dict(edges)})"
 
 
+def test_simulator_modules_have_no_cycle() -> None:
+    """One direction inside the simulator: the dispatcher imports the upstreams, they import
+    their shared state, never back."""
+    found = {name: path for name, path in modules().items() if stage(name) == "simulator"}
+    edges = {name: imports(path) & found.keys() - {name} for name, path in found.items()}
+
+    def reachable(start: str) -> set[str]:
+        seen: set[str] = set()
+        todo = list(edges[start])
+        while todo:
+            name = todo.pop()
+            if name not in seen:
+                seen.add(name)
+                todo.extend(edges[name])
+        return seen
+
+    cycles = sorted(name for name in edges if name in reachable(name))
+    assert cycles == [], f"simulator modules in a cycle: {cycles}"
+
+
 def test_modules_stay_small() -> None:
     sizes = {
         str(path.relative_to(PACKAGE)): len(path.read_text().splitlines())
