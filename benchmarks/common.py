@@ -24,7 +24,10 @@ from typing import Any
 from linkyflux.app.consent import run_auth
 from linkyflux.app.wiring import Runtime
 from linkyflux.settings import load_settings
-from linkyflux.simulator.server import Reply, Simulator, SimulatorServer, browser_consent
+from linkyflux.simulator.proxy import browser_consent
+from linkyflux.simulator.reply import Reply
+from linkyflux.simulator.server import SimulatorServer
+from linkyflux.simulator.simulator import Simulator
 from linkyflux.sources.auth import DeviceCode
 from linkyflux.timeutil import FakeClock, SystemClock
 

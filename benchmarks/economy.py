@@ -22,7 +22,9 @@ from click.testing import CliRunner
 from benchmarks.common import CLIENT_ID, Figure, write_config
 from linkyflux.app.wiring import Runtime
 from linkyflux.cli import cli
-from linkyflux.simulator.server import Simulator, SimulatorServer, browser_consent
+from linkyflux.simulator.proxy import browser_consent
+from linkyflux.simulator.server import SimulatorServer
+from linkyflux.simulator.simulator import Simulator
 from linkyflux.simulator.synthetic import METERS_BY_ID
 from linkyflux.sources.auth import DeviceCode
 from linkyflux.timeutil import PARIS, FakeClock

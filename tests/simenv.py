@@ -16,7 +16,9 @@ from click.testing import CliRunner, Result
 
 from linkyflux.app.wiring import Runtime
 from linkyflux.cli import cli
-from linkyflux.simulator.server import Simulator, SimulatorServer, browser_consent
+from linkyflux.simulator.proxy import browser_consent
+from linkyflux.simulator.server import SimulatorServer
+from linkyflux.simulator.simulator import Simulator
 from linkyflux.sources.auth import DeviceCode, DeviceFlow
 from linkyflux.timeutil import PARIS, FakeClock
 

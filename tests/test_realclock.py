@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from linkyflux.simulator.server import browser_consent
+from linkyflux.simulator.proxy import browser_consent
 from linkyflux.timeutil import PARIS
 
 HOUSE = "22516914714270"

@@ -24,7 +24,9 @@ from linkyflux.settings import (
     StateSettings,
     describe_price,
 )
-from linkyflux.simulator.server import Simulator, SimulatorServer, browser_consent
+from linkyflux.simulator.proxy import browser_consent
+from linkyflux.simulator.server import SimulatorServer
+from linkyflux.simulator.simulator import Simulator
 from linkyflux.sinks.writers import Sink
 from linkyflux.sources.auth import DeviceCode
 from linkyflux.sync.report import FetchReport

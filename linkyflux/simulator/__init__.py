@@ -1,5 +1,11 @@
-"""The stand-in for every upstream, as rude as the real ones: the consent proxy and Enedis in
-both dialects (``server``), the other gateways' front doors (``gateways``) and the
-deterministic meters (``synthetic``). Used by the tests, the benchmarks and `linkyflux demo`;
-never imported by other product code. Run it alone with ``python -m linkyflux.simulator``.
+"""The stand-in for every upstream, as rude as the real ones, layered one way:
+
+- ``reply``, ``dialects``, ``faults``, ``state``: what the upstreams share (answers, Enedis'
+  paths, injected faults, the simulator's state); ``synthetic``: the deterministic meters;
+- ``enedis`` (metering in both dialects) with ``contracts``; in front of it ``proxy`` (the
+  consent proxy), ``conso``, ``myelectricaldata`` and ``enedis_direct``; ``truth``;
+- ``simulator`` routes each request to them; ``server`` puts it on a socket; ``cli`` is
+  ``python -m linkyflux.simulator``.
+
+Used by the tests, the benchmarks and `linkyflux demo`; never imported by other product code.
 """

@@ -1,5 +1,5 @@
 """``python -m linkyflux.simulator``: the simulator alone, on loopback."""
 
-from linkyflux.simulator.server import main
+from linkyflux.simulator.cli import main
 
 main()

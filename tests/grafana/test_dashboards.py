@@ -25,7 +25,7 @@ from click.testing import CliRunner
 from linkyflux.app.wiring import Runtime
 from linkyflux.cli import cli
 from linkyflux.grafana import dashboards, energy
-from linkyflux.simulator.server import Simulator
+from linkyflux.simulator.simulator import Simulator
 from linkyflux.timeutil import PARIS, FakeClock
 
 import grafana_render

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from linkyflux.simulator.server import from_args
+from linkyflux.simulator.cli import from_args
 
 from simenv import World, world
 

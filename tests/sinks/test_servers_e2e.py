@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from linkyflux.simulator.server import Simulator
+from linkyflux.simulator.simulator import Simulator
 from linkyflux.timeutil import PARIS, paris_day_bounds
 
 from simenv import World, world

@@ -10,7 +10,7 @@ import pytest
 
 from linkyflux.errors import DataError
 from linkyflux.models import CurveReading, DailyReading, Direction, MaxPowerReading
-from linkyflux.simulator.server import Simulator
+from linkyflux.simulator.simulator import Simulator
 from linkyflux.simulator.synthetic import METERS_BY_ID, published_curve
 from linkyflux.sources.enedis import (
     Request,

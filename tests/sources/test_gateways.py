@@ -11,7 +11,9 @@ import httpx
 import pytest
 
 from linkyflux.settings import Settings
-from linkyflux.simulator.gateways import ENEDIS_CLIENT_SECRET, MED_CLIENT_SECRET, conso_token
+from linkyflux.simulator.conso import conso_token
+from linkyflux.simulator.enedis_direct import ENEDIS_CLIENT_SECRET
+from linkyflux.simulator.myelectricaldata import MED_CLIENT_SECRET
 from linkyflux.sources.dialects import V5, V2026
 from linkyflux.sources.gateways.conso_api import ConsoApiGateway
 from linkyflux.timeutil import paris_today

@@ -18,8 +18,8 @@ import httpx
 import pytest
 
 from linkyflux.settings import Settings
-from linkyflux.simulator import gateways as simulator_gateways
-from linkyflux.simulator.gateways import MED_CLIENT_SECRET, _shift_to_starts
+from linkyflux.simulator import myelectricaldata as simulator_med
+from linkyflux.simulator.myelectricaldata import MED_CLIENT_SECRET, _shift_to_starts
 from linkyflux.sources.dialects import DIALECTS, V5, V2026
 from linkyflux.sources.enedis import Request, curve_readings, error_of
 from linkyflux.sources.gateways.myelectricaldata import MyElectricalDataGateway
@@ -204,13 +204,13 @@ def test_an_older_instance_answering_v5_is_read_in_auto_mode(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     formats: list[str | None] = []  # the X-MED-Format of each call to MyElectricalData
-    serve = simulator_gateways.myelectricaldata
+    serve = simulator_med.myelectricaldata
 
     def recorded(sim: Any, path: str, query: Any, authorization: Any, med_format: Any) -> Any:
         formats.append(med_format)
         return serve(sim, path, query, authorization, med_format)
 
-    monkeypatch.setattr(simulator_gateways, "myelectricaldata", recorded)
+    monkeypatch.setattr(simulator_med, "myelectricaldata", recorded)
     with med(tmp_path / "new", HOUSE, SOLAR) as new:
         assert new.run("fetch", "-d", "7", "-q").exit_code == 0
         expected = new.output_lines()

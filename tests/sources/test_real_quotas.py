@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from linkyflux.simulator.gateways import ENEDIS_CLIENT_SECRET
-from linkyflux.simulator.server import Simulator
+from linkyflux.simulator.enedis_direct import ENEDIS_CLIENT_SECRET
+from linkyflux.simulator.simulator import Simulator
 from linkyflux.sources.transport import Pacer, Rate
 from linkyflux.timeutil import PARIS, FakeClock, paris_day_bounds
 

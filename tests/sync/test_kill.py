@@ -21,7 +21,8 @@ import httpx
 import pytest
 from dateutil.relativedelta import relativedelta
 
-from linkyflux.simulator.server import Simulator, browser_consent
+from linkyflux.simulator.proxy import browser_consent
+from linkyflux.simulator.simulator import Simulator
 from linkyflux.timeutil import PARIS, FakeClock, paris_day_bounds
 
 HOUSE = "22516914714270"

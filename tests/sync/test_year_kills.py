@@ -58,7 +58,7 @@ from test_year import stop_on_call
 import linkyflux
 from linkyflux.app.wiring import Runtime
 from linkyflux.cli import cli
-from linkyflux.simulator.gateways import conso_token
+from linkyflux.simulator.conso import conso_token
 from linkyflux.timeutil import PARIS, paris_day_bounds, paris_today
 
 from conftest import Influx1, influx_query
