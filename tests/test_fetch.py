@@ -116,11 +116,11 @@ def test_a_week_of_every_meter_matches_ground_truth(w: World) -> None:
             energy[key] += fields["energy_wh"]
             count[key] += 1
     days = [date(2026, 11, 15) + timedelta(n) for n in range(7)]
-    for prm in w.simulator.consent:
+    for usage_point_id in w.simulator.consent:
         for direction in ("consumption", "production"):
             for day in days:
-                truth = w.simulator.truth_curve(prm, direction, day)
-                key = (prm, direction, day)
+                truth = w.simulator.truth_curve(usage_point_id, direction, day)
+                key = (usage_point_id, direction, day)
                 assert count[key] == len(truth), key
                 assert energy[key] == pytest.approx(sum(i.energy_wh for i in truth), abs=1e-6)
     # the gap meter misses 10:00-14:00 on Tuesday 17 and Wednesday 18 November

@@ -89,17 +89,21 @@ def conso_api(
         issue = {"path": ["type"], "message": "Invalid enum value"}
         return wrapped(400, "Paramètres invalides", {"issues": [issue]})
     names = ("pointId", "dateDebut", "dateFin") if dialect == "2026" else ("prm", "start", "end")
-    prm = query.get(names[0], "")
-    if len(prm) != 14 or not all(query.get(n) for n in names[1:]):
+    usage_point_id = query.get(names[0], "")
+    if len(usage_point_id) != 14 or not all(query.get(n) for n in names[1:]):
         issue = {"path": [names[0]], "message": "Invalid input"}
         return wrapped(400, "Paramètres invalides", {"issues": [issue]})
     claims = _conso_claims(authorization, sim.now())
     if authorization is None or not authorization.startswith("Bearer "):
         return wrapped(400, "Le header 'Authorization' est manquant ou invalide")
-    if claims is None or prm not in claims.get("sub", []):
+    if claims is None or usage_point_id not in claims.get("sub", []):
         return wrapped(401, "Votre token est invalide ou ne permet pas d'accéder à ce PRM")
     if dialect == "v5":
-        enedis_query = {"usage_point_id": prm, "start": query["start"], "end": query["end"]}
+        enedis_query = {
+            "usage_point_id": usage_point_id,
+            "start": query["start"],
+            "end": query["end"],
+        }
     else:
         enedis_query = {n: query[n] for n in names}
     reply = sim.enedis_call(path, enedis_query)

@@ -19,7 +19,7 @@ def is_contract(path: str) -> bool:
     return path == CONTRACT_V5 or path.startswith(CONTRACT_2026)
 
 
-def prm_of(path: str, query: dict[str, str]) -> str:
+def usage_point_of(path: str, query: dict[str, str]) -> str:
     """The usage point a call is about: in the path (2026 contracts) or in the query."""
     if path.startswith(CONTRACT_2026):
         return path.rsplit("/", 1)[-1]
@@ -29,7 +29,7 @@ def prm_of(path: str, query: dict[str, str]) -> str:
 def contract(path: str, query: dict[str, str], meter: Meter | None) -> Reply:
     """Contract data, v5 or 2026 (shapes as MyElectricalData's adapter reads them), of
     ``meter`` (None: an unknown usage point)."""
-    prm = prm_of(path, query)
+    usage_point_id = usage_point_of(path, query)
     v2026 = path != CONTRACT_V5
     if meter is not None and meter.revoked:
         return dialect_error(v2026, 403, "ADAM-DC-0008", NO_CONSENT)
@@ -44,7 +44,11 @@ def contract(path: str, query: dict[str, str], meter: Meter | None) -> Reply:
             "offpeak_hours": meter.offpeak,
             "contract_status": "SERVC",
         }
-        usage_point = {"usage_point_id": prm, "usage_point_status": "com", "meter_type": "AMM"}
+        usage_point = {
+            "usage_point_id": usage_point_id,
+            "usage_point_status": "com",
+            "meter_type": "AMM",
+        }
         body = {"customer": {"customer_id": "-1137954749", "usage_points": [
             {"usage_point": usage_point, "contracts": contracts}]}}  # fmt: skip
         return json_reply(200, body)

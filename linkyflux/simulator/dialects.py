@@ -35,6 +35,6 @@ V5_TWIN = {
 }
 # the query parameters of each dialect
 PARAMS = {
-    "v5": {"prm": "usage_point_id", "start": "start", "end": "end"},
-    "2026": {"prm": "pointId", "start": "dateDebut", "end": "dateFin"},
+    "v5": {"usage_point": "usage_point_id", "start": "start", "end": "end"},
+    "2026": {"usage_point": "pointId", "start": "dateDebut", "end": "dateFin"},
 }

@@ -20,7 +20,7 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 
 from linkyflux.models import Direction
-from linkyflux.simulator.contracts import contract, is_contract, prm_of
+from linkyflux.simulator.contracts import contract, is_contract, usage_point_of
 from linkyflux.simulator.dialects import ENDPOINTS, ENDPOINTS_2026, PARAMS
 from linkyflux.simulator.faults import fault_reply, take_fault
 from linkyflux.simulator.reply import (
@@ -86,7 +86,7 @@ class Enedis(State):
         if is_contract(path):
             if not self.serves_contracts:
                 return html_reply(404, NOT_FOUND_PAGE)
-            return contract(path, query, self.meter(prm_of(path, query)))
+            return contract(path, query, self.meter(usage_point_of(path, query)))
         if self.on_data_call is not None:
             self.on_data_call(path)
         with self._lock:
@@ -110,10 +110,10 @@ class Enedis(State):
 
         error = partial(dialect_error, dialect == "2026")
 
-        prm = args["prm"]
-        if not re.fullmatch(r"[0-9]{14}", prm):
+        usage_point_id = args["usage_point"]
+        if not re.fullmatch(r"[0-9]{14}", usage_point_id):
             return error(
-                400, "invalid_request", f"{names['prm']} parameter must be 14 digits long."
+                400, "invalid_request", f"{names['usage_point']} parameter must be 14 digits long."
             )
         for key in ("start", "end"):
             label = f"{key} date" if dialect == "v5" else names[key]
@@ -146,7 +146,7 @@ class Enedis(State):
             return error(
                 400, "ADAM-DC-0016", "The start date must be greater than the history deadline."
             )
-        meter = self.meter(prm)
+        meter = self.meter(usage_point_id)
         if meter is None:
             return error(404, "STM-ERR-0000019", "Unknown or unauthorized user.")
         if meter.revoked:
@@ -168,7 +168,7 @@ class Enedis(State):
         if dialect == "v5":
             body: dict[str, Any] = {
                 "meter_reading": {
-                    "usage_point_id": prm,
+                    "usage_point_id": usage_point_id,
                     "start": args["start"],
                     "end": args["end"],
                     "quality": "BRUT",
@@ -178,7 +178,7 @@ class Enedis(State):
             }
         else:
             body = {
-                "idPrm": prm,
+                "idPrm": usage_point_id,
                 "etapeMetier": "BRUT",
                 "periode": {"dateDebut": args["start"], "dateFin": args["end"]},
                 "modeCalcul": "BRUT",

@@ -14,7 +14,7 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from linkyflux.simulator.contracts import CONTRACT_2026, prm_of
+from linkyflux.simulator.contracts import CONTRACT_2026, usage_point_of
 from linkyflux.simulator.dialects import ENDPOINTS_2026
 from linkyflux.simulator.enedis import Enedis
 from linkyflux.simulator.reply import NO_CONSENT, Reply, dialect_error, error_reply, json_reply
@@ -68,8 +68,8 @@ def enedis_direct(
         if over == "second":
             return error_reply(429, "Quota Q3 reached", "Call threshold allowed on 0:00:01")
         return error_reply(429, "Quota Q4 reached", "Call threshold allowed on 0:59:59")
-    prm = prm_of(path, query)
-    if prm not in sim.consent:
+    usage_point_id = usage_point_of(path, query)
+    if usage_point_id not in sim.consent:
         return dialect_error(path in ENDPOINTS_2026, 403, "ADAM-DC-0008", NO_CONSENT)
     return sim.enedis_call(path, query)
 

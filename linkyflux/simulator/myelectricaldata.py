@@ -136,21 +136,21 @@ def myelectricaldata(
             return _envelope(sim, None, "ACCESS_DENIED", MED_NO_PDL)
         return _med_contract(sim, parts[2], v2026, headers)
     if len(parts) == 3 and parts[:2] == ["enedis", "power"]:
-        key, prm = ("power", "consumption"), parts[2]
+        key, usage_point_id = ("power", "consumption"), parts[2]
     elif len(parts) == 4 and parts[0] == "enedis":
-        key, prm = (parts[2], parts[1]), parts[3]
+        key, usage_point_id = (parts[2], parts[1]), parts[3]
     else:
-        key, prm = ("", ""), ""
+        key, usage_point_id = ("", ""), ""
     if key not in MED_PATHS:
         return _envelope(sim, None, "NOT_FOUND", f"/{path}", status=404)
-    if prm not in sim.consent:  # not a usage point of this account
+    if usage_point_id not in sim.consent:  # not a usage point of this account
         out = _envelope(sim, None, "ACCESS_DENIED", MED_NO_PDL)
         out.headers = headers
         return out
     enedis_path = MED_PATHS[key][1 if v2026 else 0]
     names = ("pointId", "dateDebut", "dateFin") if v2026 else ("usage_point_id", "start", "end")
     enedis_query = dict(
-        zip(names, (prm, query.get("start", ""), query.get("end", "")), strict=True)
+        zip(names, (usage_point_id, query.get("start", ""), query.get("end", "")), strict=True)
     )
     reply = sim.enedis_call(enedis_path, enedis_query)
     try:
@@ -167,11 +167,11 @@ def myelectricaldata(
 
 
 def _med_contract(
-    sim: Enedis, prm: str, v2026: bool, headers: tuple[tuple[str, str], ...]
+    sim: Enedis, usage_point_id: str, v2026: bool, headers: tuple[tuple[str, str], ...]
 ) -> Reply:
     """MyElectricalData's contract: the v5 body, or its 2026 aggregate of three calls."""
     if not v2026:
-        reply = sim.enedis_call(CONTRACT_V5, {"usage_point_id": prm})
+        reply = sim.enedis_call(CONTRACT_V5, {"usage_point_id": usage_point_id})
         try:
             body = json.loads(reply.body)
         except ValueError:
@@ -179,7 +179,7 @@ def _med_contract(
         ok = reply.status == 200
         out = _envelope(sim, body) if ok else _med_refusal(sim, reply.status, body, False)
     else:
-        replies = [sim.enedis_call(f"{api}{prm}", {}) for api in CONTRACT_2026]
+        replies = [sim.enedis_call(f"{api}{usage_point_id}", {}) for api in CONTRACT_2026]
         parts = [json.loads(reply.body) for reply in replies]
         if isinstance(parts[0], dict) and "code" in parts[0]:
             return _med_refusal(sim, replies[0].status, parts[0], False)

@@ -140,7 +140,7 @@ class Simulator(ConsentProxy, GroundTruth):
                     path = "/data/proxy/" + V5_TWIN[endpoint]
                     names = PARAMS["2026"]
                     query = {
-                        "usage_point_id": query.get(names["prm"], ""),
+                        "usage_point_id": query.get(names["usage_point"], ""),
                         "start": query.get(names["start"], ""),
                         "end": query.get(names["end"], ""),
                     }

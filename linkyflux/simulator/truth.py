@@ -48,8 +48,8 @@ class GroundTruth:
 
     def _truth(self, query: dict[str, str]) -> Reply:
         """``GET /_sim/truth``: one day of one meter, as JSON."""
-        prm = query.get("usage_point_id", "")
-        if prm not in METERS_BY_ID or "day" not in query:
+        usage_point_id = query.get("usage_point_id", "")
+        if usage_point_id not in METERS_BY_ID or "day" not in query:
             return json_reply(
                 400, {"error": "usage_point_id (a simulated meter) and day are required"}
             )
@@ -57,18 +57,18 @@ class GroundTruth:
         direction: Direction = (
             "production" if query.get("direction") == "production" else "consumption"
         )
-        curve = self.truth_curve(prm, direction, day)
+        curve = self.truth_curve(usage_point_id, direction, day)
         return json_reply(
             200,
             {
-                "usage_point_id": prm,
+                "usage_point_id": usage_point_id,
                 "direction": direction,
                 "day": day.isoformat(),
                 "points": len(curve),
                 "curve_energy_wh": sum(i.energy_wh for i in curve),
                 "first_start": curve[0].start.isoformat() if curve else None,
                 "last_start": curve[-1].start.isoformat() if curve else None,
-                "daily_energy_wh": self.truth_daily(prm, direction, day),
-                "max_power_va": self.truth_max_power(prm, day),
+                "daily_energy_wh": self.truth_daily(usage_point_id, direction, day),
+                "max_power_va": self.truth_max_power(usage_point_id, day),
             },
         )

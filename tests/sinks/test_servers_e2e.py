@@ -31,11 +31,11 @@ def truth_by_day_and_tariff(
     simulator: Simulator, days: list[date]
 ) -> dict[tuple[str, str, date, str], float]:
     out: dict[tuple[str, str, date, str], float] = defaultdict(float)
-    for prm in simulator.consent:
+    for usage_point_id in simulator.consent:
         for direction in ("consumption", "production"):
             for day in days:
-                for interval in simulator.truth_curve(prm, direction, day):
-                    key = (prm, direction, day, independent_tariff(interval.start))
+                for interval in simulator.truth_curve(usage_point_id, direction, day):
+                    key = (usage_point_id, direction, day, independent_tariff(interval.start))
                     out[key] += interval.energy_wh
     return out
 
