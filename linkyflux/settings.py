@@ -11,10 +11,11 @@ import os
 import tomllib
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PrivateAttr,
@@ -30,6 +31,7 @@ from pydantic_settings import (
 )
 
 from linkyflux.errors import ConfigError
+from linkyflux.tariffs.prices import PRICE_NAMES
 
 ENV_PREFIX = "LINKYFLUX_"
 SECRET_KEYS = ("token", "password", "secret")
@@ -91,25 +93,48 @@ class DatedSchedule(_Dated):
     offpeak: str = ""
 
 
-class DatedPrice(_Dated):
-    """Prices in force from a day on (``[[tariff.price]]``): euros per kWh, and per month
-    for the subscription."""
+ENDED = "none"  # a price set to this ends the one in force before
 
-    base: float | None = Field(None, ge=0)
-    hc: float | None = Field(None, ge=0)
-    hp: float | None = Field(None, ge=0)
-    production: float | None = Field(None, ge=0)
-    subscription: float | None = Field(None, ge=0)
+
+def _price(value: object) -> object:
+    if value == ENDED or (
+        isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+    ):
+        return value
+    raise ValueError(f'a price in euros, or "{ENDED}" to end the one before')
+
+
+PriceValue = Annotated[float | Literal["none"] | None, BeforeValidator(_price)]
+
+
+class DatedPrice(_Dated):
+    """Prices from a day on (``[[tariff.price]]``): euros per kWh, and per month for the
+    subscription. A price not given is the one in force before; ``"none"`` ends it."""
+
+    base: PriceValue = None
+    hc: PriceValue = None
+    hp: PriceValue = None
+    production: PriceValue = None
+    subscription: PriceValue = None
+
+    def changes(self) -> dict[str, float | None]:
+        """The prices this entry sets (None: ended), by name."""
+        return {
+            name: None if value == ENDED else float(value)
+            for name in PRICE_NAMES
+            if (value := getattr(self, name)) is not None
+        }
 
 
 def describe_price(price: DatedPrice) -> str:
     """``from 2025-02-01: hc 0.1615, hp 0.2146 €/kWh, subscription 15.65 €/month``."""
-    names = ("base", "hc", "hp", "production")
-    per_kwh = [f"{n} {getattr(price, n):g}" for n in names if getattr(price, n) is not None]
+    changes = price.changes()
+    per_kwh = [f"{n} {v:g}" for n, v in changes.items() if n != "subscription" and v is not None]
     parts = [", ".join(per_kwh) + " €/kWh"] if per_kwh else []
-    if price.subscription is not None:
-        parts.append(f"subscription {price.subscription:g} €/month")
-    return f"from {price.from_}: " + (", ".join(parts) or "none")
+    if changes.get("subscription") is not None:
+        parts.append(f"subscription {changes['subscription']:g} €/month")
+    parts += [f"no {name} price" for name, value in changes.items() if value is None]
+    return f"from {price.from_}: " + (", ".join(parts) or "the prices before")
 
 
 class TariffSettings(_Section):

@@ -21,7 +21,7 @@ from linkyflux.sources.transport import Pacer, RequestLog, paced_client
 from linkyflux.sync.state import SyncState
 from linkyflux.tariffs.classifier import Classifier, DatedSchedule
 from linkyflux.tariffs.grammar import parse_offpeak
-from linkyflux.tariffs.prices import Price, PriceList
+from linkyflux.tariffs.prices import PriceList, carried_over
 from linkyflux.timeutil import Clock, SystemClock
 
 Echo = Callable[[str], None]
@@ -98,12 +98,8 @@ def make_classifier(settings: Settings, state: SyncState) -> Classifier:
 
 
 def make_prices(settings: Settings) -> PriceList:
-    return PriceList(
-        [
-            Price(p.from_, p.base, p.hc, p.hp, p.production, p.subscription)
-            for p in settings.tariff.price
-        ]
-    )
+    """The dated prices, each entry with the prices it does not set carried over."""
+    return PriceList(carried_over([(p.from_, p.changes()) for p in settings.tariff.price]))
 
 
 def dialect_order(settings: Settings, state: SyncState) -> list[Dialect]:

@@ -7,7 +7,8 @@ usage point's contract.
 - Where the schedule in force is empty, the usage point's contract decides: a single-rate
   tariff code (``…ST``) means BASE, its off-peak hours (``"HC (22H00-6H00)"``,
   ``"HC (1H30-8H00;12H30-14H00)"``, lower-case ``h`` too) are used as a schedule; no contract
-  information means BASE.
+  information means BASE. ``BASE`` is not empty: every interval is BASE, whatever the
+  contract.
 """
 
 from __future__ import annotations
@@ -199,7 +200,7 @@ class Classifier:
             if dated.start is None or dated.start <= day:
                 chosen = dated.schedule
         subdivision = self.holiday_subdivision
-        if chosen is not None and not chosen.is_base():
+        if chosen is not None and (chosen.single_rate or not chosen.is_base()):
             return DaySchedule("schedule", chosen.text, subdivision)
         contract = self.contracts.get(usage_point_id)
         if contract is None or contract.single_rate or not contract.offpeak_hours:

@@ -15,6 +15,9 @@ Grammar (tokens separated by spaces, commas or semicolons; case and accents do n
     HOLIDAY  2+ first letters of férié(s), jour(s), public, bank, holiday(s): fe fé jo ba ho pu…
     et, and  ignored, so that "samedi et dimanche" and "jour férié" read naturally
 
+``BASE`` alone (any case) is a single-rate tariff: every interval is BASE, whatever the
+contract says (an empty text leaves the off-peak hours to the contract).
+
 Scoping, as in DomoticzLinky: ranges before any day word are the default of every day; a day
 list replaces the default on that day; the holiday list replaces both on a public holiday. A PDL
 section replaces the all-PDL one for that usage point (no merge) and resets to consumption and
@@ -79,6 +82,8 @@ _GLUED_WORD: Final = re.compile(r"([^\W\d_]+)(\d.*)")
 
 def parse_offpeak(text: str, *, holiday_subdivision: str | None = None) -> Schedule:
     """Parse a one-line off-peak schedule; raise :class:`ScheduleError` if it is malformed."""
+    if text.strip().casefold() == "base":
+        return Schedule(text, holiday_subdivision=holiday_subdivision, single_rate=True)
     # sections[usage point or None][direction][scope key] -> ranges, in the order written
     sections: dict[str | None, dict[str, dict[int, list[TimeRange]]]] = {}
     usage_point_id: str | None = None

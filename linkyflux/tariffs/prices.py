@@ -1,7 +1,8 @@
 """Prices in force by day, and what energy cost (``[[tariff.price]]``).
 
 Each price list entry applies from its ``from`` day (Europe/Paris midnight) until the next
-one, so adding a new price never changes the cost of the days before it. An interval is
+one, so adding a new price never changes the cost of the days before it; an entry keeps every
+price it does not set from the one before (:func:`carried_over`). An interval is
 priced by the day it starts on and its tariff tag: ``base`` for BASE, ``hc`` / ``hp`` for
 off-peak / peak consumption, ``production`` for every produced interval (sold energy, any
 tariff). A missing price means no cost is written, never a guess.
@@ -14,13 +15,14 @@ from __future__ import annotations
 
 import bisect
 import calendar
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from linkyflux.tariffs.schedule import BASE, HC, HP
 
 DIGITS = 6
+PRICE_NAMES = ("base", "hc", "hp", "production", "subscription")
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,17 @@ class Price:
         if direction == "production":
             return self.production
         return {BASE: self.base, HC: self.hc, HP: self.hp}.get(tariff)
+
+
+def carried_over(changes: Sequence[tuple[date, Mapping[str, float | None]]]) -> list[Price]:
+    """The prices in force from each day: the ones that day's change sets (None: that price
+    ends), the others as they were before it."""
+    prices = []
+    current: dict[str, float | None] = {}
+    for start, change in sorted(changes, key=lambda c: c[0]):
+        current = {**current, **change}
+        prices.append(Price(start, **current))
+    return prices
 
 
 def energy_cost(energy_wh: float, per_kwh: float) -> float:

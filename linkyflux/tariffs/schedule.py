@@ -122,6 +122,8 @@ class Schedule:
     all_usage_points: Section | None = None
     usage_points: tuple[tuple[str, Section], ...] = ()
     holiday_subdivision: str | None = None
+    # ``BASE``: a single-rate tariff, said so (an empty text leaves it to the contract)
+    single_rate: bool = False
     # Per (usage point, direction): 14 sorted boundary tuples, index weekday (+7 on a holiday).
     _tables: dict[tuple[str, str], tuple[tuple[int, ...], ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False
@@ -132,7 +134,7 @@ class Schedule:
             _france_holidays(self.holiday_subdivision)
 
     def is_base(self) -> bool:
-        """True when the text holds no token: everything is BASE."""
+        """True when the text holds no range: everything is BASE."""
         return self.all_usage_points is None and not self.usage_points
 
     def section_for(self, usage_point_id: str) -> Section | None:
@@ -182,6 +184,8 @@ class Schedule:
     def to_text(self) -> str:
         """The canonical one-liner: parsing it gives an equal schedule (the holiday
         subdivision is a separate setting and not part of the text)."""
+        if self.single_rate:
+            return "BASE"
         tokens = [] if self.all_usage_points is None else _section_tokens(self.all_usage_points)
         for usage_point_id, section in self.usage_points:
             tokens += [usage_point_id, *_section_tokens(section)]
@@ -189,6 +193,8 @@ class Schedule:
 
     def describe(self) -> str:
         """A readable, normalized description, one line per section and direction."""
+        if self.single_rate:
+            return "BASE: a single-rate tariff, every interval is BASE (whatever the contract)"
         if self.is_base():
             return "no off-peak schedule: every interval is BASE"
         named: list[tuple[str, Section]] = []

@@ -78,7 +78,7 @@ def test_demo_writes_to_the_configured_sink_only_when_asked(
 
 def test_demo_uses_the_configured_sink_and_schedule(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
-    config.write_text(f'[influxdb]\noutput = "{tmp_path}/mine.lp"\n[tariff]\noffpeak = "BASE"\n')
+    config.write_text(f'[influxdb]\noutput = "{tmp_path}/mine.lp"\n[tariff]\noffpeak = "BASES"\n')
     result = CliRunner().invoke(
         cli,
         ["--config", str(config), "demo", "-d", "1"],

@@ -247,6 +247,26 @@ def test_fetch_classifies_with_each_meter_contract(tmp_path: Path) -> None:
     }
 
 
+def test_offpeak_base_tags_every_interval_base_whatever_the_contract(tmp_path: Path) -> None:
+    """``BASE``: a single-rate tariff, not "the contract's hours" (an empty schedule); a
+    dated ``BASE`` applies from its day on."""
+    with world(tmp_path) as w:
+        w.consent = (PRM,)  # contract HC (22H00-6H00)
+        config = w.config(tariff={"offpeak": "22h00-6h00"})
+        dated = '[[tariff.schedule]]\nfrom = 2026-11-21\noffpeak = "BASE"\n'
+        config.write_text(config.read_text() + dated)
+        assert w.run("auth").exit_code == 0
+        result = w.run("fetch", "-d", "2", "-q")
+        assert result.exit_code == 0, result.output
+        tags: dict[str, Counter[str]] = {}
+        for line in w.output_lines():
+            if line.startswith("linky_load_curve,"):
+                tag = dict(t.split("=") for t in line.split(" ")[0].split(",")[1:])["tariff"]
+                day = datetime.fromtimestamp(int(line.split(" ")[2]), PARIS).date()
+                tags.setdefault(day.isoformat(), Counter())[tag] += 1
+    assert tags == {"2026-11-20": {"HC": 16, "HP": 32}, "2026-11-21": {"BASE": 48}}
+
+
 def test_a_schedule_change_applies_from_its_day(tmp_path: Path) -> None:
     with world(tmp_path) as w:
         w.consent = (PRM,)

@@ -130,6 +130,50 @@ def test_without_a_curve_the_daily_cost_is_the_base_price_times_the_energy(
     assert "subscription_eur" not in daily[(SOLAR, "production")]
 
 
+CARRIED = (  # README's example: the second entry moves HC and HP only
+    "[[tariff.price]]\nfrom = 2026-11-01\nbase = 0.2016\nhc = 0.1615\nhp = 0.2146\n"
+    "production = 0.1276\nsubscription = 15.65\n"
+    "[[tariff.price]]\nfrom = 2026-11-20\nhc = 0.2\nhp = 0.3\n"
+)
+
+
+def _daily_on_the_21st(w: World, prices: str) -> dict[tuple[str, str], dict[str, float]]:
+    w.consent = (NO_CURVE, SOLAR)
+    _priced(w, prices)
+    assert w.run("auth").exit_code == 0
+    result = w.run("fetch", "-q")  # the 21st
+    assert result.exit_code == 0, result.output
+    return {(t["usage_point_id"], t["direction"]): f for t, f, _ in _points(w, "linky_daily")}
+
+
+def test_a_price_entry_keeps_every_price_it_does_not_set(tmp_path: Path) -> None:
+    with world(tmp_path) as w:
+        daily = _daily_on_the_21st(w, CARRIED)
+    house, solar = daily[(NO_CURVE, "consumption")], daily[(SOLAR, "production")]
+    assert house["cost_eur"] == round(house["energy_wh"] / 1000 * 0.2016, 6)
+    assert house["subscription_eur"] == 0.521667  # 15.65 / 30
+    assert solar["cost_eur"] == round(solar["energy_wh"] / 1000 * 0.1276, 6)
+
+
+def test_a_price_ends_with_none(tmp_path: Path) -> None:
+    ended = '[[tariff.price]]\nfrom = 2026-11-21\nproduction = "none"\nsubscription = "none"\n'
+    with world(tmp_path) as w:
+        daily = _daily_on_the_21st(w, CARRIED + ended)
+    house, solar = daily[(NO_CURVE, "consumption")], daily[(SOLAR, "production")]
+    assert house["cost_eur"] == round(house["energy_wh"] / 1000 * 0.2016, 6)
+    assert "subscription_eur" not in house
+    assert "cost_eur" not in solar
+
+
+def test_a_price_that_is_neither_a_number_nor_none_is_a_config_error(tmp_path: Path) -> None:
+    with world(tmp_path) as w:
+        _priced(w, '[[tariff.price]]\nfrom = 2026-11-01\nhc = "free"\n')
+        result = w.run("auth")
+    assert result.exit_code == 3
+    assert "tariff.price.0.hc" in result.output
+    assert 'a price in euros, or "none" to end the one before' in result.output
+
+
 def test_without_prices_no_cost_is_written(tmp_path: Path) -> None:
     with world(tmp_path) as w:
         w.consent = (PRM,)
@@ -207,7 +251,7 @@ DAY = date(2026, 11, 22)
         ),
         (
             "[[tariff.price]]\nfrom = 2026-01-01\nhc = -0.2\n",
-            "tariff.price.0.hc: Input should be greater than or equal to 0 (got -0.2)",
+            'tariff.price.0.hc: a price in euros, or "none" to end the one before (got -0.2)',
         ),
         (
             "[[tariff.price]]\nfrom = 2026-01-01\nheures_creuses = 0.2\n",
