@@ -116,6 +116,12 @@ class DatedPrice(_Dated):
     hp: PriceValue = None
     production: PriceValue = None
     subscription: PriceValue = None
+    blue_hc: PriceValue = None
+    blue_hp: PriceValue = None
+    white_hc: PriceValue = None
+    white_hp: PriceValue = None
+    red_hc: PriceValue = None
+    red_hp: PriceValue = None
 
     def changes(self) -> dict[str, float | None]:
         """The prices this entry sets (None: ended), by name."""
@@ -153,6 +159,15 @@ class TariffSettings(_Section):
         return prices
 
 
+class TempoSettings(_Section):
+    """Where the Tempo day colours come from (``tariff.offpeak = "TEMPO"``)."""
+
+    url: str = "https://www.api-couleur-tempo.fr/api"
+    timeout: float = Field(30.0, gt=0)
+
+    _url = field_validator("url")(_http_url)
+
+
 class EnedisSettings(_Section):
     """Which dialect of the Enedis metering API to speak (see dialects.py)."""
 
@@ -172,6 +187,7 @@ class Settings(BaseSettings):
     influxdb: InfluxSettings = InfluxSettings()
     enedis: EnedisSettings = EnedisSettings()
     tariff: TariffSettings = TariffSettings()
+    tempo: TempoSettings = TempoSettings()
     state: StateSettings = StateSettings()
 
     # Where the values came from, for messages; not a setting.

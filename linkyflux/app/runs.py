@@ -20,6 +20,7 @@ from linkyflux.app.wiring import (
     make_prices,
     make_sink,
     metering_api,
+    tempo_colours,
 )
 from linkyflux.errors import SinkError
 from linkyflux.settings import Settings
@@ -129,23 +130,25 @@ def run_sync(
                 if reclassify is not None and not chosen:
                     report = FetchReport(today, today, notes=[*notes, NOTHING_TO_RECLASSIFY])
                 else:
-                    fetcher = Fetcher(
-                        api,
-                        sink,
-                        classifier,
-                        state,
-                        runtime.clock,
-                        warn,
-                        prices=make_prices(settings),
-                    )
-                    report = _fetch(
-                        fetcher,
-                        tokens.usage_points,
-                        start,
-                        end,
-                        catch_up=catch_up,
-                        progress=progress,
-                    )
+                    with tempo_colours(settings, runtime) as colours:
+                        fetcher = Fetcher(
+                            api,
+                            sink,
+                            classifier,
+                            state,
+                            runtime.clock,
+                            warn,
+                            prices=make_prices(settings),
+                            colours=colours,
+                        )
+                        report = _fetch(
+                            fetcher,
+                            tokens.usage_points,
+                            start,
+                            end,
+                            catch_up=catch_up,
+                            progress=progress,
+                        )
                     report.notes[:0] = notes
         finally:
             sink.close()

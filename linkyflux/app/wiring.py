@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import random
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +18,8 @@ from linkyflux.sources.auth import DeviceCode
 from linkyflux.sources.dialects import DIALECTS, Dialect
 from linkyflux.sources.gateways.base import Gateway
 from linkyflux.sources.metering import MeteringApi
-from linkyflux.sources.transport import Pacer, RequestLog, paced_client
+from linkyflux.sources.tempo import TempoColours
+from linkyflux.sources.transport import USER_AGENT, Pacer, RequestLog, paced_client
 from linkyflux.sync.state import SyncState
 from linkyflux.tariffs.classifier import Classifier, DatedSchedule
 from linkyflux.tariffs.grammar import parse_offpeak
@@ -145,6 +147,22 @@ def metering_api(
         dialects=dialect_order(gateway.settings, state),
         on_dialect=lambda name: state.dialects.__setitem__(url, name),
     )
+
+
+@contextmanager
+def tempo_colours(settings: Settings, runtime: Runtime) -> Iterator[TempoColours | None]:
+    """The Tempo colour source, when a configured schedule is Tempo (else None)."""
+    offpeaks = [settings.tariff.offpeak, *(s.offpeak for s in settings.tariff.schedule)]
+    if not any(text.strip().casefold() == "tempo" for text in offpeaks):
+        yield None
+        return
+    with httpx.Client(
+        base_url=settings.tempo.url + "/",
+        timeout=settings.tempo.timeout,
+        transport=runtime.transport,
+        headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+    ) as client:
+        yield TempoColours(client, settings.state_dir(), runtime.clock)
 
 
 def command_of(settings: Settings) -> str:

@@ -12,19 +12,23 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from linkyflux.models import Contract, DailyReading, MaxPowerReading
 from linkyflux.sinks import schema
 from linkyflux.sinks.lineprotocol import field_key, float_value, head, line
 from linkyflux.tariffs.classifier import TariffRun, contract_ranges
 from linkyflux.tariffs.schedule import BASE, HC, HP
-from linkyflux.timeutil import paris_midnight
+from linkyflux.timeutil import PARIS, paris_midnight
 
 
-def curve_lines(run: TariffRun, costs: Sequence[float] | None = None) -> list[str]:
+def curve_lines(
+    run: TariffRun, costs: Sequence[float] | None = None, colour: str | None = None
+) -> list[str]:
     """The load-curve points of a run of readings (see :meth:`Classifier.runs`), with each
-    reading's cost when ``costs`` are given (one per reading).
+    reading's cost when ``costs`` are given (one per reading), and on Tempo the colour of
+    its day as a field (a tag would make the point written before its colour was known
+    another series: two points for one interval).
 
     Every interval of a backfill is one of these lines, so they are written the short way,
     with the bytes :func:`line` writes (a test checks): the series head is escaped once per
@@ -37,6 +41,12 @@ def curve_lines(run: TariffRun, costs: Sequence[float] | None = None) -> list[st
     series = head(schema.LOAD_CURVE, tags)
     minutes, readings = run.minutes, run.readings
     known = _FIELDS[minutes]
+    if colour is not None:
+        tempo = f',{field_key(schema.FIELD_TEMPO)}="{colour}"'
+        lines = curve_lines(run, costs)
+        return [
+            f"{fields}{tempo} {stamp}" for fields, _, stamp in (ln.rpartition(" ") for ln in lines)
+        ]
     if costs is None:
         return [
             f"{series} {known.get(r.power_w) or _curve_fields(r.power_w, minutes, known)} "
@@ -84,6 +94,9 @@ def daily_line(
         fields[schema.FIELD_BASE_ENERGY_WH] = energy_by_tariff.get(BASE, 0.0)
         fields[schema.FIELD_HC_ENERGY_WH] = energy_by_tariff.get(HC, 0.0)
         fields[schema.FIELD_HP_ENERGY_WH] = energy_by_tariff.get(HP, 0.0)
+        if any(key.islower() for key in energy_by_tariff):  # a Tempo day: per colour too
+            for name in schema.FIELD_TEMPO_ENERGY_WH:
+                fields[name] = energy_by_tariff.get(name.removesuffix("_energy_wh"), 0.0)
     if cost_eur is not None:
         fields[schema.FIELD_COST_EUR] = cost_eur
     if subscription_eur is not None:
@@ -99,6 +112,23 @@ def daily_line(
         sorted(fields.items()),
         int(paris_midnight(reading.day).timestamp()),
     )
+
+
+def tempo_lines(colours: Mapping[date, str]) -> list[str]:
+    """One point per Tempo day, at the 06:00 (Europe/Paris) that starts it: its colour as a
+    tag (a day is written only once its colour is known, and that never changes)."""
+    return [
+        line(
+            schema.TEMPO,
+            ((schema.TAG_COLOUR, colour),),
+            ((schema.FIELD_TEMPO_CODE, TEMPO_CODES[colour]),),
+            int(datetime.combine(day, time(6), PARIS).timestamp()),  # wall clock: DST days too
+        )
+        for day, colour in sorted(colours.items())
+    ]
+
+
+TEMPO_CODES = {"BLUE": 1, "WHITE": 2, "RED": 3}
 
 
 def max_power_lines(readings: Iterable[MaxPowerReading]) -> list[str]:

@@ -10,6 +10,7 @@ DAILY = "linky_daily"
 MAX_POWER = "linky_max_power"
 CONTRACT = "linky_contract"
 SYNC = "linky_sync"  # where each series stands, for the data-health panel
+TEMPO = "linky_tempo"  # one point per Tempo day, at its 06:00 start: its colour
 
 TAG_USAGE_POINT = "usage_point_id"
 TAG_DIRECTION = "direction"
@@ -19,6 +20,7 @@ TAG_OFFPEAK_HOURS = "offpeak_hours"
 TAG_MONTH = "month"  # YYYY-MM, Europe/Paris
 TAG_YEAR = "year"  # YYYY, Europe/Paris
 TAG_SERIES = "series"  # curve, daily or max_power
+TAG_COLOUR = "colour"  # Tempo: BLUE, WHITE or RED
 
 FIELD_POWER_W = "power_w"
 FIELD_ENERGY_WH = "energy_wh"
@@ -29,6 +31,12 @@ FIELD_SUBSCRIPTION_EUR = "subscription_eur"
 FIELD_HC_ENERGY_WH = "hc_energy_wh"
 FIELD_HP_ENERGY_WH = "hp_energy_wh"
 FIELD_BASE_ENERGY_WH = "base_energy_wh"
+FIELD_TEMPO = "tempo"  # on Tempo load-curve points: the colour (a string field, not a tag)
+FIELD_TEMPO_CODE = "code"  # on linky_tempo: 1 blue, 2 white, 3 red
+# on Tempo daily points: the complete curve's energy per colour and period
+FIELD_TEMPO_ENERGY_WH = tuple(
+    f"{c}_{p}_energy_wh" for c in ("blue", "white", "red") for p in ("hc", "hp")
+)
 FIELD_LAST_COMPLETE_S = "last_complete_s"
 FIELD_DAYS_BEHIND = "days_behind"
 FIELD_MISSING_DAYS = "missing_days"

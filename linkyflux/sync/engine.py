@@ -54,12 +54,14 @@ from linkyflux.sources.enedis import (
     horizon,
 )
 from linkyflux.sources.metering import MeteringApi
+from linkyflux.sources.tempo import TempoColours
 from linkyflux.sync.planning import SERIES, Series, cover, days_to_fetch, next_window, refused
 from linkyflux.sync.report import FetchReport, day_list
 from linkyflux.sync.settlement import Reading, settle
 from linkyflux.sync.state import CurveTotals, SyncState, UsagePointState
-from linkyflux.sync.totals import Pricing, keep_totals
-from linkyflux.tariffs.classifier import Classifier, DaySchedule
+from linkyflux.sync.tempo import recolour, tempo_warnings
+from linkyflux.sync.totals import CurveLines, Pricing, keep_totals
+from linkyflux.tariffs.classifier import Classifier
 from linkyflux.tariffs.prices import PriceList
 from linkyflux.timeutil import Clock, paris_day, paris_day_bounds, paris_today
 
@@ -81,10 +83,11 @@ class Fetcher:
         warn: Callable[[str], None] = lambda message: None,
         on_window: Callable[[], None] = lambda: None,
         prices: PriceList | None = None,
+        colours: TempoColours | None = None,
     ) -> None:
         self.api = api
         self.sink = sink
-        self.pricing = Pricing(classifier, prices if prices is not None else PriceList())
+        self.pricing = Pricing(classifier, prices if prices is not None else PriceList(), colours)
         self.state = state
         self.clock = clock
         self.today = paris_today(clock)
@@ -134,6 +137,7 @@ class Fetcher:
         report = FetchReport(start, end)
         if catch_up:
             self._remember_asked(usage_points, start, end)
+        self._recolour(usage_points)
         try:
             for usage_point_id in usage_points:
                 try:
@@ -158,7 +162,20 @@ class Fetcher:
                 message += " (is hourly collection enabled in your Enedis account?)"
             report.warnings.append(message)
             self.warn(message)
+        self._tempo_warnings(usage_points, report)
         return report
+
+    def _recolour(self, usage_points: Sequence[str]) -> None:
+        if self.pricing.colours is not None:
+            recolour(self.state, usage_points, self.pricing.colours)
+            self.state.save()
+
+    def _tempo_warnings(self, usage_points: Sequence[str], report: FetchReport) -> None:
+        if self.pricing.colours is None:
+            return
+        for message in tempo_warnings(self.state, usage_points, self.pricing.colours):
+            report.warnings.append(message)
+            self.warn(message)
 
     def _remember_asked(self, usage_points: Sequence[str], start: date, end: date) -> None:
         """Record the days this run will ask for before asking any: a run killed, or cut
@@ -350,14 +367,14 @@ class Fetcher:
     ) -> dict[date, CurveTotals]:
         """Write the readings; for a load curve, return each day's totals."""
         summary = report.summary(usage_point_id, series.direction)
-        totals: dict[date, CurveTotals] = {}
-        new_days: dict[date, DaySchedule] = {}
+        point = self.state.point(usage_point_id)
+        written = CurveLines()
         if series.kind == "curve":
             curve = [r for r in readings if isinstance(r, CurveReading)]
-            point = self.state.point(usage_point_id)
-            lines, totals, new_days = self.pricing.curve_lines(
+            written = self.pricing.curve_lines(
                 point, usage_point_id, series.direction, curve, summary
             )
+            lines = written.lines
         elif series.kind == "daily":
             daily = [r for r in readings if isinstance(r, DailyReading)]
             lines = self.pricing.daily_lines(self.state.point(usage_point_id), daily, summary)
@@ -368,8 +385,11 @@ class Fetcher:
         self.sink.write(lines)
         report.lines_written += len(lines)
         # recorded once written: a day keeps the tags it was first written with
-        self.state.point(usage_point_id).day_schedules.update(new_days)
-        return totals
+        point.day_schedules.update(written.new_days)
+        if series.direction == "consumption":  # Tempo prices consumption only
+            point.uncoloured.difference_update(written.totals)
+            point.uncoloured.update(written.uncoloured)
+        return written.totals
 
 
 def find_activation(

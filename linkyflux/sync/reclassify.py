@@ -131,5 +131,6 @@ def forget(point: UsagePointState, since: date) -> None:
         if kind == "curve":
             series.ask(since)
     point.day_schedules = {d: s for d, s in point.day_schedules.items() if d < since}
+    point.uncoloured = {d for d in point.uncoloured if d < since}
     for direction, totals in point.curve_totals.items():
         point.curve_totals[direction] = {d: t for d, t in totals.items() if d < since}

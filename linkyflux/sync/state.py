@@ -126,8 +126,14 @@ class CurveTotals:
     energy_wh: dict[str, float] = field(default_factory=dict)
     cost_eur: float | None = 0.0
 
-    def add(self, tariff: str, energy_wh: float, cost_eur: float | None) -> None:
+    def add(
+        self, tariff: str, energy_wh: float, cost_eur: float | None, colour: str | None = None
+    ) -> None:
+        """Add an interval; on Tempo, its energy counts for its colour too (``blue_hc``…)."""
         self.energy_wh[tariff] = self.energy_wh.get(tariff, 0.0) + energy_wh
+        if colour is not None:
+            key = f"{colour.lower()}_{tariff.lower()}"
+            self.energy_wh[key] = self.energy_wh.get(key, 0.0) + energy_wh
         self.cost_eur = (
             None if cost_eur is None or self.cost_eur is None else self.cost_eur + cost_eur
         )
@@ -159,6 +165,9 @@ class UsagePointState:
     # direction -> day -> the totals of its complete load curve (what its daily point
     # carries, even when a later run re-reads the daily energy without the curve)
     curve_totals: dict[str, dict[date, CurveTotals]] = field(default_factory=dict)
+    # Tempo: the days whose load curve was written without its colour (not known yet), to be
+    # fetched again once it is (see linkyflux.sync.totals)
+    uncoloured: set[date] = field(default_factory=set)
     # `backfill --reclassify`: the load curve from this day on is to be deleted from the sink
     # (then those days are fetched again); kept until the sink has done it
     delete_from: date | None = None
@@ -180,6 +189,7 @@ class UsagePointState:
                 firsts.append(min(sent))
         self.day_schedules.clear()
         self.curve_totals.clear()
+        self.uncoloured.clear()
         self.delete_from = None
         return min(firsts, default=None)
 
@@ -214,7 +224,11 @@ class UsagePointState:
                 if totals
             },
             "delete_from": self.delete_from.isoformat() if self.delete_from else None,
-        }
+        } | (
+            {"uncoloured": [d.isoformat() for d in sorted(self.uncoloured)]}
+            if self.uncoloured
+            else {}
+        )
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> UsagePointState:
@@ -242,6 +256,7 @@ class UsagePointState:
             if raw.get("contract_read")
             else None,
             delete_from=date.fromisoformat(raw["delete_from"]) if raw.get("delete_from") else None,
+            uncoloured={date.fromisoformat(d) for d in raw.get("uncoloured", [])},
         )
 
 

@@ -9,26 +9,42 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from itertools import repeat
 
 from linkyflux.models import CurveReading, DailyReading, Direction
 from linkyflux.sinks import points
+from linkyflux.sources.tempo import TempoColours
 from linkyflux.sync.report import SeriesSummary
 from linkyflux.sync.state import CurveTotals, UsagePointState
-from linkyflux.tariffs.classifier import Classifier, DaySchedule
+from linkyflux.tariffs.classifier import Classifier, DaySchedule, TariffRun
 from linkyflux.tariffs.prices import DIGITS, PriceList, energy_cost
 from linkyflux.tariffs.schedule import BASE
+from linkyflux.tariffs.tempo import Colour, tempo_day
+
+
+@dataclass
+class CurveLines:
+    """A load curve's lines, and what to remember once they are written."""
+
+    lines: list[str] = field(default_factory=list)
+    totals: dict[date, CurveTotals] = field(default_factory=lambda: defaultdict(CurveTotals))
+    # the schedules of days not written before (a day keeps the tags it was first written
+    # with, so it never has a second point, see linkyflux.sync.reclassify)
+    new_days: dict[date, DaySchedule] = field(default_factory=dict)
+    tempo: dict[date, Colour] = field(default_factory=dict)  # the colours of Tempo days used
+    uncoloured: set[date] = field(default_factory=set)  # Tempo days without their colour yet
 
 
 @dataclass(frozen=True)
 class Pricing:
     """How readings become lines: the tags of :attr:`classifier`, the prices of
-    :attr:`prices`."""
+    :attr:`prices`, on Tempo the colours of :attr:`colours`."""
 
     classifier: Classifier
     prices: PriceList
+    colours: TempoColours | None = None
 
     def curve_lines(
         self,
@@ -37,34 +53,48 @@ class Pricing:
         direction: Direction,
         readings: list[CurveReading],
         summary: SeriesSummary,
-    ) -> tuple[list[str], dict[date, CurveTotals], dict[date, DaySchedule]]:
-        """Each interval tagged and priced; each day's totals; the schedules of new days
-        (to record once written: a day keeps the tags it was first written with, so it
-        never has a second point, see :mod:`linkyflux.sync.reclassify`)."""
-        lines = []
-        totals: dict[date, CurveTotals] = defaultdict(CurveTotals)
+    ) -> CurveLines:
+        """Each interval tagged and priced (on Tempo, at its day's colour, or without a cost
+        while that colour is not known); each day's totals."""
+        out = CurveLines()
         written = point.day_schedules
-        new_days: dict[date, DaySchedule] = {}
 
         def schedule_for(day: date) -> DaySchedule:
-            return written.get(day) or new_days.setdefault(
+            return written.get(day) or out.new_days.setdefault(
                 day, self.classifier.schedule_on(usage_point_id, day)
             )
 
         for run in self.classifier.runs(usage_point_id, direction, readings, schedule_for):
-            tariff = run.tariff
-            per_kwh = self.prices.per_kwh(run.day, direction, tariff)
+            tariff, colour = run.tariff, None
+            if direction == "consumption" and schedule_for(run.day).tempo:
+                colour = self._colour(run, out)
+                if colour is None:  # priced once known: no cost rather than a guess
+                    out.uncoloured.add(run.day)
+                    per_kwh = None
+                else:
+                    per_kwh = self.prices.per_kwh(run.day, direction, tariff, colour)
+            else:
+                per_kwh = self.prices.per_kwh(run.day, direction, tariff)
             energies = [r.energy_wh for r in run.readings]
             costs = None if per_kwh is None else [energy_cost(e, per_kwh) for e in energies]
-            lines += points.curve_lines(run, costs)
-            day_totals = totals[run.day]
+            out.lines += points.curve_lines(run, costs, colour)
+            day_totals = out.totals[run.day]
             for energy, cost in zip(energies, costs or repeat(None), strict=False):
-                day_totals.add(tariff, energy, cost)
+                day_totals.add(tariff, energy, cost, colour)
                 summary.energy_by_tariff[tariff] += energy
                 if cost is not None:
                     summary.cost_by_tariff[tariff] += cost
             summary.curve_points += len(energies)
-        return lines, totals, new_days
+        out.lines += points.tempo_lines(out.tempo)
+        return out
+
+    def _colour(self, run: TariffRun, out: CurveLines) -> Colour | None:
+        """The colour of the run's Tempo day (a run never crosses 06:00: HC ends there)."""
+        day = tempo_day(run.readings[0].start)
+        colour = self.colours.colour(day) if self.colours is not None else None
+        if colour is not None:
+            out.tempo[day] = colour
+        return colour
 
     def daily_lines(
         self, point: UsagePointState, readings: list[DailyReading], summary: SeriesSummary

@@ -51,6 +51,11 @@ class DaySchedule:
     holiday_subdivision: str | None = None
 
     @property
+    def tempo(self) -> bool:
+        """The day is priced at its Tempo colour (``offpeak = "TEMPO"``)."""
+        return self.source == "schedule" and self.offpeak.strip().casefold() == "tempo"
+
+    @property
     def configured(self) -> bool:
         """It comes from ``[tariff]`` (not from the contract, not BASE for want of one)."""
         return self.source == "schedule"

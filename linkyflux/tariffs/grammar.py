@@ -16,7 +16,9 @@ Grammar (tokens separated by spaces, commas or semicolons; case and accents do n
     et, and  ignored, so that "samedi et dimanche" and "jour férié" read naturally
 
 ``BASE`` alone (any case) is a single-rate tariff: every interval is BASE, whatever the
-contract says (an empty text leaves the off-peak hours to the contract).
+contract says (an empty text leaves the off-peak hours to the contract). ``TEMPO`` alone is
+EDF's Tempo: HC 22:00-06:00 every day for every Tempo customer, each kWh priced at the colour
+of its Tempo day (:mod:`linkyflux.tariffs.tempo`).
 
 Scoping, as in DomoticzLinky: ranges before any day word are the default of every day; a day
 list replaces the default on that day; the holiday list replaces both on a public holiday. A PDL
@@ -43,6 +45,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Final
 
 from linkyflux.tariffs.schedule import (
@@ -58,6 +61,7 @@ from linkyflux.tariffs.schedule import (
     Section,
     TimeRange,
 )
+from linkyflux.tariffs.tempo import TEMPO_OFFPEAK
 
 # Scope keys used while parsing: 0-6 are Monday-Sunday.
 _DEFAULT: Final = 7
@@ -82,8 +86,12 @@ _GLUED_WORD: Final = re.compile(r"([^\W\d_]+)(\d.*)")
 
 def parse_offpeak(text: str, *, holiday_subdivision: str | None = None) -> Schedule:
     """Parse a one-line off-peak schedule; raise :class:`ScheduleError` if it is malformed."""
-    if text.strip().casefold() == "base":
-        return Schedule(text, holiday_subdivision=holiday_subdivision, single_rate=True)
+    named = text.strip().casefold()
+    if named == "base":
+        return Schedule(text, holiday_subdivision=holiday_subdivision, option="BASE")
+    if named == "tempo":
+        hours = parse_offpeak(TEMPO_OFFPEAK, holiday_subdivision=holiday_subdivision)
+        return replace(hours, text=text, option="TEMPO")
     # sections[usage point or None][direction][scope key] -> ranges, in the order written
     sections: dict[str | None, dict[str, dict[int, list[TimeRange]]]] = {}
     usage_point_id: str | None = None

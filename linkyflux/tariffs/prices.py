@@ -5,7 +5,8 @@ one, so adding a new price never changes the cost of the days before it; an entr
 price it does not set from the one before (:func:`carried_over`). An interval is
 priced by the day it starts on and its tariff tag: ``base`` for BASE, ``hc`` / ``hp`` for
 off-peak / peak consumption, ``production`` for every produced interval (sold energy, any
-tariff). A missing price means no cost is written, never a guess.
+tariff); on Tempo, ``blue_hc`` … ``red_hp`` by the colour of its Tempo day. A missing price
+means no cost is written, never a guess.
 
 Costs are rounded to the micro-euro: a month of half-hours then sums to within a tenth of a
 cent of the exact figure.
@@ -20,9 +21,11 @@ from dataclasses import dataclass
 from datetime import date
 
 from linkyflux.tariffs.schedule import BASE, HC, HP
+from linkyflux.tariffs.tempo import Colour
 
 DIGITS = 6
-PRICE_NAMES = ("base", "hc", "hp", "production", "subscription")
+TEMPO_PRICES = ("blue_hc", "blue_hp", "white_hc", "white_hp", "red_hc", "red_hp")
+PRICE_NAMES = ("base", "hc", "hp", "production", "subscription", *TEMPO_PRICES)
 
 
 @dataclass(frozen=True)
@@ -35,11 +38,27 @@ class Price:
     hp: float | None = None
     production: float | None = None
     subscription: float | None = None
+    blue_hc: float | None = None
+    blue_hp: float | None = None
+    white_hc: float | None = None
+    white_hp: float | None = None
+    red_hc: float | None = None
+    red_hp: float | None = None
 
-    def per_kwh(self, direction: str, tariff: str) -> float | None:
+    def per_kwh(self, direction: str, tariff: str, colour: Colour | None = None) -> float | None:
+        """The price of a kWh of ``tariff`` (on Tempo, of that ``colour``)."""
         if direction == "production":
             return self.production
+        if colour is not None:
+            return _tempo_price(self, colour, tariff)
         return {BASE: self.base, HC: self.hc, HP: self.hp}.get(tariff)
+
+
+def _tempo_price(price: Price, colour: Colour, tariff: str) -> float | None:
+    if tariff not in (HC, HP):
+        return None
+    value: float | None = getattr(price, f"{colour.lower()}_{tariff.lower()}")
+    return value
 
 
 def carried_over(changes: Sequence[tuple[date, Mapping[str, float | None]]]) -> list[Price]:
@@ -68,10 +87,12 @@ class PriceList:
         index = bisect.bisect_right(self._starts, day)
         return self.prices[index - 1] if index else None
 
-    def per_kwh(self, day: date, direction: str, tariff: str) -> float | None:
-        """The price of a kWh of that tariff on ``day`` (None: no price)."""
+    def per_kwh(
+        self, day: date, direction: str, tariff: str, colour: Colour | None = None
+    ) -> float | None:
+        """The price of a kWh of that tariff (and Tempo colour) on ``day`` (None: no price)."""
         price = self.on(day)
-        return price.per_kwh(direction, tariff) if price else None
+        return price.per_kwh(direction, tariff, colour) if price else None
 
     def cost(self, day: date, direction: str, tariff: str, energy_wh: float) -> float | None:
         """What ``energy_wh`` of that tariff cost (or earned, produced) on ``day``."""

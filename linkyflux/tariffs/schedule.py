@@ -20,7 +20,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache, lru_cache
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, Literal
 
 from linkyflux.errors import ConfigError
 from linkyflux.tariffs.wallclock import clock_stretches
@@ -122,8 +122,9 @@ class Schedule:
     all_usage_points: Section | None = None
     usage_points: tuple[tuple[str, Section], ...] = ()
     holiday_subdivision: str | None = None
-    # ``BASE``: a single-rate tariff, said so (an empty text leaves it to the contract)
-    single_rate: bool = False
+    # a tariff named instead of hours: "BASE" (single rate, whatever the contract; an empty
+    # text leaves it to the contract) or "TEMPO" (HC 22:00-06:00, see linkyflux.tariffs.tempo)
+    option: Literal["", "BASE", "TEMPO"] = ""
     # Per (usage point, direction): 14 sorted boundary tuples, index weekday (+7 on a holiday).
     _tables: dict[tuple[str, str], tuple[tuple[int, ...], ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False
@@ -132,6 +133,14 @@ class Schedule:
     def __post_init__(self) -> None:
         if self.holiday_subdivision is not None:  # a configuration error: say it now
             _france_holidays(self.holiday_subdivision)
+
+    @property
+    def single_rate(self) -> bool:
+        return self.option == "BASE"
+
+    @property
+    def tempo(self) -> bool:
+        return self.option == "TEMPO"
 
     def is_base(self) -> bool:
         """True when the text holds no range: everything is BASE."""
@@ -184,8 +193,8 @@ class Schedule:
     def to_text(self) -> str:
         """The canonical one-liner: parsing it gives an equal schedule (the holiday
         subdivision is a separate setting and not part of the text)."""
-        if self.single_rate:
-            return "BASE"
+        if self.option:
+            return self.option
         tokens = [] if self.all_usage_points is None else _section_tokens(self.all_usage_points)
         for usage_point_id, section in self.usage_points:
             tokens += [usage_point_id, *_section_tokens(section)]
@@ -195,6 +204,8 @@ class Schedule:
         """A readable, normalized description, one line per section and direction."""
         if self.single_rate:
             return "BASE: a single-rate tariff, every interval is BASE (whatever the contract)"
+        if self.tempo:
+            return "Tempo: HC 22:00-06:00 every day, each kWh at its day's colour (06:00-06:00)"
         if self.is_base():
             return "no off-peak schedule: every interval is BASE"
         named: list[tuple[str, Section]] = []
