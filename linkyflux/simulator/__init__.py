@@ -4,6 +4,7 @@
   paths, injected faults, the simulator's state); ``synthetic``: the deterministic meters;
 - ``enedis`` (metering in both dialects) with ``contracts``; in front of it ``proxy`` (the
   consent proxy), ``conso``, ``myelectricaldata`` and ``enedis_direct``; ``truth``;
+- ``tempo``: the Tempo day colours and the two sources that publish them;
 - ``simulator`` routes each request to them; ``server`` puts it on a socket; ``cli`` is
   ``python -m linkyflux.simulator``.
 

@@ -7,9 +7,10 @@ Routes: the consent proxy (``/device/…``, ``/auth/…``, ``/_enedis/authorize`
 :mod:`~linkyflux.simulator.myelectricaldata`), Enedis direct (``/enedis/…``:
 :mod:`~linkyflux.simulator.enedis_direct`), all in front of the same simulated Enedis
 (:mod:`~linkyflux.simulator.enedis`), as ``../shared/docs/enedis-api.md`` and
-``device-flow-proxy-and-domoticzlinky.md`` describe them; and the control endpoints
-``/_sim/…`` (faults, ground truth, meters, counters, the clock). No sockets here: see
-:mod:`~linkyflux.simulator.server`.
+``device-flow-proxy-and-domoticzlinky.md`` describe them; the Tempo day colours of
+api-couleur-tempo.fr (``/tempo/api/…``) and RTE (``/rte/…``), from
+:mod:`~linkyflux.simulator.tempo`; and the control endpoints ``/_sim/…`` (faults, ground
+truth, meters, counters, the clock). No sockets here: see :mod:`~linkyflux.simulator.server`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import json
 from urllib.parse import parse_qs, urlsplit
 
-from linkyflux.simulator import conso, enedis_direct, myelectricaldata
+from linkyflux.simulator import conso, enedis_direct, myelectricaldata, tempo
 from linkyflux.simulator.dialects import ENDPOINTS, ENDPOINTS_2026, PARAMS, V5_TWIN
 from linkyflux.simulator.proxy import ConsentProxy
 from linkyflux.simulator.reply import NOT_FOUND_PAGE, Reply, html_reply, json_reply
@@ -77,6 +78,9 @@ class Simulator(ConsentProxy, GroundTruth):
             return enedis_direct.enedis_direct(
                 self, path.removeprefix("/enedis/"), query, authorization
             )
+        if path.startswith(tempo.PREFIXES):
+            # the raw query: api-couleur-tempo.fr's filters repeat their keys
+            return tempo.tempo_request(self, method, path, url.query, form, authorization)
         return html_reply(404, NOT_FOUND_PAGE)
 
     # ----------------------------------------------------------------- /_sim control

@@ -1,6 +1,6 @@
 """The simulator's state, shared by every upstream it plays: its clock and switches, the
-meters as they are now, the tokens issued, the rate-limit buckets, the faults waiting and the
-counters tests read.
+meters as they are now, the tokens issued, the rate-limit buckets, the faults waiting, the
+Tempo colours tests force or remove, and the counters tests read.
 
 Enedis (:mod:`~linkyflux.simulator.enedis`) and the consent proxy in front of it
 (:mod:`~linkyflux.simulator.proxy`) extend :class:`State`; the other gateways act on the
@@ -81,6 +81,13 @@ class State:
         # True: an older MyElectricalData instance, which ignores X-MED-Format: 2026 and
         # answers v5 bodies whatever the request
         self.med_ignores_format = med_ignores_format
+        # Tempo (api-couleur-tempo.fr and RTE): colours tests force over the calendar, days
+        # neither source has at all, each Tempo request's path and query (for tests counting
+        # calls), and RTE's tokens (token -> expiry)
+        self.tempo_overrides: dict[date, str] = {}
+        self.tempo_holes: set[date] = set()
+        self.tempo_calls: list[str] = []
+        self.rte_tokens: dict[str, datetime] = {}
 
     # ----------------------------------------------------------------- test controls
     def now(self) -> datetime:
