@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 
+from linkyflux.simulator.tempo import colour as simulated_colour
 from linkyflux.tariffs.grammar import parse_offpeak
 from linkyflux.tariffs.tempo import tempo_day
 from linkyflux.timeutil import PARIS
+
+from simenv import World, world
 
 
 @pytest.mark.parametrize(
@@ -43,3 +47,105 @@ def test_tempo_is_named_not_spelt() -> None:
     assert tempo != parse_offpeak("22h00-6h00")  # the same hours, but priced by colour
     with pytest.raises(ValueError, match="timezone-aware"):
         tempo_day(datetime(2026, 1, 14, 5, 30))
+
+
+# ---------------------------------------------------------------------------- through the CLI
+HOUSE = "22516914714270"  # PT30M consumption, contract HC (22H00-6H00): Tempo ignores it
+GRID = {
+    "blue_hc": 0.1325,
+    "blue_hp": 0.1612,
+    "white_hc": 0.1499,
+    "white_hp": 0.1871,
+    "red_hc": 0.1575,
+    "red_hp": 0.7060,
+}  # 2026-02-01 (tempo-and-seasons.md §A2.2)
+PRICES = "[[tariff.price]]\nfrom = 2026-02-01\nsubscription = 15.59\n" + "".join(
+    f"{name} = {price}\n" for name, price in GRID.items()
+)
+
+
+def parse(line: str) -> tuple[str, dict[str, str], dict[str, str], int]:
+    head, fields, stamp = line.rsplit(" ", 2)
+    name, *tags = head.split(",")
+    return (
+        name,
+        dict(t.split("=") for t in tags),
+        dict(f.split("=") for f in fields.split(",")),
+        int(stamp),
+    )
+
+
+def latest(w: World, measurement: str) -> dict[tuple[str, ...], tuple[dict[str, str], int]]:
+    """The last point written per series and instant: what InfluxDB keeps."""
+    out: dict[tuple[str, ...], tuple[dict[str, str], int]] = {}
+    for ln in w.output_lines():
+        name, tags, fields, stamp = parse(ln)
+        if name == measurement:
+            out[(*sorted(tags.items()), str(stamp))] = ({**tags, **fields}, stamp)  # type: ignore[arg-type]
+    return out
+
+
+def truth(w: World, day: date) -> str:
+    return w.simulator.tempo_overrides.get(day) or simulated_colour(day)
+
+
+def test_a_tempo_month_is_priced_at_each_day_s_colour_and_a_late_colour_prices_it_later(
+    tmp_path: Path,
+) -> None:
+    """Colours changing on consecutive days; a colour the source lacks for two runs: its
+    intervals are written without a cost, then overwritten with it, one point per interval."""
+    with world(tmp_path) as w:
+        w.consent = (HOUSE,)
+        w.simulator.tempo_overrides.update(
+            {
+                date(2026, 11, 18): "WHITE",
+                date(2026, 11, 19): "RED",
+                date(2026, 11, 20): "WHITE",
+                date(2026, 11, 21): "BLUE",
+            }
+        )
+        w.simulator.tempo_holes.add(date(2026, 11, 20))
+        config = w.config(tariff={"offpeak": "TEMPO"}, tempo={"url": f"{w.url}/tempo/api"})
+        config.write_text(config.read_text() + PRICES)
+        assert w.run("auth").exit_code == 0
+        first = w.run("fetch", "-d", "3")  # the 19th, 20th and 21st
+        assert first.exit_code == 0, first.output
+        assert (
+            "Tempo: the colour of 2026-11-20, 2026-11-21 is not known yet: their load curve is "
+            "written without a cost, and priced by the run that learns it"
+        ) in first.output
+        uncosted = [ln for ln in w.output_lines() if ln.startswith("linky_load_curve,")]
+        uncosted = [ln for ln in uncosted if "cost_eur" not in ln]
+        # the 20th from 06:00, and the night of the 21st (still the 20th's Tempo day)
+        assert len(uncosted) == 36 + 12 and not [ln for ln in uncosted if "tempo=" in ln]
+        w.clock.advance(86400)
+        assert w.run("fetch", "-q").exit_code == 0  # the 20th still lacks its colour
+        w.simulator.tempo_holes.clear()
+        w.clock.advance(86400)
+        third = w.run("fetch")
+        assert third.exit_code == 0, third.output
+        assert "Tempo" not in third.output
+        calls = len(w.simulator.tempo_calls)
+        w.clock.advance(86400)
+        assert w.run("fetch", "-q").exit_code == 0
+        assert len(w.simulator.tempo_calls) == calls == 3  # one per run that lacked a colour
+        curve = latest(w, "linky_load_curve")
+        daily = latest(w, "linky_daily")
+        tempo = latest(w, "linky_tempo")
+    per_day: dict[date, float] = {}
+    for fields, stamp in curve.values():
+        start = datetime.fromtimestamp(stamp, PARIS)
+        colour = truth(w, tempo_day(start))
+        period = "HP" if 6 <= start.hour < 22 else "HC"
+        assert fields["tariff"] == period and fields["tempo"] == f'"{colour}"', start
+        price = GRID[f"{colour.lower()}_{period.lower()}"]
+        assert float(fields["cost_eur"]) == round(float(fields["energy_wh"]) / 1000 * price, 6)
+        per_day[start.date()] = per_day.get(start.date(), 0.0) + float(fields["cost_eur"])
+    assert sorted(per_day) == [date(2026, 11, d) for d in range(19, 25)]
+    assert len(curve) == 6 * 48  # one point per interval, whatever was rewritten
+    for fields, stamp in daily.values():
+        day = datetime.fromtimestamp(stamp, PARIS).date()
+        assert float(fields["cost_eur"]) == round(per_day[day], 6), day
+    assert {datetime.fromtimestamp(s, PARIS): f["colour"] for f, s in tempo.values()} == {
+        datetime(2026, 11, d, 6, tzinfo=PARIS): truth(w, date(2026, 11, d)) for d in range(18, 25)
+    }
