@@ -85,6 +85,7 @@ def daily_line(
     cost_eur: float | None = None,
     subscription_eur: float | None = None,
     energy_by_tariff: Mapping[str, float] | None = None,
+    cost_by_colour: Mapping[str, float] | None = None,
 ) -> str:
     """A day's energy, tagged with its calendar month and year (Europe/Paris) so dashboards
     can sum calendar months and years with ``GROUP BY "month"``; with its load curve's
@@ -97,6 +98,8 @@ def daily_line(
         if any(key.islower() for key in energy_by_tariff):  # a Tempo day: per colour too
             for name in schema.FIELD_TEMPO_ENERGY_WH:
                 fields[name] = energy_by_tariff.get(name.removesuffix("_energy_wh"), 0.0)
+    for key, cost in (cost_by_colour or {}).items():
+        fields[f"{key}_cost_eur"] = cost
     if cost_eur is not None:
         fields[schema.FIELD_COST_EUR] = cost_eur
     if subscription_eur is not None:

@@ -34,9 +34,9 @@ FIELD_BASE_ENERGY_WH = "base_energy_wh"
 FIELD_TEMPO = "tempo"  # on Tempo load-curve points: the colour (a string field, not a tag)
 FIELD_TEMPO_CODE = "code"  # on linky_tempo: 1 blue, 2 white, 3 red
 # on Tempo daily points: the complete curve's energy per colour and period
-FIELD_TEMPO_ENERGY_WH = tuple(
-    f"{c}_{p}_energy_wh" for c in ("blue", "white", "red") for p in ("hc", "hp")
-)
+_TEMPO_KEYS = tuple(f"{c}_{p}" for c in ("blue", "white", "red") for p in ("hc", "hp"))
+FIELD_TEMPO_ENERGY_WH = tuple(f"{key}_energy_wh" for key in _TEMPO_KEYS)
+FIELD_TEMPO_COST_EUR = tuple(f"{key}_cost_eur" for key in _TEMPO_KEYS)
 FIELD_LAST_COMPLETE_S = "last_complete_s"
 FIELD_DAYS_BEHIND = "days_behind"
 FIELD_MISSING_DAYS = "missing_days"

@@ -125,6 +125,8 @@ class CurveTotals:
 
     energy_wh: dict[str, float] = field(default_factory=dict)
     cost_eur: float | None = 0.0
+    # Tempo: the cost per colour and tariff ("blue_hc"…), of the intervals that had a price
+    colour_cost_eur: dict[str, float] = field(default_factory=dict)
 
     def add(
         self, tariff: str, energy_wh: float, cost_eur: float | None, colour: str | None = None
@@ -134,18 +136,27 @@ class CurveTotals:
         if colour is not None:
             key = f"{colour.lower()}_{tariff.lower()}"
             self.energy_wh[key] = self.energy_wh.get(key, 0.0) + energy_wh
+            if cost_eur is not None:
+                self.colour_cost_eur[key] = self.colour_cost_eur.get(key, 0.0) + cost_eur
         self.cost_eur = (
             None if cost_eur is None or self.cost_eur is None else self.cost_eur + cost_eur
         )
 
     def to_json(self) -> dict[str, Any]:
-        return {"energy_wh": dict(sorted(self.energy_wh.items())), "cost_eur": self.cost_eur}
+        raw: dict[str, Any] = {
+            "energy_wh": dict(sorted(self.energy_wh.items())),
+            "cost_eur": self.cost_eur,
+        }
+        if self.colour_cost_eur:
+            raw["colour_cost_eur"] = dict(sorted(self.colour_cost_eur.items()))
+        return raw
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> CurveTotals:
         cost = raw.get("cost_eur")
         energy = {str(k): float(v) for k, v in raw["energy_wh"].items()}
-        return cls(energy, None if cost is None else float(cost))
+        colours = {str(k): float(v) for k, v in raw.get("colour_cost_eur", {}).items()}
+        return cls(energy, None if cost is None else float(cost), colours)
 
 
 @dataclass

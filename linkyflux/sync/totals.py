@@ -110,7 +110,8 @@ class Pricing:
                 cost = self.prices.cost(r.day, r.direction, BASE, r.energy_wh)
             share = self.prices.subscription_share(r.day) if r.direction == "consumption" else None
             split = curve.energy_wh if curve is not None else None
-            lines.append(points.daily_line(r, cost, share, split))
+            colour_costs = curve.colour_cost_eur if curve is not None else None
+            lines.append(points.daily_line(r, cost, share, split, colour_costs))
         return lines
 
 
@@ -137,6 +138,8 @@ def keep_totals(
             continue
         if day_totals.cost_eur is not None:
             day_totals.cost_eur = round(day_totals.cost_eur, DIGITS)
+        for key, cost in day_totals.colour_cost_eur.items():
+            day_totals.colour_cost_eur[key] = round(cost, DIGITS)
         kept[day] = day_totals
         if before[day] != "complete" and daily.status(day) == "complete":
             daily.mark(day, "stale")

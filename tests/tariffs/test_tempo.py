@@ -146,6 +146,18 @@ def test_a_tempo_month_is_priced_at_each_day_s_colour_and_a_late_colour_prices_i
     for fields, stamp in daily.values():
         day = datetime.fromtimestamp(stamp, PARIS).date()
         assert float(fields["cost_eur"]) == round(per_day[day], 6), day
+        by_colour = [
+            float(v) for k, v in fields.items() if k.endswith(("_hc_cost_eur", "_hp_cost_eur"))
+        ]
+        assert sum(by_colour) == pytest.approx(float(fields["cost_eur"]), abs=1e-5)
+        energy = [
+            float(fields[f"{c}_{p}_energy_wh"])
+            for c in ("blue", "white", "red")
+            for p in ("hc", "hp")
+        ]
+        assert sum(energy) == pytest.approx(
+            float(fields["hc_energy_wh"]) + float(fields["hp_energy_wh"])
+        )
     assert {datetime.fromtimestamp(s, PARIS): f["colour"] for f, s in tempo.values()} == {
         datetime(2026, 11, d, 6, tzinfo=PARIS): truth(w, date(2026, 11, d)) for d in range(18, 25)
     }
