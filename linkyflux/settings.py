@@ -22,6 +22,7 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import (
     BaseSettings,
@@ -159,13 +160,34 @@ class TariffSettings(_Section):
         return prices
 
 
+TEMPO_URLS = {
+    "api-couleur-tempo": "https://www.api-couleur-tempo.fr/api",
+    "rte": "https://digital.iservices.rte-france.com",
+}
+
+
 class TempoSettings(_Section):
     """Where the Tempo day colours come from (``tariff.offpeak = "TEMPO"``)."""
 
-    url: str = "https://www.api-couleur-tempo.fr/api"
+    source: Literal["api-couleur-tempo", "rte"] = "api-couleur-tempo"
+    url: str = ""  # empty: the source's own
+    client_id: str = ""  # rte: the data.rte-france.com application's
+    client_secret: SecretStr = SecretStr("")
     timeout: float = Field(30.0, gt=0)
 
     _url = field_validator("url")(_http_url)
+
+    @model_validator(mode="after")
+    def _rte_needs_an_application(self) -> TempoSettings:
+        if self.source == "rte" and not (self.client_id and self.client_secret.get_secret_value()):
+            raise ValueError(
+                'source = "rte" needs client_id and client_secret (a data.rte-france.com '
+                "application's)"
+            )
+        return self
+
+    def source_url(self) -> str:
+        return self.url or TEMPO_URLS[self.source]
 
 
 class EnedisSettings(_Section):

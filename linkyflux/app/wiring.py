@@ -18,7 +18,7 @@ from linkyflux.sources.auth import DeviceCode
 from linkyflux.sources.dialects import DIALECTS, Dialect
 from linkyflux.sources.gateways.base import Gateway
 from linkyflux.sources.metering import MeteringApi
-from linkyflux.sources.tempo import TempoColours
+from linkyflux.sources.tempo import TempoColours, api_couleur_tempo, rte
 from linkyflux.sources.transport import USER_AGENT, Pacer, RequestLog, paced_client
 from linkyflux.sync.state import SyncState
 from linkyflux.tariffs.classifier import Classifier, DatedSchedule
@@ -156,13 +156,20 @@ def tempo_colours(settings: Settings, runtime: Runtime) -> Iterator[TempoColours
     if not any(text.strip().casefold() == "tempo" for text in offpeaks):
         yield None
         return
+    tempo = settings.tempo
+    url = tempo.source_url()
     with httpx.Client(
-        base_url=settings.tempo.url + "/",
-        timeout=settings.tempo.timeout,
+        base_url=url + "/",
+        timeout=tempo.timeout,
         transport=runtime.transport,
         headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
     ) as client:
-        yield TempoColours(client, settings.state_dir(), runtime.clock)
+        if tempo.source == "rte":
+            secret = tempo.client_secret.get_secret_value()
+            fetch = rte(client, tempo.client_id, secret, runtime.clock)
+        else:
+            fetch = api_couleur_tempo(client)
+        yield TempoColours(fetch, without_userinfo(url), settings.state_dir(), runtime.clock)
 
 
 def command_of(settings: Settings) -> str:

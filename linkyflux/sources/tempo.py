@@ -1,30 +1,43 @@
-"""Tempo day colours, from api-couleur-tempo.fr (docs/tempo-and-seasons.md §A1.1), kept in
-``tempo.json`` in the state directory.
+"""Tempo day colours, kept in ``tempo.json`` in the state directory, from one of two sources
+(docs/tempo-and-seasons.md §A1):
 
-A colour is asked for once per Tempo season and run (``/joursTempo?periode[]=2025-2026``: one
-call, the whole season) and only when one of its days is not known yet. A known colour of a day
-up to today is kept for good and never asked again; tomorrow's may still change until noon, so
-it is not kept, and neither is an unknown one (``codeJour`` 0, or a day the source lacks). After
-a failure (no answer, an error, a body that is not a list of days) nothing more is asked in that
-run: the days wait, uncoloured, for a later run.
+- api-couleur-tempo.fr (no account): ``/joursTempo?periode[]=2025-2026``, the whole season;
+- RTE's "Tempo Like Supply Contract" API (a free data.rte-france.com application): a
+  client-credentials token, then ``tempo_like_calendars`` from 1 September to tomorrow.
+
+A colour is asked for once per Tempo season and run, and only when one of its days is not
+known yet. A known colour of a day up to today is kept for good and never asked again;
+tomorrow's may still change until noon, so it is not kept, and neither is an unknown one
+(``codeJour`` 0, a day the source lacks). After a failure (no answer, an error, a body of an
+unexpected shape) nothing more is asked in that run: the days wait, uncoloured, for a later run.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import date
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Final
 
 import httpx
 
 from linkyflux.fsutil import write_private
-from linkyflux.tariffs.tempo import Colour
-from linkyflux.timeutil import Clock, paris_today
+from linkyflux.tariffs.tempo import COLOURS, Colour
+from linkyflux.timeutil import PARIS, Clock, paris_today
 
 CACHE_FILE: Final = "tempo.json"
 CODES: Final[dict[int, Colour]] = {1: "BLUE", 2: "WHITE", 3: "RED"}
 SEASON_STARTS: Final = 9  # a Tempo season runs from 1 September to 31 August
+RTE_TOKEN: Final = "token/oauth/"
+RTE_CALENDARS: Final = "open_api/tempo_like_supply_contract/v1/tempo_like_calendars"
+
+Fetch = Callable[[str], dict[date, Colour]]
+"""A season's known colours from a source; raises :class:`SourceError` or ``httpx.HTTPError``."""
+
+
+class SourceError(Exception):
+    """The colour source answered, but not with colours."""
 
 
 def season_of(day: date) -> str:
@@ -36,8 +49,9 @@ def season_of(day: date) -> str:
 class TempoColours:
     """The colour of each Tempo day, from the cache, else from the source (see the module)."""
 
-    def __init__(self, client: httpx.Client, state_dir: Path, clock: Clock) -> None:
-        self.client = client
+    def __init__(self, fetch: Fetch, where: str, state_dir: Path, clock: Clock) -> None:
+        self.fetch = fetch
+        self.where = where
         self.path = state_dir / CACHE_FILE
         self.clock = clock
         self.known: dict[date, Colour] = _load(self.path)
@@ -54,19 +68,15 @@ class TempoColours:
         return known
 
     def _ask(self, season: str) -> None:
-        where = f"the Tempo colour source {self.client.base_url}"
         try:
-            response = self.client.get("joursTempo", params={"periode[]": season})
+            days = self.fetch(season)
         except httpx.HTTPError as exc:
-            self.failure = f"{where} cannot be reached ({type(exc).__name__})"
+            self.failure = (
+                f"the Tempo colour source {self.where} cannot be reached ({type(exc).__name__})"
+            )
             return
-        if response.status_code != 200:
-            self.failure = f"{where} answered HTTP {response.status_code} for season {season}"
-            return
-        try:
-            days = _colours(response.json())
-        except ValueError as exc:
-            self.failure = f"{where} sent an unexpected answer for season {season}: {exc}"
+        except SourceError as exc:
+            self.failure = f"the Tempo colour source {self.where} {exc}"
             return
         today = paris_today(self.clock)
         new = {day: colour for day, colour in days.items() if day <= today}
@@ -75,8 +85,70 @@ class TempoColours:
             _save(self.path, self.known)
 
 
-def _colours(body: Any) -> dict[date, Colour]:
-    """``[{"dateJour": "2026-03-27", "codeJour": 3, …}, …]`` as the known colours."""
+def api_couleur_tempo(client: httpx.Client) -> Fetch:
+    """api-couleur-tempo.fr: ``[{"dateJour": "2026-03-27", "codeJour": 3, …}, …]``."""
+
+    def fetch(season: str) -> dict[date, Colour]:
+        response = client.get("joursTempo", params={"periode[]": season})
+        if response.status_code != 200:
+            raise SourceError(f"answered HTTP {response.status_code} for season {season}")
+        try:
+            return _jours_tempo(response.json())
+        except ValueError as exc:
+            raise SourceError(f"sent an unexpected answer for season {season}: {exc}") from None
+
+    return fetch
+
+
+def rte(client: httpx.Client, client_id: str, client_secret: str, clock: Clock) -> Fetch:
+    """RTE's Tempo Like Supply Contract API: a token (HTTP Basic client credentials), then a
+    season's calendar, from 1 September to tomorrow (RTE serves up to J+2)."""
+    token: dict[str, Any] = {}
+
+    def bearer() -> str:
+        if not token or clock.now() >= token["until"]:
+            response = client.post(
+                RTE_TOKEN,
+                data={"grant_type": "client_credentials"},
+                auth=(client_id, client_secret),
+            )
+            if response.status_code != 200:
+                raise SourceError(
+                    f"refused the application's credentials (HTTP {response.status_code})"
+                )
+            try:
+                body = response.json()
+                token["value"] = str(body["access_token"])
+                lifetime = int(body.get("expires_in", 3600))
+            except (ValueError, KeyError, TypeError):
+                raise SourceError("sent a token answer without an access_token") from None
+            token["until"] = clock.now() + timedelta(seconds=max(lifetime - 60, 0))
+        return str(token["value"])
+
+    def fetch(season: str) -> dict[date, Colour]:
+        first = date(int(season[:4]), SEASON_STARTS, 1)
+        end = min(date(first.year + 1, SEASON_STARTS, 1), paris_today(clock) + timedelta(days=2))
+        response = client.get(
+            RTE_CALENDARS,
+            params={"start_date": _rte_stamp(first), "end_date": _rte_stamp(end)},
+            headers={"Authorization": f"Bearer {bearer()}"},
+        )
+        if response.status_code != 200:
+            raise SourceError(f"answered HTTP {response.status_code} for season {season}")
+        try:
+            return _tempo_like_calendars(response.json())
+        except ValueError as exc:
+            raise SourceError(f"sent an unexpected answer for season {season}: {exc}") from None
+
+    return fetch
+
+
+def _rte_stamp(day: date) -> str:
+    """Midnight of ``day`` in Paris with its offset, as RTE wants it (``+01:00``/``+02:00``)."""
+    return datetime.combine(day, time(0), PARIS).isoformat()
+
+
+def _jours_tempo(body: Any) -> dict[date, Colour]:
     if not isinstance(body, list):
         raise ValueError("not a list of days")
     out: dict[date, Colour] = {}
@@ -91,9 +163,25 @@ def _colours(body: Any) -> dict[date, Colour]:
     return out
 
 
+def _tempo_like_calendars(body: Any) -> dict[date, Colour]:
+    """``{"tempo_like_calendars": {"values": [{"start_date": "…T00:00:00+01:00", "value":
+    "BLUE", …}, …]}}``, newest first; a day is named by the local date it starts."""
+    values = body.get("tempo_like_calendars", {}).get("values") if isinstance(body, dict) else None
+    if not isinstance(values, list):
+        raise ValueError("no tempo_like_calendars.values list")
+    out: dict[date, Colour] = {}
+    names: dict[str, Colour] = {c: c for c in COLOURS}
+    for value in values:
+        if not isinstance(value, dict) or value.get("value") not in names:
+            raise ValueError(f"a day without a colour: {str(value)[:80]!r}")
+        start = datetime.fromisoformat(str(value.get("start_date")))
+        out[start.astimezone(PARIS).date()] = names[value["value"]]
+    return out
+
+
 def _load(path: Path) -> dict[date, Colour]:
     """The cache; a damaged one is no cache (its colours are asked again)."""
-    names: dict[str, Colour] = {c: c for c in CODES.values()}
+    names: dict[str, Colour] = {c: c for c in COLOURS}
     try:
         raw = json.loads(path.read_text())
         return {date.fromisoformat(day): names[colour] for day, colour in raw["colours"].items()}

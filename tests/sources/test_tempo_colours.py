@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from linkyflux.sources.tempo import CACHE_FILE, TempoColours, season_of
+from linkyflux.sources.tempo import CACHE_FILE, TempoColours, api_couleur_tempo, season_of
 from linkyflux.timeutil import FakeClock
 
 from simenv import paris
@@ -45,7 +45,9 @@ def colours(tmp_path: Path, answer: httpx.Response | Exception, asked: list[str]
         return answer
 
     client = httpx.Client(base_url="http://tempo.test/api/", transport=httpx.MockTransport(handler))
-    return TempoColours(client, tmp_path, FakeClock(CLOCK))
+    return TempoColours(
+        api_couleur_tempo(client), "http://tempo.test/api", tmp_path, FakeClock(CLOCK)
+    )
 
 
 def test_one_call_per_season_and_a_known_colour_is_never_asked_again(tmp_path: Path) -> None:
@@ -86,7 +88,7 @@ def test_a_failure_stops_asking_for_the_run(tmp_path: Path) -> None:
         assert source.colour(date(2025, 11, 20)) is None  # another season: not asked either
         assert len(asked) == 1
         assert source.failure is not None and source.failure.endswith(failure), source.failure
-        assert source.failure.startswith("the Tempo colour source http://tempo.test/api/ ")
+        assert source.failure.startswith("the Tempo colour source http://tempo.test/api ")
 
 
 def test_a_damaged_cache_is_no_cache(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from linkyflux.simulator.tempo import RTE_CLIENT_ID, RTE_CLIENT_SECRET
 from linkyflux.simulator.tempo import colour as simulated_colour
 from linkyflux.tariffs.grammar import parse_offpeak
 from linkyflux.tariffs.tempo import tempo_day
@@ -161,3 +162,58 @@ def test_a_tempo_month_is_priced_at_each_day_s_colour_and_a_late_colour_prices_i
     assert {datetime.fromtimestamp(s, PARIS): f["colour"] for f, s in tempo.values()} == {
         datetime(2026, 11, d, 6, tzinfo=PARIS): truth(w, date(2026, 11, d)) for d in range(18, 25)
     }
+
+
+def test_the_colours_can_come_from_rte_s_official_api(tmp_path: Path) -> None:
+    with world(tmp_path) as w:
+        w.consent = (HOUSE,)
+        w.simulator.tempo_overrides.update({date(2026, 11, 20): "RED", date(2026, 11, 21): "WHITE"})
+        tempo = {"source": "rte", "url": f"{w.url}/rte", "client_id": RTE_CLIENT_ID}
+        config = w.config(
+            tariff={"offpeak": "TEMPO"}, tempo={**tempo, "client_secret": "not-the-secret"}
+        )
+        config.write_text(config.read_text() + PRICES)
+        assert w.run("auth").exit_code == 0
+        refused = w.run("fetch", "-d", "2")
+        assert refused.exit_code == 0, refused.output
+        assert (
+            f"warning: the Tempo colour source {w.url}/rte refused the application's credentials "
+            "(HTTP 401): Tempo colours are asked again next run"
+        ) in refused.output
+        assert "not-the-secret" not in refused.output
+        config = w.config(
+            tariff={"offpeak": "TEMPO"}, tempo={**tempo, "client_secret": RTE_CLIENT_SECRET}
+        )
+        config.write_text(config.read_text() + PRICES)
+        w.clock.advance(86400)
+        result = w.run("fetch", "-q")
+        assert result.exit_code == 0, result.output
+        calls = w.simulator.tempo_calls[1:]  # after the refused token
+        curve = latest(w, "linky_load_curve")
+    assert [c.split("?")[0] for c in calls] == [
+        "/rte/token/oauth/",
+        "/rte/open_api/tempo_like_supply_contract/v1/tempo_like_calendars",
+    ]
+    assert "start_date=2026-09-01T00%3A00%3A00%2B02%3A00" in calls[1]
+    assert "end_date=2026-11-25T00%3A00%3A00%2B01%3A00" in calls[1]  # J+2, exclusive
+    colours = {
+        datetime.fromtimestamp(stamp, PARIS).date(): fields["tempo"]
+        for fields, stamp in curve.values()
+        if datetime.fromtimestamp(stamp, PARIS).hour >= 6
+    }
+    assert colours == {
+        date(2026, 11, 20): '"RED"',
+        date(2026, 11, 21): '"WHITE"',
+        date(2026, 11, 22): f'"{simulated_colour(date(2026, 11, 22))}"',
+    }
+
+
+def test_rte_without_an_application_is_a_config_error(tmp_path: Path) -> None:
+    with world(tmp_path) as w:
+        w.config(tariff={"offpeak": "TEMPO"}, tempo={"source": "rte", "client_id": "x"})
+        result = w.run("auth")
+    assert result.exit_code == 3
+    assert result.output.endswith(
+        'tempo: source = "rte" needs client_id and client_secret (a data.rte-france.com '
+        "application's)\n"
+    ), result.output
