@@ -15,6 +15,7 @@ from linkyflux.app.wiring import (
     metering_api,
 )
 from linkyflux.errors import LinkyfluxError
+from linkyflux.models import Contract
 from linkyflux.settings import Settings
 from linkyflux.sources import contracts
 from linkyflux.sources.gateways import gateway_for
@@ -23,7 +24,8 @@ from linkyflux.sources.metering import ContractNotServed, MeteringApi
 from linkyflux.sources.tokens import Tokens, TokenStore
 from linkyflux.sources.transport import Pacer, RequestLog
 from linkyflux.sync.lock import run_lock
-from linkyflux.sync.state import SyncState
+from linkyflux.sync.state import SyncState, UsagePointState
+from linkyflux.tariffs.classifier import contract_ranges
 from linkyflux.timeutil import paris_today
 
 
@@ -61,7 +63,12 @@ CONTRACT_REFRESH = timedelta(days=30)
 
 
 def refresh_contracts(
-    api: MeteringApi, state: SyncState, usage_points: Sequence[str], today: date, warn: Echo
+    api: MeteringApi,
+    state: SyncState,
+    usage_points: Sequence[str],
+    today: date,
+    warn: Echo,
+    settings: Settings | None = None,
 ) -> None:
     """Read again each contract read a month ago or more (Enedis moves off-peak hours, users
     change their subscribed power); say what changed. A failure is a warning: the contract
@@ -80,9 +87,37 @@ def refresh_contracts(
             continue
         if point.contract_read is not None and contract != point.contract:
             old, new = contracts.describe(point.contract), contracts.describe(contract)
-            warn(f"{usage_point_id}: the contract changed: was {old}; now {new}")
+            pin = keep_old_hours(settings, point, contract) if settings else ""
+            warn(f"{usage_point_id}: the contract changed: was {old}; now {new}{pin}")
         point.contract, point.contract_read = contract, today
         state.save()
+
+
+def keep_old_hours(settings: Settings, point: UsagePointState, new: Contract | None) -> str:
+    """When the contract's off-peak hours changed and tagged days with the old ones: the
+    configuration that keeps the old hours for those days, so that a backfill or a
+    reclassification does not tag them with the new ones (a run tags a day once; the days
+    after the last one tagged with the old hours get the new)."""
+    old = point.contract
+    if old is None or new is None or old.offpeak_hours == new.offpeak_hours:
+        return ""
+    tagged = [
+        day
+        for day, recorded in point.day_schedules.items()
+        if recorded.source == "contract" and recorded.offpeak == old.offpeak_hours
+    ]
+    if not tagged:
+        return ""
+    since = max(tagged) + timedelta(days=1)
+    dated = [s for s in settings.tariff.schedule if s.from_ < since]
+    before = max(dated, key=lambda s: s.from_) if dated else None
+    hours = " ".join(contract_ranges(old.offpeak_hours or "")) or "BASE"
+    where = f"[[tariff.schedule]] from {before.from_}" if before else "[tariff]"
+    return (
+        f"; to keep the old hours for the days up to {max(tagged)} (in a backfill or a "
+        f'reclassification), set in {where} offpeak = "{hours}" and add:\n'
+        f'[[tariff.schedule]]\nfrom = {since}\noffpeak = ""  # the contract\'s hours from then on'
+    )
 
 
 def read_contracts(

@@ -114,7 +114,7 @@ def run_sync(
             today = paris_today(runtime.clock)
             with client:
                 api = metering_api(gateway, runtime, client, pacer, state)
-                refresh_contracts(api, state, tokens.usage_points, today, warn)
+                refresh_contracts(api, state, tokens.usage_points, today, warn, settings)
                 classifier = make_classifier(settings, state)
                 notes: list[str] = []
                 chosen: dict[str, date] = {}

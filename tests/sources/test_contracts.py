@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -107,7 +108,11 @@ def test_fetch_reads_the_contract_again_after_a_month(tmp_path: Path) -> None:
     assert result.output == (
         f"linkyflux: warning: {HOUSE}: the contract changed: was 9 kVA, BTINFMUDT (HP/HC), "
         "off-peak HC (22H00-6H00), SERVC, active since 2015-03-02; now 9 kVA, BTINFMUDT "
-        "(HP/HC), off-peak HC (1H00-7H00), SERVC, active since 2015-03-02\n"
+        "(HP/HC), off-peak HC (1H00-7H00), SERVC, active since 2015-03-02; to keep the old "
+        "hours for the days up to 2026-12-20 (in a backfill or a reclassification), set in "
+        '[tariff] offpeak = "22:00-06:00" and add:\n'
+        '[[tariff.schedule]]\nfrom = 2026-12-21\noffpeak = ""'
+        "  # the contract's hours from then on\n"
     )
     assert state["contract"]["offpeak_hours"] == "HC (1H00-7H00)"
     assert state["contract_read"] == "2026-12-22"
@@ -118,6 +123,40 @@ def test_fetch_reads_the_contract_again_after_a_month(tmp_path: Path) -> None:
         "2026-12-21": 12 * 2,
         "2026-12-22": 12,
     }
+
+
+def test_the_advice_on_changed_hours_keeps_them_for_history(tmp_path: Path) -> None:
+    """Following the advice printed when the contract's hours change, a backfill from
+    scratch (a new machine, a lost state) tags the days before the change with the old
+    hours and the days after with the new ones."""
+    with world(tmp_path) as w:
+        w.consent = (HOUSE,)
+        w.config()
+        assert w.run("auth").exit_code == 0
+        assert w.run("fetch", "-q").exit_code == 0
+        w.simulator.change_contract(HOUSE, offpeak="HC (1H00-7H00)")
+        w.clock.advance(29 * 86400)
+        assert w.run("fetch", "-q").exit_code == 0  # up to 2026-12-20, with the old hours
+        w.clock.advance(86400)
+        advice = w.run("fetch", "-q").output.split("add:\n", 1)[1]
+        fresh = tmp_path / "fresh"
+        fresh.mkdir()
+        shutil.copy(w.state_dir / "tokens.json", fresh / "tokens.json")
+        config = w.config(
+            tariff={"offpeak": "22:00-06:00"},
+            state={"dir": str(fresh)},
+            influxdb={"output": str(tmp_path / "fresh.lp")},
+        )
+        config.write_text(config.read_text() + advice)
+        assert w.run("auth").exit_code == 0  # reads the (new) contract into the fresh state
+        result = w.run("backfill", "--since", "2026-12-19", "-q")
+        assert result.exit_code == 0, result.output
+        hc = Counter(
+            _day(ln)
+            for ln in (tmp_path / "fresh.lp").read_text().splitlines()
+            if ln.startswith("linky_load_curve,") and "=HC," in ln
+        )
+    assert dict(hc) == {"2026-12-19": 16, "2026-12-20": 16, "2026-12-21": 12}
 
 
 def _contract_calls(w: World) -> int:
