@@ -210,3 +210,25 @@ if __name__ == "__main__":
         sys.exit(f"usage: python {sys.argv[0]} --update   (rewrites README.md's generated blocks)")
     changed = update_readme()
     print(f"README.md: updated {', '.join(changed)}" if changed else "README.md: up to date")
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_readme_toml_examples_are_valid_settings(tmp_path: Path) -> None:
+    """Every TOML example of the README loads (a block of alternative lines, such as the
+    schedule examples, line by line), so an example cannot show a key or a value the code
+    refuses."""
+    from linkyflux.settings import load_settings
+
+    blocks = re.findall(r"```toml\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+    assert len(blocks) >= 4
+    for n, block in enumerate(blocks):
+        try:
+            tomllib.loads(block)
+            documents = [block]
+        except tomllib.TOMLDecodeError:  # alternatives: each line is an example of its own
+            documents = [ln for ln in block.splitlines() if ln.strip() and not ln.startswith("#")]
+            documents = [f"[tariff]\n{ln}" if ln.startswith("offpeak") else ln for ln in documents]
+        for document in documents:
+            config = tmp_path / f"readme-{n}.toml"
+            config.write_text(document, encoding="utf-8")
+            load_settings(str(config))  # raises ConfigError on what the code refuses
