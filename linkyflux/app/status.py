@@ -86,6 +86,8 @@ def collect(settings: Settings, clock: Clock) -> dict[str, Any]:
             "contract_read": point.contract_read.isoformat() if point.contract_read else None,
             "activation": point.activation.isoformat() if point.activation else None,
             "directions": dict(sorted(point.directions.items())),
+            # Tempo: days written without their colour's cost yet
+            "waiting_for_colour": _ranges(sorted(point.uncoloured)),
             # direction -> the day a refused direction is asked again
             "asked_again_from": {
                 direction: (day + RECHECK).isoformat()
@@ -194,6 +196,11 @@ def format_status(status: dict[str, Any]) -> str:
         if point["contract_read"]:
             contract = Contract.from_json(point["contract"]) if point["contract"] else None
             rows.append(f"  contract: {describe(contract)} (read {point['contract_read']})")
+        if point["waiting_for_colour"]:
+            rows.append(
+                f"  Tempo: waiting for the colour of {', '.join(point['waiting_for_colour'])} "
+                "(their load curve has no cost yet; priced by the run that learns it)"
+            )
         for key, s in point["series"].items():
             line = (
                 f"  {key:<22} from {s['available_from']}  "

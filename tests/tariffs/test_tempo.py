@@ -119,6 +119,11 @@ def test_a_tempo_month_is_priced_at_each_day_s_colour_and_a_late_colour_prices_i
         uncosted = [ln for ln in uncosted if "cost_eur" not in ln]
         # the 20th from 06:00, and the night of the 21st (still the 20th's Tempo day)
         assert len(uncosted) == 36 + 12 and not [ln for ln in uncosted if "tempo=" in ln]
+        status = w.run("status")
+        assert (
+            "  Tempo: waiting for the colour of 2026-11-20..2026-11-21 (their load curve has no "
+            "cost yet; priced by the run that learns it)"
+        ) in status.output.splitlines()
         w.clock.advance(86400)
         assert w.run("fetch", "-q").exit_code == 0  # the 20th still lacks its colour
         w.simulator.tempo_holes.clear()
@@ -126,6 +131,7 @@ def test_a_tempo_month_is_priced_at_each_day_s_colour_and_a_late_colour_prices_i
         third = w.run("fetch")
         assert third.exit_code == 0, third.output
         assert "Tempo" not in third.output
+        assert "Tempo" not in w.run("status").output
         calls = len(w.simulator.tempo_calls)
         w.clock.advance(86400)
         assert w.run("fetch", "-q").exit_code == 0
