@@ -12,7 +12,8 @@ script from the real panel queries, run against demo data:
    meters, direction = consumption) and executed;
 3. each dashboard becomes one hand-written SVG, ``grafana/previews/<name>.svg``, its panels laid
    out by their gridPos (stat, timeseries, barchart, table and text panels, roughly styled as
-   Grafana's dark theme). The database is dropped at the end.
+   Grafana's dark theme; a collapsed row as its title, its panels not drawn, as Grafana
+   shows it). The database is dropped at the end.
 
     bash -c 'source scripts/tsdb.sh && tsdb_up >/dev/null && \\
              /tmp/venv/bin/python scripts/render_previews.py'
@@ -392,6 +393,19 @@ def draw_text(svg: Svg, panel: Panel, box: Box) -> None:
         svg.text(x + 8, y + 16 + n * 18, line, 13)
 
 
+def draw_row(svg: Svg, panel: Panel, box: Box) -> None:
+    """A row's title across the dashboard; a collapsed row, as Grafana shows it, with the
+    number of its panels and none of them drawn."""
+    x, y, w, h = box
+    title = panel["title"]
+    if panel.get("collapsed"):
+        count = len(panel.get("panels", []))
+        title = f"▸ {title}"
+        svg.text(x + 16 + len(title) * 9, y + h / 2 + 5, f"({count} panels)", 12, fill=DIM)
+    svg.text(x + 4, y + h / 2 + 5, title, 14, font_weight="600")
+    svg.add("line", x1=x, y1=y + h, x2=x + w, y2=y + h, stroke=BORDER)
+
+
 def draw_dashboard(url: str, db: str, now: datetime, board: dict[str, Any]) -> str:
     """The SVG of one dashboard: its title, then every panel where its gridPos puts it."""
     svg = Svg()
@@ -409,6 +423,9 @@ def draw_dashboard(url: str, db: str, now: datetime, board: dict[str, Any]) -> s
         g = panel["gridPos"]
         x, y = g["x"] * COL + GAP / 2, TOP + g["y"] * ROW + GAP / 2
         w, h = g["w"] * COL - GAP, g["h"] * ROW - GAP
+        if panel["type"] == "row":
+            draw_row(svg, panel, (x, y, w, h))
+            continue
         svg.rect(x, y, w, h, PANEL, stroke=BORDER, rx=3)
         size = 12 if w > 300 else 11
         svg.text(x + 8, y + 18, fit(panel["title"], w - 16, size), size, font_weight="600")

@@ -1,6 +1,7 @@
 """The energy and cost dashboard (``linkyflux-energy.json``): yesterday, last month and last
 year, each beside the same period a year before, the month and year so far, days by tariff,
-calendar months and years from the daily points' tags, and the data health of each series.
+calendar months and years from the daily points' tags, the data health of each series, and a
+collapsed row of Tempo panels (:mod:`linkyflux.grafana.tempo`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from linkyflux.grafana.panels import (
     stat,
     target,
 )
+from linkyflux.grafana.tempo import tempo_row
 from linkyflux.sinks import schema as s
 
 # The past periods of the headline stats: (title, relative time, time shift), in pairs.
@@ -139,6 +141,7 @@ def energy_dashboard() -> dict[str, Any]:
         # whole years whatever the dashboard's range: this one and the two before
         _calendar_table(s.TAG_YEAR, "Calendar years", (16, 30, 8, 10), timeFrom="now-2y/y"),
         _health_panel((0, 40, 24, 8)),
+        tempo_row(48),
     ]
     return dashboard(
         "linkyflux-energy",

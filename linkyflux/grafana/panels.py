@@ -59,6 +59,7 @@ def panel(
     custom: dict[str, Any] | None = None,
     overrides: list[dict[str, Any]] | None = None,
     thresholds: dict[str, Any] | None = None,
+    mappings: list[dict[str, Any]] | None = None,
     **extra: Any,
 ) -> Panel:
     """A panel at ``grid`` (x, y, width, height); ``extra`` keys go to the panel as they are."""
@@ -68,6 +69,8 @@ def panel(
         defaults["custom"] = custom
     if thresholds:
         defaults["thresholds"] = thresholds
+    if mappings:
+        defaults["mappings"] = mappings
     panel: Panel = {
         "type": kind,
         "title": title,
@@ -176,10 +179,12 @@ def dashboard(
     description: str,
     direction_variable: bool = False,
 ) -> dict[str, Any]:
-    """The dashboard around ``panels`` (numbered in order), with ``$direction`` if asked."""
-    for n, panel in enumerate(panels, 1):
+    """The dashboard around ``panels`` (numbered in order, a row's panels after it), with
+    ``$direction`` if asked."""
+    every = [p for panel in panels for p in (panel, *panel.get("panels", []))]
+    for n, panel in enumerate(every, 1):
         panel["id"] = n
-    kinds = sorted({p["type"] for p in panels})
+    kinds = sorted({p["type"] for p in every} - {"row"})  # a row is no plugin
     return {
         "__inputs": [
             {

@@ -163,6 +163,11 @@ def render(
     return query
 
 
+def panels(dashboard: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every panel of a dashboard, those of its rows (collapsed or not) too."""
+    return [p for panel in dashboard["panels"] for p in (panel, *panel.get("panels", []))]
+
+
 def targets(dashboard: dict[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    """Every (panel, target) of a dashboard."""
-    return [(panel, target) for panel in dashboard["panels"] for target in panel["targets"]]
+    """Every (panel, target) of a dashboard (a row has none)."""
+    return [(panel, target) for panel in panels(dashboard) for target in panel.get("targets", [])]
