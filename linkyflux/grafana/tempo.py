@@ -24,7 +24,6 @@ from linkyflux.sinks import schema as s
 
 TITLE = "Tempo"
 COLOURS = ("BLUE", "WHITE", "RED")
-CODES = {"BLUE": 1, "WHITE": 2, "RED": 3}  # linky_tempo's code field
 # each colour as Grafana draws it, a lighter shade for its HC and a darker one for its HP
 SHADES = {
     "BLUE": {"": "blue", "HC": "light-blue", "HP": "dark-blue"},
@@ -104,7 +103,7 @@ def season_query() -> str:
 def _mappings() -> list[dict[str, Any]]:
     """The codes as the colours' names, drawn in their colour."""
     options = {
-        str(CODES[c]): {"text": c, "color": SHADES[c][""], "index": n}
+        str(s.TEMPO_CODES[c]): {"text": c, "color": SHADES[c][""], "index": n}
         for n, c in enumerate(COLOURS)
     }
     unknown = {"match": "null", "result": {"text": "no colour written", "color": "transparent"}}

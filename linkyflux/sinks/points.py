@@ -124,14 +124,11 @@ def tempo_lines(colours: Mapping[date, str]) -> list[str]:
         line(
             schema.TEMPO,
             ((schema.TAG_COLOUR, colour),),
-            ((schema.FIELD_TEMPO_CODE, TEMPO_CODES[colour]),),
+            ((schema.FIELD_TEMPO_CODE, schema.TEMPO_CODES[colour]),),
             int(datetime.combine(day, time(6), PARIS).timestamp()),  # wall clock: DST days too
         )
         for day, colour in sorted(colours.items())
     ]
-
-
-TEMPO_CODES = {"BLUE": 1, "WHITE": 2, "RED": 3}
 
 
 def max_power_lines(readings: Iterable[MaxPowerReading]) -> list[str]:

@@ -33,6 +33,7 @@ FIELD_HP_ENERGY_WH = "hp_energy_wh"
 FIELD_BASE_ENERGY_WH = "base_energy_wh"
 FIELD_TEMPO = "tempo"  # on Tempo load-curve points: the colour (a string field, not a tag)
 FIELD_TEMPO_CODE = "code"  # on linky_tempo: 1 blue, 2 white, 3 red
+TEMPO_CODES = {"BLUE": 1, "WHITE": 2, "RED": 3}  # the values of linky_tempo's code
 # on Tempo daily points: the complete curve's energy per colour and period
 _TEMPO_KEYS = tuple(f"{c}_{p}" for c in ("blue", "white", "red") for p in ("hc", "hp"))
 FIELD_TEMPO_ENERGY_WH = tuple(f"{key}_energy_wh" for key in _TEMPO_KEYS)
