@@ -90,12 +90,7 @@ def api_couleur_tempo(client: httpx.Client) -> Fetch:
 
     def fetch(season: str) -> dict[date, Colour]:
         response = client.get("joursTempo", params={"periode[]": season})
-        if response.status_code != 200:
-            raise SourceError(f"answered HTTP {response.status_code} for season {season}")
-        try:
-            return _jours_tempo(response.json())
-        except ValueError as exc:
-            raise SourceError(f"sent an unexpected answer for season {season}: {exc}") from None
+        return _season(response, season, _jours_tempo)
 
     return fetch
 
@@ -133,14 +128,21 @@ def rte(client: httpx.Client, client_id: str, client_secret: str, clock: Clock) 
             params={"start_date": _rte_stamp(first), "end_date": _rte_stamp(end)},
             headers={"Authorization": f"Bearer {bearer()}"},
         )
-        if response.status_code != 200:
-            raise SourceError(f"answered HTTP {response.status_code} for season {season}")
-        try:
-            return _tempo_like_calendars(response.json())
-        except ValueError as exc:
-            raise SourceError(f"sent an unexpected answer for season {season}: {exc}") from None
+        return _season(response, season, _tempo_like_calendars)
 
     return fetch
+
+
+def _season(
+    response: httpx.Response, season: str, parse: Callable[[Any], dict[date, Colour]]
+) -> dict[date, Colour]:
+    """A season's answer read by ``parse``, or the :class:`SourceError` that says why not."""
+    if response.status_code != 200:
+        raise SourceError(f"answered HTTP {response.status_code} for season {season}")
+    try:
+        return parse(response.json())
+    except ValueError as exc:
+        raise SourceError(f"sent an unexpected answer for season {season}: {exc}") from None
 
 
 def _rte_stamp(day: date) -> str:

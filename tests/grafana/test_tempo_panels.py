@@ -28,27 +28,10 @@ from linkyflux.timeutil import PARIS
 import grafana_render
 from conftest import influx_query
 from simenv import paris, world
+from tempo_grids import grid_on, prices_toml
 
 HOUSE = "22516914714270"  # PT30M consumption, no gaps
 FIRST, YESTERDAY = date(2026, 3, 1), date(2026, 11, 21)  # today: 2026-11-22
-GRIDS = {  # tempo-and-seasons.md §A2.2
-    date(2026, 2, 1): {
-        "blue_hc": 0.1325,
-        "blue_hp": 0.1612,
-        "white_hc": 0.1499,
-        "white_hp": 0.1871,
-        "red_hc": 0.1575,
-        "red_hp": 0.7060,
-    },
-    date(2026, 8, 1): {
-        "blue_hc": 0.1356,
-        "blue_hp": 0.1654,
-        "white_hc": 0.1536,
-        "white_hp": 0.1921,
-        "red_hc": 0.1615,
-        "red_hp": 0.7295,
-    },
-}
 COLOURS = {
     date(2026, 3, 27): "RED",  # Friday
     date(2026, 3, 28): "WHITE",  # its night is the 23-hour day's 00:00-06:00
@@ -110,11 +93,7 @@ def loaded(influx1_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
                 tariff={"offpeak": "TEMPO"},
                 tempo={"url": f"{w.url}/tempo/api"},
             )
-            prices = "".join(
-                f"[[tariff.price]]\nfrom = {day}\n"
-                + "".join(f"{name} = {price}\n" for name, price in grid.items())
-                for day, grid in GRIDS.items()
-            )
+            prices = prices_toml()
             config.write_text(config.read_text() + prices)
             assert w.run("auth").exit_code == 0
             result = w.run("backfill", "--since", FIRST.isoformat(), "-q")
@@ -135,7 +114,7 @@ def truth(loaded: Loaded) -> tuple[dict[Key, float], dict[Key, float]]:
     energy_wh: dict[Key, float] = defaultdict(float)
     cost: dict[Key, float] = defaultdict(float)
     for day in _days(FIRST, YESTERDAY):
-        grid = GRIDS[max(d for d in GRIDS if d <= day)]
+        grid = grid_on(day)
         for interval in loaded.simulator.truth_curve(HOUSE, "consumption", day):
             wall = interval.start.astimezone(PARIS).replace(tzinfo=None)
             colour = loaded.colour((wall - timedelta(hours=6)).date())

@@ -14,6 +14,7 @@ from linkyflux.tariffs.tempo import tempo_day
 from linkyflux.timeutil import PARIS
 
 from simenv import World, world
+from tempo_grids import grid_on, prices_toml
 
 
 @pytest.mark.parametrize(
@@ -52,17 +53,7 @@ def test_tempo_is_named_not_spelt() -> None:
 
 # ---------------------------------------------------------------------------- through the CLI
 HOUSE = "22516914714270"  # PT30M consumption, contract HC (22H00-6H00): Tempo ignores it
-GRID = {
-    "blue_hc": 0.1325,
-    "blue_hp": 0.1612,
-    "white_hc": 0.1499,
-    "white_hp": 0.1871,
-    "red_hc": 0.1575,
-    "red_hp": 0.7060,
-}  # 2026-02-01 (tempo-and-seasons.md §A2.2)
-PRICES = "[[tariff.price]]\nfrom = 2026-02-01\nsubscription = 15.59\n" + "".join(
-    f"{name} = {price}\n" for name, price in GRID.items()
-)
+PRICES = prices_toml(subscription=15.59)
 
 
 def parse(line: str) -> tuple[str, dict[str, str], dict[str, str], int]:
@@ -145,7 +136,7 @@ def test_a_tempo_month_is_priced_at_each_day_s_colour_and_a_late_colour_prices_i
         colour = truth(w, tempo_day(start))
         period = "HP" if 6 <= start.hour < 22 else "HC"
         assert fields["tariff"] == period and fields["tempo"] == f'"{colour}"', start
-        price = GRID[f"{colour.lower()}_{period.lower()}"]
+        price = grid_on(start.date())[f"{colour.lower()}_{period.lower()}"]
         assert float(fields["cost_eur"]) == round(float(fields["energy_wh"]) / 1000 * price, 6)
         per_day[start.date()] = per_day.get(start.date(), 0.0) + float(fields["cost_eur"])
     assert sorted(per_day) == [date(2026, 11, d) for d in range(19, 25)]

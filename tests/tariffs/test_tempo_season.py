@@ -22,34 +22,10 @@ from linkyflux.simulator.tempo import colour as simulated_colour
 from linkyflux.timeutil import PARIS
 
 from simenv import World, world
+from tempo_grids import grid_on, prices_toml
 
 HOUSE = "22516914714270"  # half-hourly consumption
 FIRST, END = date(2026, 1, 1), date(2026, 4, 1)
-# (first day, {colour_period: €/kWh}), tempo-and-seasons.md §A2.2
-GRIDS = [
-    (
-        date(2025, 8, 1),
-        {
-            "blue_hc": 0.1232,
-            "blue_hp": 0.1494,
-            "white_hc": 0.1391,
-            "white_hp": 0.1730,
-            "red_hc": 0.1460,
-            "red_hp": 0.6468,
-        },
-    ),
-    (
-        date(2026, 2, 1),
-        {
-            "blue_hc": 0.1325,
-            "blue_hp": 0.1612,
-            "white_hc": 0.1499,
-            "white_hp": 0.1871,
-            "red_hc": 0.1575,
-            "red_hp": 0.7060,
-        },
-    ),
-]
 OVERRIDES = {
     date(2026, 2, 2): "RED",
     date(2026, 2, 3): "WHITE",
@@ -71,7 +47,7 @@ def truth(w: World) -> dict[tuple[str, str], tuple[float, float]]:
     cost: dict[tuple[str, str], float] = defaultdict(float)
     day = FIRST
     while day < END:
-        grid = [g for start, g in GRIDS if start <= day][-1]
+        grid = grid_on(day)
         for interval in w.simulator.truth_curve(HOUSE, "consumption", day):
             local = interval.start.astimezone(PARIS)
             tempo_day = local.date() - timedelta(days=1) if local.hour < 6 else local.date()
@@ -89,10 +65,7 @@ def _config(w: World, influx1: Any) -> None:
         tariff={"offpeak": "TEMPO"},
         tempo={"url": f"{w.url}/tempo/api"},
     )
-    extra = "".join(
-        f"[[tariff.price]]\nfrom = {start}\n" + "".join(f"{k} = {v}\n" for k, v in grid.items())
-        for start, grid in GRIDS
-    )
+    extra = prices_toml()
     config.write_text(config.read_text() + extra)
 
 
