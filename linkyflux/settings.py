@@ -21,6 +21,7 @@ from pydantic import (
     PrivateAttr,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -33,6 +34,7 @@ from pydantic_settings import (
 
 from linkyflux.errors import ConfigError
 from linkyflux.tariffs.prices import PRICE_NAMES
+from linkyflux.tariffs.seasons import Seasons, month_day
 
 ENV_PREFIX = "LINKYFLUX_"
 SECRET_KEYS = ("token", "password", "secret")
@@ -147,8 +149,23 @@ def describe_price(price: DatedPrice) -> str:
 class TariffSettings(_Section):
     offpeak: str = ""
     holiday_subdivision: str = ""
+    # the first days (MM-DD) of the seasons of seasonal schedules ("hiver … été …"): TURPE's
+    winter_from: str = "11-01"
+    summer_from: str = Field("04-01", validate_default=True)  # compared with winter_from
     schedule: list[DatedSchedule] = []
     price: list[DatedPrice] = []
+
+    @field_validator("winter_from", "summer_from")
+    @classmethod
+    def _day_of_the_year(cls, value: str, info: ValidationInfo) -> str:
+        first = month_day(value)
+        winter = info.data.get("winter_from")  # validated before summer_from, if valid
+        if info.field_name == "summer_from" and winter and month_day(winter) == first:
+            raise ValueError(f"must be another day than tariff.winter_from ({winter!r})")
+        return value
+
+    def seasons(self) -> Seasons:
+        return Seasons.from_text(self.winter_from, self.summer_from)
 
     @field_validator("price")
     @classmethod
@@ -308,16 +325,17 @@ def _check_schedule(settings: Settings) -> None:
     from linkyflux.tariffs.schedule import ScheduleError
 
     subdivision = settings.tariff.holiday_subdivision or None
+    seasons = settings.tariff.seasons()
     for key, text in (("holiday_subdivision", ""), ("offpeak", settings.tariff.offpeak)):
         try:
-            parse_offpeak(text, holiday_subdivision=subdivision)
+            parse_offpeak(text, holiday_subdivision=subdivision, seasons=seasons)
         except ScheduleError as exc:
             raise ConfigError(
                 f"{_where(settings.source, 'tariff', key)}: tariff.{key}: {exc}"
             ) from None
     for n, dated in enumerate(settings.tariff.schedule, 1):
         try:
-            parse_offpeak(dated.offpeak, holiday_subdivision=subdivision)
+            parse_offpeak(dated.offpeak, holiday_subdivision=subdivision, seasons=seasons)
         except ScheduleError as exc:
             raise ConfigError(
                 f"{settings.source}: tariff.schedule #{n} (from {dated.from_}): offpeak: {exc}"

@@ -198,3 +198,69 @@ def test_bad_holiday_subdivision_names_its_own_key(tmp_path: Path) -> None:
         f"linkyflux: {config}: tariff.holiday_subdivision: offpeak schedule: unknown public "
         'holiday subdivision "99" for France'
     )
+
+
+SEASONAL = "hiver 1h-7h 12h-14h été 2h-6h 13h-16h"
+NOT_A_DAY = 'must be a day of the year as MM-DD, such as "11-01" for 1 November'
+
+
+@pytest.mark.parametrize(
+    ("tariff", "problems"),
+    [
+        ({"winter_from": "11-31"}, [f"tariff.winter_from: {NOT_A_DAY} (got '11-31')"]),
+        ({"summer_from": "avril"}, [f"tariff.summer_from: {NOT_A_DAY} (got 'avril')"]),
+        (
+            {"winter_from": "2026-11-01", "summer_from": "04-31"},
+            [
+                f"tariff.winter_from: {NOT_A_DAY} (got '2026-11-01')",
+                f"tariff.summer_from: {NOT_A_DAY} (got '04-31')",
+            ],
+        ),
+        (
+            {"summer_from": "11-01"},
+            [
+                "tariff.summer_from: must be another day than tariff.winter_from ('11-01') "
+                "(got '11-01')"
+            ],
+        ),
+        (
+            {"winter_from": "4-1"},
+            [
+                "tariff.summer_from: must be another day than tariff.winter_from ('4-1') "
+                "(got '04-01')"
+            ],
+        ),
+    ],
+)
+def test_bad_season_days_name_their_key(
+    tmp_path: Path, tariff: dict[str, object], problems: list[str]
+) -> None:
+    with world(tmp_path) as w:
+        config = w.config(tariff={"offpeak": SEASONAL, **tariff})
+        result = w.run("fetch")
+    assert result.exit_code == 3
+    assert result.output.splitlines() == [f"linkyflux: {config}: {p}" for p in problems]
+
+
+def test_bad_season_day_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LINKYFLUX_TARIFF__WINTER_FROM", "31-10")
+    with world(tmp_path) as w:
+        w.config(tariff={"offpeak": SEASONAL})
+        result = w.run("fetch")
+    assert result.exit_code == 3
+    assert result.output.splitlines() == [
+        f"linkyflux: LINKYFLUX_TARIFF__WINTER_FROM: tariff.winter_from: {NOT_A_DAY} (got '31-10')"
+    ]
+
+
+def test_a_season_word_with_tempo_is_a_bad_schedule(tmp_path: Path) -> None:
+    with world(tmp_path) as w:
+        config = w.config(tariff={"offpeak": "TEMPO hiver"})
+        result = w.run("fetch")
+    assert result.exit_code == 3
+    assert result.output.splitlines() == [
+        f'linkyflux: {config}: tariff.offpeak: offpeak schedule: "TEMPO" at position 1: TEMPO '
+        'stands alone (offpeak = "TEMPO"): no season, day, range or other word with it'
+    ]

@@ -86,12 +86,14 @@ def without_userinfo(url: str) -> str:
 def make_classifier(settings: Settings, state: SyncState) -> Classifier:
     """The configured schedules by date, with each usage point's contract as the fallback."""
     subdivision = settings.tariff.holiday_subdivision or None
-    dated = [
-        DatedSchedule(None, parse_offpeak(settings.tariff.offpeak, holiday_subdivision=subdivision))
+    seasons = settings.tariff.seasons()
+    offpeaks = [
+        (None, settings.tariff.offpeak),
+        *((s.from_, s.offpeak) for s in settings.tariff.schedule),
     ]
-    dated += [
-        DatedSchedule(s.from_, parse_offpeak(s.offpeak, holiday_subdivision=subdivision))
-        for s in settings.tariff.schedule
+    dated = [
+        DatedSchedule(start, parse_offpeak(text, holiday_subdivision=subdivision, seasons=seasons))
+        for start, text in offpeaks
     ]
     contracts = {
         usage_point_id: point.contract for usage_point_id, point in state.usage_points.items()

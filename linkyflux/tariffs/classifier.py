@@ -3,7 +3,8 @@ usage point's contract.
 
 - ``[tariff] offpeak`` applies from the beginning; each ``[[tariff.schedule]]`` from its
   ``from`` day on (Europe/Paris), until the next one: a backfill classifies every day with
-  the schedule in force that day.
+  the schedule in force that day. A seasonal schedule (``hiver … été …``) tags each day with
+  the hours of its season, and the day's record keeps that season.
 - Where the schedule in force is empty, the usage point's contract decides: a single-rate
   tariff code (``…ST``) means BASE, its off-peak hours (``"HC (22H00-6H00)"``,
   ``"HC (1H30-8H00;12H30-14H00)"``, lower-case ``h`` too) are used as a schedule; no contract
@@ -24,6 +25,7 @@ from typing import Final, Literal, NamedTuple
 from linkyflux.models import Contract, CurveReading
 from linkyflux.tariffs.grammar import parse_offpeak
 from linkyflux.tariffs.schedule import BASE, Changes, Schedule, ScheduleError
+from linkyflux.tariffs.seasons import SEASONS, Season
 from linkyflux.timeutil import paris_day, paris_midnight
 
 # Classifier.schedule_on's cache is emptied when it holds this many days: readings come in date
@@ -44,11 +46,13 @@ class DatedSchedule:
 class DaySchedule:
     """What classified a usage point's day, recorded with the day so that it is classified
     the same way later: the configured schedule (its text), the contract (its off-peak
-    hours), or BASE; with the public holidays' subdivision."""
+    hours), or BASE; with the public holidays' subdivision and, for a seasonal schedule, the
+    day's season (so that new season boundaries change only the days they move)."""
 
     source: Literal["schedule", "contract", "base"]
     offpeak: str = ""
     holiday_subdivision: str | None = None
+    season: Season | None = None
 
     @property
     def tempo(self) -> bool:
@@ -62,20 +66,25 @@ class DaySchedule:
 
     def to_text(self) -> str:
         """As ``state.json`` keeps it: ``schedule:<text>``, ``contract:<off-peak hours>`` or
-        ``base``, with ``|<subdivision>`` after the first two when there is one."""
+        ``base``, with ``|<subdivision>`` after the first two when there is one, then
+        ``|<season>`` when there is one (``schedule:hiver 1h-7h été 2h-6h||winter``)."""
         if self.source == "base":
             return "base"
         suffix = f"|{self.holiday_subdivision}" if self.holiday_subdivision else ""
+        if self.season:
+            suffix = f"|{self.holiday_subdivision or ''}|{self.season}"
         return f"{self.source}:{self.offpeak}{suffix}"
 
     @classmethod
     def from_text(cls, text: str) -> DaySchedule:
         """The inverse of :meth:`to_text`; anything else is BASE (as an unreadable record
-        classified)."""
+        classified). An unknown season is none: the day's, by the seasons configured."""
         source, _, rest = text.partition(":")
-        offpeak, _, subdivision = rest.partition("|")
+        offpeak, _, rest = rest.partition("|")
+        subdivision, _, season = rest.partition("|")
+        known = next((s for s in SEASONS if s == season), None)
         if source in ("schedule", "contract"):
-            return cls(source, offpeak, subdivision or None)  # type: ignore[arg-type]
+            return cls(source, offpeak, subdivision or None, known)  # type: ignore[arg-type]
         return BASE_DAY
 
 
@@ -152,7 +161,9 @@ class Classifier:
         if recorded is None:
             recorded = self.schedule_on(usage_point_id, paris_day(start))
         schedule = schedule_of(recorded)
-        return BASE if schedule is None else schedule.classify(usage_point_id, direction, start)
+        if schedule is None:
+            return BASE
+        return schedule.classify(usage_point_id, direction, start, recorded.season)
 
     def runs(
         self,
@@ -206,7 +217,7 @@ class Classifier:
                 chosen = dated.schedule
         subdivision = self.holiday_subdivision
         if chosen is not None and (chosen.single_rate or not chosen.is_base()):
-            return DaySchedule("schedule", chosen.text, subdivision)
+            return DaySchedule("schedule", chosen.text, subdivision, chosen.season_of(day))
         contract = self.contracts.get(usage_point_id)
         if contract is None or contract.single_rate or not contract.offpeak_hours:
             return BASE_DAY
@@ -219,7 +230,7 @@ class Classifier:
         schedule = schedule_of(recorded)
         if schedule is None:
             return ((paris_midnight(day), BASE),)
-        return schedule.changes_on(usage_point_id, direction, day)
+        return schedule.changes_on(usage_point_id, direction, day, recorded.season)
 
 
 _ONE_DAY = timedelta(days=1)

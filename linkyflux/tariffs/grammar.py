@@ -13,12 +13,14 @@ Grammar (tokens separated by spaces, commas or semicolons; case and accents do n
     DAY      2+ first letters of a French or English weekday: lu mo ma tu me we je th ve fr
              sa di su, mer, wed, sat, samedi, Wednesday…
     HOLIDAY  2+ first letters of férié(s), jour(s), public, bank, holiday(s): fe fé jo ba ho pu…
+    SEASON   3+ first letters of hiver, winter (hiv, win…) or été, summer (ete, sum…)
     et, and  ignored, so that "samedi et dimanche" and "jour férié" read naturally
 
 ``BASE`` alone (any case) is a single-rate tariff: every interval is BASE, whatever the
 contract says (an empty text leaves the off-peak hours to the contract). ``TEMPO`` alone is
 EDF's Tempo: HC 22:00-06:00 every day for every Tempo customer, each kWh priced at the colour
-of its Tempo day (:mod:`linkyflux.tariffs.tempo`).
+of its Tempo day (:mod:`linkyflux.tariffs.tempo`). Both stand alone: with another word or a
+range, they are an error.
 
 Scoping, as in DomoticzLinky: ranges before any day word are the default of every day; a day
 list replaces the default on that day; the holiday list replaces both on a public holiday. A PDL
@@ -28,6 +30,14 @@ list. A scope opened and followed by no range (a bare PDL, ``P`` or day) has no 
 it is HP all the time. A range whose end is before its begin crosses midnight and covers the
 evening and the morning of the same day (``mercredi 22h-6h`` is Wednesday 00:00-06:00 and
 22:00-24:00). Usage points covered by no section are HP all the time.
+
+Seasons (:mod:`linkyflux.tariffs.seasons`): a season word opens that season's part of the
+current section and resets to consumption and every day; what the section says before any
+season word applies in both seasons, and a season part replaces it, both directions, on the
+days of its season (as a day list replaces the default on its day): ``22h-6h été 23h-7h`` is
+22:00-06:00 in winter. Inside a part, day words, holiday words and ``P`` work as above
+(production in a part without ``P`` uses that part's consumption list). A PDL closes the season
+part: ``hiver 1h-7h 12345678901234 2h-6h`` gives that usage point 2:00-6:00 all year.
 
 Differences from DomoticzLinky (docs/offpeak-schedule.md §2; how an instant is classified and
 which days are public holidays: :mod:`linkyflux.tariffs.schedule`):
@@ -61,6 +71,15 @@ from linkyflux.tariffs.schedule import (
     Section,
     TimeRange,
 )
+from linkyflux.tariffs.seasons import (
+    MIN_SEASON_LETTERS,
+    SEASON_NAMES,
+    SUMMER,
+    TURPE_SEASONS,
+    WINTER,
+    Season,
+    Seasons,
+)
 from linkyflux.tariffs.tempo import TEMPO_OFFPEAK
 
 # Scope keys used while parsing: 0-6 are Monday-Sunday.
@@ -69,6 +88,8 @@ _HOLIDAY: Final = 8
 
 _PRODUCTION_WORDS: Final = frozenset({"p", "prod", "production"})
 _CONNECTORS: Final = frozenset({"et", "and"})
+_WHOLE_TEXT_WORDS: Final = frozenset({"base", "tempo"})  # BASE and TEMPO stand alone
+_ALL_YEAR: Final = ""  # the part of a section before any season word
 
 _TIME = r"(?P<h{n}>\d+)(?:h(?P<m{n}>\d\d)?|:(?P<c{n}>\d\d))"
 _SEP = r"\s*(?:[-_aà]|to)+\s*"
@@ -84,24 +105,33 @@ _RANGE_WITHOUT_END: Final = re.compile(r"\d+(?:[h:]\d*)?(?:[-_aà]|to)*", re.IGN
 _GLUED_WORD: Final = re.compile(r"([^\W\d_]+)(\d.*)")
 
 
-def parse_offpeak(text: str, *, holiday_subdivision: str | None = None) -> Schedule:
-    """Parse a one-line off-peak schedule; raise :class:`ScheduleError` if it is malformed."""
+def parse_offpeak(
+    text: str, *, holiday_subdivision: str | None = None, seasons: Seasons = TURPE_SEASONS
+) -> Schedule:
+    """Parse a one-line off-peak schedule; raise :class:`ScheduleError` if it is malformed.
+    ``seasons`` says which days the season parts (``hiver …``, ``été …``) apply to."""
     named = text.strip().casefold()
     if named == "base":
-        return Schedule(text, holiday_subdivision=holiday_subdivision, option="BASE")
+        return Schedule(
+            text, holiday_subdivision=holiday_subdivision, option="BASE", seasons=seasons
+        )
     if named == "tempo":
-        hours = parse_offpeak(TEMPO_OFFPEAK, holiday_subdivision=holiday_subdivision)
+        hours = parse_offpeak(
+            TEMPO_OFFPEAK, holiday_subdivision=holiday_subdivision, seasons=seasons
+        )
         return replace(hours, text=text, option="TEMPO")
-    # sections[usage point or None][direction][scope key] -> ranges, in the order written
-    sections: dict[str | None, dict[str, dict[int, list[TimeRange]]]] = {}
+    # sections[usage point or None][season or _ALL_YEAR][direction][scope key] -> ranges, in
+    # the order written
+    sections: dict[str | None, dict[str, dict[str, dict[int, list[TimeRange]]]]] = {}
     usage_point_id: str | None = None
+    season: str = _ALL_YEAR
     direction = CONSUMPTION
     scopes = [_DEFAULT]
     in_day_run = False  # the previous token was a day word: the next one joins the same scopes
 
     def open_scopes() -> dict[int, list[TimeRange]]:
-        section = sections.setdefault(usage_point_id, {CONSUMPTION: {}})
-        rules = section.setdefault(direction, {})
+        section = sections.setdefault(usage_point_id, {_ALL_YEAR: {CONSUMPTION: {}}})
+        rules = section.setdefault(season, {CONSUMPTION: {}}).setdefault(direction, {})
         for scope in scopes:
             rules.setdefault(scope, [])
         return rules
@@ -109,7 +139,8 @@ def parse_offpeak(text: str, *, holiday_subdivision: str | None = None) -> Sched
     for match, position in _tokens(text):
         token, kind = match.group(), match.lastgroup
         if kind == "usage_point":
-            usage_point_id, direction, scopes, in_day_run = token, CONSUMPTION, [_DEFAULT], False
+            usage_point_id, season = token, _ALL_YEAR
+            direction, scopes, in_day_run = CONSUMPTION, [_DEFAULT], False
             open_scopes()
         elif kind == "range":
             time_range = _range(match, position)
@@ -120,9 +151,20 @@ def parse_offpeak(text: str, *, holiday_subdivision: str | None = None) -> Sched
         else:
             word = _fold(token)
             if word in _CONNECTORS:
+                if word != token.casefold():  # "ét": "et" once folded, and too short for "été"
+                    raise _error(token, position, 'write "été" or "summer" for the summer')
                 continue
+            if word in _WHOLE_TEXT_WORDS:
+                raise _error(
+                    token,
+                    position,
+                    f'{word.upper()} stands alone (offpeak = "{word.upper()}"): no season, day, '
+                    "range or other word with it",
+                )
             if word in _PRODUCTION_WORDS:
                 direction, scopes, in_day_run = PRODUCTION, [_DEFAULT], False
+            elif (named_season := _season_of(word)) is not None:
+                season, direction, scopes, in_day_run = named_season, CONSUMPTION, [_DEFAULT], False
             else:
                 scope = _scope_of(word, token, position)
                 if not in_day_run:
@@ -132,16 +174,10 @@ def parse_offpeak(text: str, *, holiday_subdivision: str | None = None) -> Sched
                 in_day_run = True
             open_scopes()
 
-    frozen = {
-        key: Section(
-            consumption=_freeze(directions[CONSUMPTION]),
-            production=_freeze(directions[PRODUCTION]) if PRODUCTION in directions else None,
-        )
-        for key, directions in sections.items()
-    }
+    frozen = {key: _section(parts) for key, parts in sections.items()}
     everyone = frozen.pop(None, None)
     points = sorted((key, section) for key, section in frozen.items() if key is not None)
-    return Schedule(text, everyone, tuple(points), holiday_subdivision)
+    return Schedule(text, everyone, tuple(points), holiday_subdivision, seasons=seasons)
 
 
 def _tokens(text: str) -> Iterator[tuple[re.Match[str], int]]:
@@ -187,6 +223,14 @@ def _minutes(hours: str, minutes: str | None, token: str, position: int) -> int:
     return hour * 60 + minute
 
 
+def _season_of(word: str) -> Season | None:
+    if len(word) >= MIN_SEASON_LETTERS:
+        for season, names in SEASON_NAMES.items():
+            if any(name.startswith(word) for name in names):
+                return season
+    return None
+
+
 def _scope_of(word: str, token: str, position: int) -> int:
     if len(word) >= 2:
         for weekday, names in enumerate(DAY_NAMES):
@@ -198,7 +242,8 @@ def _scope_of(word: str, token: str, position: int) -> int:
         token,
         position,
         'unknown word (expected a day such as "lundi" or "mo", a holiday word such as "férié", '
-        '"P" for production, a usage point number or a range such as 2h00-7h00)',
+        'a season ("hiver", "été"), "P" for production, a usage point number or a range such '
+        "as 2h00-7h00)",
     )
 
 
@@ -214,7 +259,8 @@ def _bad_token(token: str, position: int) -> ScheduleError:
     return _error(
         token,
         position,
-        "not understood (expected a range, a day, a holiday word, P or a usage point number)",
+        "not understood (expected a range, a day, a holiday word, a season, P or a usage point "
+        "number)",
     )
 
 
@@ -226,6 +272,23 @@ def _fold(word: str) -> str:
     """Lower case without accents: "Férié" -> "ferie"."""
     decomposed = unicodedata.normalize("NFKD", word.casefold())
     return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def _section(parts: dict[str, dict[str, dict[int, list[TimeRange]]]]) -> Section:
+    """A section from its all-year part and its season parts."""
+
+    def part(season: str) -> Section | None:
+        directions = parts.get(season)
+        if directions is None:
+            return None
+        production = directions.get(PRODUCTION)
+        return Section(
+            _freeze(directions[CONSUMPTION]), None if production is None else _freeze(production)
+        )
+
+    all_year = part(_ALL_YEAR)
+    assert all_year is not None  # opened with the section
+    return replace(all_year, winter=part(WINTER), summer=part(SUMMER))
 
 
 def _freeze(rules: dict[int, list[TimeRange]]) -> DayRules:

@@ -12,6 +12,9 @@ Differences from DomoticzLinky (docs/offpeak-schedule.md §2) in what a schedule
   ranges ``[begin, end)``, so 30-minute boundaries such as ``22h30`` are exact;
 - public holidays come from the ``holidays`` package, with an optional subdivision
   (Alsace-Moselle: ``57``, ``6AE``, or ``67``/``68`` which mean ``6AE``).
+
+A section may have a winter and a summer part (``hiver … été …``): each day is answered with
+the part of its season (:mod:`linkyflux.tariffs.seasons`), else the section's own rules.
 """
 
 from __future__ import annotations
@@ -19,10 +22,11 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from typing import TYPE_CHECKING, Final, Literal
 
 from linkyflux.errors import ConfigError
+from linkyflux.tariffs.seasons import SEASON_WORDS, SUMMER, TURPE_SEASONS, WINTER, Season, Seasons
 from linkyflux.tariffs.wallclock import clock_stretches
 from linkyflux.timeutil import paris_day, paris_midnight
 
@@ -99,10 +103,23 @@ class DayRules:
 
 @dataclass(frozen=True)
 class Section:
-    """The rules of all usage points, or of one; ``production`` is ``None`` without ``P``."""
+    """The rules of all usage points, or of one; ``production`` is ``None`` without ``P``.
+    A season part (``winter``, ``summer``: a section of its own, without season parts)
+    replaces these rules, both directions, on the days of its season."""
 
     consumption: DayRules = DayRules()
     production: DayRules | None = None
+    winter: Section | None = None
+    summer: Section | None = None
+
+    @property
+    def seasonal(self) -> bool:
+        return self.winter is not None or self.summer is not None
+
+    def in_season(self, season: Season | None) -> Section:
+        """The part that applies in ``season`` (None: the rules outside any season part)."""
+        part = self.winter if season == WINTER else self.summer if season == SUMMER else None
+        return self if part is None else part
 
     def rules(self, direction: str) -> DayRules:
         if direction == PRODUCTION and self.production is not None:
@@ -116,7 +133,7 @@ Changes = tuple[tuple[datetime, str], ...]
 
 @dataclass(frozen=True)
 class Schedule:
-    """A parsed schedule. Equality compares meaning (sections, subdivision), not ``text``."""
+    """A parsed schedule; equality compares meaning (sections, subdivision, seasons), not text."""
 
     text: str = field(compare=False)
     all_usage_points: Section | None = None
@@ -125,8 +142,10 @@ class Schedule:
     # a tariff named instead of hours: "BASE" (single rate, whatever the contract; an empty
     # text leaves it to the contract) or "TEMPO" (HC 22:00-06:00, see linkyflux.tariffs.tempo)
     option: Literal["", "BASE", "TEMPO"] = ""
-    # Per (usage point, direction): 14 sorted boundary tuples, index weekday (+7 on a holiday).
-    _tables: dict[tuple[str, str], tuple[tuple[int, ...], ...]] = field(
+    # the first days of winter and summer, for the season parts (hiver …, été …)
+    seasons: Seasons = TURPE_SEASONS
+    # Per (usage point, direction, season): 14 boundary tuples, index weekday (+7 on a holiday).
+    _tables: dict[tuple[str, str, Season | None], tuple[tuple[int, ...], ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
 
@@ -146,45 +165,66 @@ class Schedule:
         """True when the text holds no range: everything is BASE."""
         return self.all_usage_points is None and not self.usage_points
 
+    @cached_property
+    def seasonal(self) -> bool:
+        """True when a section has a season part: its hours depend on the day's season."""
+        sections = [self.all_usage_points, *(section for _, section in self.usage_points)]
+        return any(section is not None and section.seasonal for section in sections)
+
+    def season_of(self, day: date) -> Season | None:
+        """The season of a Europe/Paris day; None when the schedule has no season part."""
+        return self.seasons.season_of(day) if self.seasonal else None
+
     def section_for(self, usage_point_id: str) -> Section | None:
         for section_of, section in self.usage_points:
             if section_of == usage_point_id:
                 return section
         return self.all_usage_points
 
-    def rules_for(self, usage_point_id: str, direction: str) -> DayRules:
-        """The rules that apply; empty (HP all the time) when no section covers the point."""
+    def rules_for(
+        self, usage_point_id: str, direction: str, season: Season | None = None
+    ) -> DayRules:
+        """The rules that apply (in ``season``); empty (HP all the time) when no section
+        covers the point."""
         _check_direction(direction)
         section = self.section_for(usage_point_id)
-        return DayRules() if section is None else section.rules(direction)
+        return DayRules() if section is None else section.in_season(season).rules(direction)
 
     def is_holiday(self, day: date) -> bool:
         return day in _france_holidays(self.holiday_subdivision)
 
     def ranges_on(self, usage_point_id: str, direction: str, day: date) -> tuple[TimeRange, ...]:
-        """The off-peak ranges in force on a Europe/Paris ``day``."""
-        rules = self.rules_for(usage_point_id, direction)
+        """The off-peak ranges in force on a Europe/Paris ``day`` (in its season)."""
+        rules = self.rules_for(usage_point_id, direction, self.season_of(day))
         return rules.ranges_for(day.weekday(), rules.holiday is not None and self.is_holiday(day))
 
-    def classify(self, usage_point_id: str, direction: str, start: datetime) -> str:
+    def classify(
+        self, usage_point_id: str, direction: str, start: datetime, season: Season | None = None
+    ) -> str:
         """BASE, HC or HP for the interval starting at the aware instant ``start``: the
         tariff of its Europe/Paris wall-clock minute, on its day (see :meth:`changes_on`).
         One instant: :meth:`Classifier.runs` classifies a load curve."""
         day = paris_day(start)
-        changes = self.changes_on(usage_point_id, direction, day)
+        changes = self.changes_on(usage_point_id, direction, day, season)
         return changes[bisect_right([at for at, _ in changes], start) - 1][1]
 
-    def changes_on(self, usage_point_id: str, direction: str, day: date) -> Changes:
+    def changes_on(
+        self, usage_point_id: str, direction: str, day: date, season: Season | None = None
+    ) -> Changes:
         """The tariff from the Europe/Paris midnight that starts ``day``, then each instant
         (UTC) it changes that day: at the wall-clock boundaries of the day's ranges, so a
         boundary the spring change skips does not occur and one the autumn change repeats
-        occurs twice. The public holidays are looked up only when they make a difference."""
+        occurs twice. The public holidays are looked up only when they make a difference.
+        A seasonal schedule answers with the part of ``season``, by default the day's (a
+        day recorded with its season is answered the same way later, whatever the seasons
+        configured then)."""
         if self.is_base():
             _check_direction(direction)
             return ((paris_midnight(day), BASE),)
-        table = self._tables.get((usage_point_id, direction))
-        if table is None:  # first call for this point and direction (validates the direction)
-            table = self._table(usage_point_id, direction)
+        season = (season or self.seasons.season_of(day)) if self.seasonal else None
+        table = self._tables.get((usage_point_id, direction, season))
+        if table is None:  # first call for this point, direction, season (validates direction)
+            table = self._table(usage_point_id, direction, season)
         key = day.weekday()
         if table[key + 7] != table[key] and self.is_holiday(day):
             key += 7
@@ -217,20 +257,28 @@ class Schedule:
         ]
         lines = []
         for name, section in named:
-            lines.append(f"{name}, consumption: {_describe_rules(section.consumption)}")
-            production = section.production
-            text = "as consumption" if production is None else _describe_rules(production)
-            lines.append(f"{name}, production: {text}")
+            parts = [(name, section)]
+            if section.seasonal:
+                parts = [(f"{name}, {s}", section.in_season(s)) for s in (WINTER, SUMMER)]
+            for label, part in parts:
+                lines.append(f"{label}, consumption: {_describe_rules(part.consumption)}")
+                production = part.production
+                text = "as consumption" if production is None else _describe_rules(production)
+                lines.append(f"{label}, production: {text}")
         if self.all_usage_points is None:
             lines.append("other usage points: no off-peak hours (HP)")
+        if self.seasonal:
+            lines.append(f"seasons: {self.seasons.describe()}")
         if self.holiday_subdivision is not None:
             lines.append(f"public holidays: France, subdivision {self.holiday_subdivision}")
         return "\n".join(lines)
 
-    def _table(self, usage_point_id: str, direction: str) -> tuple[tuple[int, ...], ...]:
-        rules = self.rules_for(usage_point_id, direction)
+    def _table(
+        self, usage_point_id: str, direction: str, season: Season | None
+    ) -> tuple[tuple[int, ...], ...]:
+        rules = self.rules_for(usage_point_id, direction, season)
         table = tuple(_boundaries(rules.ranges_for(key % 7, key >= 7)) for key in range(14))
-        self._tables[(usage_point_id, direction)] = table
+        self._tables[(usage_point_id, direction, season)] = table
         return table
 
 
@@ -295,6 +343,15 @@ def _france_holidays(subdivision: str | None) -> holidays.HolidayBase:
 
 
 def _section_tokens(section: Section) -> list[str]:
+    """The rules outside any season, then each season word and its part's rules."""
+    tokens = _part_tokens(section)
+    for word, part in zip(SEASON_WORDS.values(), (section.winter, section.summer), strict=True):
+        if part is not None:
+            tokens += [word, *_part_tokens(part)]
+    return tokens
+
+
+def _part_tokens(section: Section) -> list[str]:
     tokens = _rules_tokens(section.consumption)
     if section.production is not None:
         tokens += ["P", *_rules_tokens(section.production)]

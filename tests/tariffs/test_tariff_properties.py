@@ -68,6 +68,10 @@ DAY_WORDS = [
     ["dimanche", "di", "sunday", "su"],
 ]
 HOLIDAY_WORDS = ["fe", "férié", "feries", "jo", "ba", "ho", "pu", "holiday"]
+SEASON_WORDS = [
+    ["hiver", "Hiver", "hiv", "winter", "WIN"],
+    ["été", "ÉTÉ", "ete", "summer", "sum"],
+]
 PDLS = ["12345678901234", "88888888888888", PRM]
 
 
@@ -89,21 +93,32 @@ def rules_tokens(draw: st.DrawFn) -> list[str]:
     return tokens
 
 
+def part_tokens(draw: st.DrawFn) -> list[str]:
+    tokens = rules_tokens(draw)
+    if draw(st.booleans()):
+        tokens.append(draw(st.sampled_from(["P", "prod", "production"])))
+        tokens += rules_tokens(draw)
+    return tokens
+
+
 @st.composite
 def schedule_text(draw: st.DrawFn) -> str:
+    """Sections of all usage points and of some, each with its all-year rules and, often,
+    season parts (in any order, a season again adding to its part)."""
     tokens: list[str] = []
     for pdl in [None, *draw(st.lists(st.sampled_from(PDLS), max_size=2, unique=True))]:
         if pdl is not None:
             tokens.append(pdl)
-        tokens += rules_tokens(draw)
-        if draw(st.booleans()):
-            tokens.append(draw(st.sampled_from(["P", "prod", "production"])))
-            tokens += rules_tokens(draw)
+        tokens += part_tokens(draw)
+        for words in draw(st.lists(st.sampled_from(SEASON_WORDS), max_size=3)):
+            tokens.append(draw(st.sampled_from(words)))
+            tokens += part_tokens(draw)
     return " ".join(tokens)
 
 
 DAYS = st.one_of(
     st.sampled_from([date(2026, 3, 29), date(2026, 10, 25), date(2026, 5, 1), date(2026, 7, 14)]),
+    st.sampled_from([date(2026, 3, 31), date(2026, 4, 1), date(2026, 10, 31), date(2026, 11, 1)]),
     st.dates(min_value=date(2024, 1, 1), max_value=date(2027, 12, 31)),
 )
 
@@ -115,6 +130,7 @@ def test_the_canonical_text_parses_back_to_the_same_schedule(text: str) -> None:
     canonical = schedule.to_text()
     assert parse_offpeak(canonical) == schedule
     assert parse_offpeak(canonical).to_text() == canonical
+    assert schedule.seasonal == any(word in canonical.split() for word in ("hiver", "été"))
 
 
 @settings(max_examples=100, deadline=None)
@@ -142,6 +158,34 @@ def test_every_instant_of_a_day_is_classified_once_as_the_day_s_ranges_say(
         hp += tariff in ("HP", "BASE")
         t += timedelta(minutes=30)
     assert (hc + hp) * 30 == (end - start).total_seconds() / 60  # 46, 48 or 50 intervals
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.data(), DAYS, st.sampled_from(["consumption", "production"]))
+def test_a_season_part_replaces_the_all_year_rules_on_the_days_of_its_season(
+    data: st.DataObject, day: date, direction: str
+) -> None:
+    """A day of a season is classified as the text of its season's part alone says, else as
+    the all-year rules alone say (TURPE's seasons: winter from 1 November to 31 March)."""
+    all_year = part_tokens(data.draw)
+    parts = [part_tokens(data.draw) if data.draw(st.booleans()) else None for _ in SEASON_WORDS]
+    text = " ".join(all_year)
+    for words, tokens in zip(SEASON_WORDS, parts, strict=True):
+        if tokens is not None:
+            text += " " + " ".join([data.draw(st.sampled_from(words)), *tokens])
+    schedule = parse_offpeak(text)
+    winter = (day.month, day.day) >= (11, 1) or (day.month, day.day) < (4, 1)
+    part = parts[0 if winter else 1]
+    alone = parse_offpeak(" ".join(all_year if part is None else part))
+    start, end = paris_day_bounds(day)
+    t = start
+    while t < end:
+        if schedule.is_base():
+            expected = "BASE"
+        else:  # an empty part (or all-year part) has no off-peak hours, it is not BASE
+            expected = "HP" if alone.is_base() else alone.classify(PRM, direction, t)
+        assert schedule.classify(PRM, direction, t) == expected, (text, t)
+        t += timedelta(minutes=30)
 
 
 # ----------------------------------------------------------------- arbitrary instants

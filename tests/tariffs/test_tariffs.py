@@ -656,7 +656,8 @@ def test_ranges_on_and_is_holiday() -> None:
 
 UNKNOWN_WORD = (
     'unknown word (expected a day such as "lundi" or "mo", a holiday word such as "férié", '
-    '"P" for production, a usage point number or a range such as 2h00-7h00)'
+    'a season ("hiver", "été"), "P" for production, a usage point number or a range such as '
+    "2h00-7h00)"
 )
 NOT_A_RANGE = "not a valid range (expected e.g. 2h00-7h00 or 2:00-7:00)"
 
@@ -687,7 +688,7 @@ NOT_A_RANGE = "not a valid range (expected e.g. 2h00-7h00 or 2:00-7:00)"
         (
             "1h-2h (3h-4h)",
             '"(3h-4h)" at position 7: not understood (expected a range, a day, a holiday word, '
-            "P or a usage point number)",
+            "a season, P or a usage point number)",
         ),
     ],
 )
