@@ -232,3 +232,23 @@ def test_readme_toml_examples_are_valid_settings(tmp_path: Path) -> None:
             config = tmp_path / f"readme-{n}.toml"
             config.write_text(document, encoding="utf-8")
             load_settings(str(config))  # raises ConfigError on what the code refuses
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_config_example_commented_examples_are_valid_settings(tmp_path: Path) -> None:
+    """The examples commented out in config.example.toml (indented ``#   `` lines) load too."""
+    from linkyflux.settings import load_settings
+
+    blocks: list[list[str]] = [[]]
+    for line in EXAMPLE.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#   "):
+            blocks[-1].append(line[4:])
+        elif blocks[-1]:
+            blocks.append([])
+    # the indented blocks that open a table are examples; the others are lists in prose
+    examples = ["\n".join(block) for block in blocks if block and block[0].startswith("[")]
+    assert len(examples) >= 3
+    for n, example in enumerate(examples):
+        config = tmp_path / f"example-{n}.toml"
+        config.write_text(example + "\n", encoding="utf-8")
+        load_settings(str(config))
