@@ -136,6 +136,31 @@ def fetch(ctx: click.Context, days: int, quiet: bool, jitter: int) -> None:
     _finish(report, sink, quiet)
 
 
+@cli.command("import", short_help="Import files downloaded from Enedis (R63 CSV).")
+@click.argument("paths", nargs=-1, required=True, metavar="FILE...")
+@click.option(
+    "--dry-run", is_flag=True, help="Read the files and print what they hold; write nothing."
+)
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
+@click.pass_context
+def import_(ctx: click.Context, paths: tuple[str, ...], dry_run: bool, quiet: bool) -> None:
+    """Import load curves from files downloaded from Enedis (the R63 CSV of a "demande de
+    données"), or folders of them, into the configured destination, as `fetch` would have
+    written them. A day a file covers whole is not asked from the API again. A bad file is
+    reported and the others are still imported."""
+    from linkyflux.app.imports import format_import, run_import
+    from linkyflux.settings import load_settings
+
+    try:
+        settings = load_settings(ctx.meta["config_file"])
+        report = run_import(settings, ctx.obj, paths, _warn, dry_run=dry_run)
+    except LinkyfluxError as exc:
+        _fail(exc)
+    if not quiet or dry_run:
+        click.echo(format_import(report))
+    _fail_on(report.errors)
+
+
 @cli.command(short_help="Fetch the history, up to what Enedis keeps.")
 @click.option(
     "--since",

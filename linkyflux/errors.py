@@ -53,6 +53,13 @@ class MissingData(LinkyfluxError):
     exit_code = 8
 
 
+class BadFile(LinkyfluxError):
+    """A file to import is not an Enedis export linkyflux reads, or a line of it does not
+    parse: the message names the file, the line and what is wrong."""
+
+    exit_code = 10
+
+
 class Locked(LinkyfluxError):
     exit_code = 9
 
@@ -69,4 +76,6 @@ EXIT_CODES: dict[int, str] = {
     "the points wait in the spool for the next run",
     MissingData.exit_code: "a day is still missing 48 h after it ended: see `linkyflux status`",
     Locked.exit_code: "another linkyflux run is using the same state directory",
+    BadFile.exit_code: "a file to import is not an Enedis export linkyflux reads "
+    "(the other files were imported)",
 }

@@ -100,7 +100,7 @@ def run_sync(
                 f"{settings.consent.url}: run `linkyflux auth` if the gateway changed"
             )
         state = SyncState(state_dir)
-        _check_destination(settings, state, warn)
+        check_destination(settings, state, warn)
         if forget is not None:
             forget.apply(state, tokens.usage_points)
 
@@ -173,7 +173,7 @@ def run_sync(
         return report, sink
 
 
-def _check_destination(settings: Settings, state: SyncState, warn: Echo) -> None:
+def check_destination(settings: Settings, state: SyncState, warn: Echo) -> None:
     """A new destination has none of the days sent to the old one: they are sent again
     (missing again from the first one on, see SyncState.moved_to)."""
     destination = destination_of(settings)

@@ -1,0 +1,95 @@
+"""Readings from a file (``linkyflux import``) into the sink and the state, as a fetch would
+have written them: the same lines (tags, schedule recorded per day, prices, Tempo colours),
+so the same points; a day the file covers whole counts as fetched (``fetch`` and ``backfill``
+do not ask the API for it again), any other day is left to the API."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from linkyflux.models import CurveReading
+from linkyflux.sinks.writers import Sink
+from linkyflux.sync.planning import Series
+from linkyflux.sync.report import SeriesSummary
+from linkyflux.sync.state import SyncState
+from linkyflux.sync.totals import Pricing, keep_totals
+from linkyflux.timeutil import paris_day, paris_day_bounds
+
+BATCH = 4800  # readings written at once (100 days of half-hours), at a day's end
+
+
+@dataclass
+class Imported:
+    """What a file gave for one usage point and direction."""
+
+    points: int = 0
+    energy_wh: float = 0.0
+    days: set[date] = field(default_factory=set)
+    complete: set[date] = field(default_factory=set)
+
+
+class Importer:
+    """Writes a file's readings, a batch of whole days at a time (see the module)."""
+
+    def __init__(self, sink: Sink | None, pricing: Pricing, state: SyncState) -> None:
+        self.sink = sink  # None: a dry run, nothing written or recorded
+        self.pricing = pricing
+        self.state = state
+        self.imported: dict[tuple[str, str], Imported] = defaultdict(Imported)
+
+    def add(self, readings: Iterable[CurveReading]) -> None:
+        """Write the readings (in a file's order), a batch of whole days at a time."""
+        pending: dict[tuple[str, str], list[CurveReading]] = defaultdict(list)
+        try:
+            for reading in readings:
+                key = (reading.usage_point_id, reading.direction)
+                batch = pending[key]
+                if len(batch) >= BATCH and paris_day(reading.start) != paris_day(batch[-1].start):
+                    self._write(batch)
+                    pending[key] = batch = []
+                batch.append(reading)
+        finally:  # a bad line stops the file: what was read before it is good data
+            for batch in pending.values():
+                self._write(batch)
+
+    def _write(self, readings: list[CurveReading]) -> None:
+        if not readings:
+            return
+        first = readings[0]
+        usage_point_id, direction = first.usage_point_id, first.direction
+        imported = self.imported[(usage_point_id, direction)]
+        covered: dict[date, int] = defaultdict(int)
+        for reading in readings:
+            covered[paris_day(reading.start)] += reading.minutes
+            imported.energy_wh += reading.energy_wh
+        imported.points += len(readings)
+        imported.days.update(covered)
+        complete = {day for day, minutes in covered.items() if minutes >= _minutes(day)}
+        imported.complete.update(complete)
+        if self.sink is None:
+            return
+        point = self.state.point(usage_point_id)
+        written = self.pricing.curve_lines(
+            point, usage_point_id, direction, readings, SeriesSummary()
+        )
+        self.sink.write(written.lines)
+        point.day_schedules.update(written.new_days)
+        if direction == "consumption":
+            point.uncoloured.difference_update(written.totals)
+            point.uncoloured.update(written.uncoloured)
+        days = point.of(Series(direction, "curve").key)
+        before = {day: days.status(day) for day in written.totals}
+        for day in sorted(complete):
+            days.mark(day, "complete")
+        days.seen = True
+        point.directions[direction] = True
+        keep_totals(point, direction, before, written.totals)
+        self.state.save(changed=usage_point_id)
+
+
+def _minutes(day: date) -> int:
+    begin, end = paris_day_bounds(day)
+    return int((end - begin).total_seconds() // 60)

@@ -1,0 +1,183 @@
+"""`linkyflux import`: the R63 CSV of the simulated meters, through the CLI, point by point
+against ground truth (issue #16, first format)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from linkyflux.simulator.exports import hourly, r63
+from linkyflux.simulator.synthetic import Interval
+from linkyflux.timeutil import PARIS
+
+from simenv import World, world
+
+HOUSE = "22516914714270"  # PT30M consumption
+SOLAR = "24880057139941"  # PT30M production
+SPRING, AUTUMN = date(2026, 3, 29), date(2026, 10, 25)  # 46 and 50 half hours
+FIRST, END = date(2026, 3, 27), date(2026, 4, 3)
+HOLE = date(2026, 3, 31)  # not in the file at all
+HOURLY = (date(2026, 4, 1), date(2026, 4, 2))  # Enedis sent these at a 60-minute step
+
+
+def intervals(
+    w: World, usage_point_id: str, direction: str, first: date, end: date
+) -> list[Interval]:
+    out: list[Interval] = []
+    day = first
+    while day < end:
+        got = w.simulator.truth_curve(usage_point_id, direction, day)  # type: ignore[arg-type]
+        if day in HOURLY and usage_point_id == HOUSE:
+            got = hourly(got)
+        if not (day == HOLE and usage_point_id == HOUSE):
+            out += got
+        day += timedelta(days=1)
+    return out
+
+
+def points(lines: list[str]) -> list[tuple[str, str, str, int, float, float]]:
+    """(usage point, direction, tariff, start, power, energy) of each load-curve line."""
+    out = []
+    for line in lines:
+        head, fields, stamp = line.split(" ")
+        name, *tags = head.split(",")
+        if name == "linky_load_curve":
+            t = dict(tag.split("=") for tag in tags)
+            f = dict(field.split("=") for field in fields.split(","))
+            out.append(
+                (
+                    t["usage_point_id"],
+                    t["direction"],
+                    t["tariff"],
+                    int(stamp),
+                    float(f["power_w"]),
+                    float(f["energy_wh"]),
+                )
+            )
+    return out
+
+
+def test_an_r63_file_imports_as_fetch_would_have_written_it(tmp_path: Path) -> None:
+    with world(tmp_path) as w:
+        w.config(tariff={"offpeak": "22h00-6h00"})
+        house = intervals(w, HOUSE, "consumption", FIRST, END)
+        solar = intervals(w, SOLAR, "production", FIRST, END)
+        autumn = intervals(w, HOUSE, "consumption", AUTUMN, AUTUMN + timedelta(days=1))
+        export = tmp_path / "ENEDIS_R63_P_CdC_M07VD2PL_00001_20261122093019.csv"
+        export.write_text(
+            r63([(HOUSE, "consumption", house + autumn), (SOLAR, "production", solar)], FIRST, END)
+        )
+        result = w.run("import", str(export))
+        assert result.exit_code == 0, result.output
+        lines = w.output_lines()
+        state = json.loads((w.state_dir / "state.json").read_text())["usage_points"]
+    expected = [
+        (uid, direction, i.start, i.power_w, i.power_w * i.minutes / 60)
+        for uid, direction, some in (
+            (HOUSE, "consumption", house + autumn),
+            (SOLAR, "production", solar),
+        )
+        for i in some
+    ]
+    got = points(lines)
+    assert [(u, d, s, p, e) for u, d, _, s, p, e in got] == [
+        (u, d, int(start.timestamp()), float(p), e) for u, d, start, p, e in expected
+    ]
+    per_day = Counter(
+        (
+            u,
+            date.fromtimestamp(s)
+            if False
+            else __import__("datetime").datetime.fromtimestamp(s, PARIS).date(),
+        )
+        for u, _, _, s, _, _ in got
+    )
+    assert per_day[(HOUSE, SPRING)] == 46 and per_day[(HOUSE, AUTUMN)] == 50
+    assert per_day[(HOUSE, HOURLY[0])] == 24 and (HOUSE, HOLE) not in per_day
+    # tagged by the schedule at each start (22h-6h), a day with a 60-minute step too
+    for u, _, tariff, start, _, _ in got:
+        hour = datetime.fromtimestamp(start, PARIS).hour
+        assert tariff == ("HC" if hour < 6 or hour >= 22 else "HP"), (u, start)
+    curve = state[HOUSE]["series"]["consumption/curve"]["days"]
+    complete = {
+        d for first, last, status in curve for d in _days(first, last) if status == "complete"
+    }
+    assert HOLE.isoformat() not in complete and SPRING.isoformat() in complete
+    assert AUTUMN.isoformat() in complete and "2026-04-02" in complete
+
+
+def _days(first: str, last: str) -> list[str]:
+    a, b = date.fromisoformat(first), date.fromisoformat(last)
+    return [(a + timedelta(days=n)).isoformat() for n in range((b - a).days + 1)]
+
+
+def _export(w: World, tmp_path: Path, name: str, first: date, end: date) -> Path:
+    path = tmp_path / name
+    path.write_text(
+        r63([(HOUSE, "consumption", intervals(w, HOUSE, "consumption", first, end))], first, end)
+    )
+    return path
+
+
+def test_imported_days_are_not_asked_again_and_a_hole_is_filled_by_the_api(tmp_path: Path) -> None:
+    with world(tmp_path) as w:
+        w.consent = (HOUSE,)
+        w.config()
+        assert w.run("auth").exit_code == 0
+        export = _export(w, tmp_path, "r63.csv", FIRST, END)
+        assert w.run("import", "-q", str(export)).exit_code == 0
+        calls = len(w.simulator.data_calls())
+        result = w.run("backfill", "--since", FIRST.isoformat(), "-q")
+        assert result.exit_code == 0, result.output
+        starts = sorted(
+            q.get("start", q.get("dateDebut", ""))
+            for path, q in w.simulator.data_calls()[calls:]
+            if "consumption_load_curve" in path
+        )
+        lines = points(w.output_lines())
+    assert starts[0] == HOLE.isoformat()  # the 27th to the 30th came from the file
+    hole = [p for p in lines if datetime.fromtimestamp(p[3], PARIS).date() == HOLE]
+    assert len(hole) == 48  # filled by the API
+
+
+def test_a_bad_file_is_one_line_and_the_others_are_imported(tmp_path: Path) -> None:
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    with world(tmp_path) as w:
+        w.config()
+        _export(w, folder, "a-good.csv", FIRST, FIRST + timedelta(days=1))
+        bad = _export(w, folder, "b-bad.csv", AUTUMN, AUTUMN + timedelta(days=1))
+        rows = bad.read_text().splitlines()
+        rows[11] = rows[11].replace(";PT30M;", ";PT7M;")
+        bad.write_text("\n".join(rows) + "\n")
+        other = folder / "c-notes.txt"
+        other.write_text("my electricity notes\n")
+        result = w.run("import", str(folder))
+        got = points(w.output_lines())
+    assert result.exit_code == 10
+    assert result.output.splitlines()[-2:] == [
+        f"linkyflux: {bad}: line 12: Pas 'PT7M' does not divide an hour",
+        f"linkyflux: {other}: line 1: not an Enedis export linkyflux reads (an R63 load-curve "
+        "CSV starts with the header Identifiant PRM;Date de début;…)",
+    ]
+    days = Counter(datetime.fromtimestamp(p[3], PARIS).date() for p in got)
+    assert days == {FIRST: 48, AUTUMN: 10}  # the bad file's lines before its bad one
+    assert "a-good.csv: 22516914714270 consumption: 1 days (1 complete)" in result.output
+
+
+def test_dry_run_reads_and_writes_nothing(tmp_path: Path) -> None:
+    with world(tmp_path) as w:
+        w.config()
+        export = _export(w, tmp_path, "r63.csv", SPRING, SPRING + timedelta(days=1))
+        day = intervals(w, HOUSE, "consumption", SPRING, SPRING + timedelta(days=1))
+        result = w.run("import", "--dry-run", str(export))
+        assert not (tmp_path / "out.lp").exists() and not (w.state_dir / "state.json").exists()
+    kwh = sum(i.power_w * i.minutes / 60 for i in day) / 1000
+    assert result.exit_code == 0, result.output
+    assert result.output == (
+        "Read (dry run: nothing written):\n"
+        f"r63.csv: {HOUSE} consumption: 1 days (1 complete) from {SPRING} to {SPRING}, "
+        f"46 points, {kwh:.3f} kWh\n"
+    )
