@@ -7,6 +7,7 @@ import json
 from collections import Counter
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from linkyflux.simulator.exports import hourly, r63
 from linkyflux.simulator.synthetic import Interval
@@ -181,3 +182,25 @@ def test_dry_run_reads_and_writes_nothing(tmp_path: Path) -> None:
         f"r63.csv: {HOUSE} consumption: 1 days (1 complete) from {SPRING} to {SPRING}, "
         f"46 points, {kwh:.3f} kWh\n"
     )
+
+
+def test_overlapping_files_imported_twice_leave_one_point_per_instant(
+    influx1: Any, tmp_path: Path
+) -> None:
+    with world(tmp_path) as w:
+        w.config(
+            influxdb={"api": "v1", "url": influx1.url, "database": influx1.db, "output": ""},
+            tariff={"offpeak": "22h00-6h00"},
+        )
+        first = _export(w, tmp_path, "first.csv", FIRST, END)
+        second = _export(w, tmp_path, "second.csv", FIRST + timedelta(days=3), END)  # overlaps
+        for _ in range(2):
+            result = w.run("import", "-q", str(first), str(second))
+            assert result.exit_code == 0, result.output
+        truth = intervals(w, HOUSE, "consumption", FIRST, END)
+    got = influx1.query(
+        f"SELECT energy_wh, power_w FROM linky_load_curve WHERE usage_point_id = '{HOUSE}'"
+    )[0]["values"]
+    assert [(v[0], v[1], v[2]) for v in got] == [
+        (int(i.start.timestamp()), i.power_w * i.minutes / 60, float(i.power_w)) for i in truth
+    ]
