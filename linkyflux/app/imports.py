@@ -20,6 +20,7 @@ from linkyflux.errors import BadFile, LinkyfluxError, SinkError
 from linkyflux.settings import Settings
 from linkyflux.sinks.spool import Spool, SpoolingSink
 from linkyflux.sources.exports.r63 import is_r63, read_r63
+from linkyflux.sources.exports.webcsv import is_web_curve, read_web_curve
 from linkyflux.sync.imports import Imported, Importer
 from linkyflux.sync.lock import run_lock
 from linkyflux.sync.state import SyncState
@@ -91,10 +92,12 @@ def _import(path: Path, importer: Importer) -> None:
         raise BadFile(f"{path}: cannot read: {exc.strerror}") from None
     if is_r63(head):
         importer.add(read_r63(path))
+    elif is_web_curve(head):
+        importer.add(read_web_curve(path))
     else:
         raise BadFile(
-            f"{path}: line 1: not an Enedis export linkyflux reads (an R63 load-curve CSV "
-            "starts with the header Identifiant PRM;Date de début;…)"
+            f"{path}: line 1: not an Enedis export linkyflux reads (an R63 load-curve CSV, or "
+            "the customer space's Enedis_Conso_Heure CSV)"
         )
 
 

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from linkyflux.simulator.exports import hourly, r63
+from linkyflux.simulator.exports import hourly, r63, web_curve
 from linkyflux.simulator.synthetic import Interval
 from linkyflux.timeutil import PARIS
 
@@ -161,7 +161,7 @@ def test_a_bad_file_is_one_line_and_the_others_are_imported(tmp_path: Path) -> N
     assert result.output.splitlines()[-2:] == [
         f"linkyflux: {bad}: line 12: Pas 'PT7M' does not divide an hour",
         f"linkyflux: {other}: line 1: not an Enedis export linkyflux reads (an R63 load-curve "
-        "CSV starts with the header Identifiant PRM;Date de début;…)",
+        "CSV, or the customer space's Enedis_Conso_Heure CSV)",
     ]
     days = Counter(datetime.fromtimestamp(p[3], PARIS).date() for p in got)
     assert days == {FIRST: 48, AUTUMN: 10}  # the bad file's lines before its bad one
@@ -204,3 +204,40 @@ def test_overlapping_files_imported_twice_leave_one_point_per_instant(
     assert [(v[0], v[1], v[2]) for v in got] == [
         (int(i.start.timestamp()), i.power_w * i.minutes / 60, float(i.power_w)) for i in truth
     ]
+
+
+def test_the_old_customer_space_csv_imports_the_same_points(tmp_path: Path) -> None:
+    """Offsets in the labels, a BOM, no step given, a step change between blocks, a hole
+    written as rows without values (docs/enedis-exports.md §3)."""
+    with world(tmp_path) as w:
+        w.config(tariff={"offpeak": "22h00-6h00"})
+        house = intervals(w, HOUSE, "consumption", FIRST, END)
+        del house[60:65]  # two and a half hours missing inside a block: rows without values
+        autumn = intervals(w, HOUSE, "consumption", AUTUMN, AUTUMN + timedelta(days=1))
+        solar = intervals(w, SOLAR, "production", FIRST, END)
+        files = {
+            "Enedis_Conso_Heure_20260327-20261026_22516914714270.csv": web_curve(
+                HOUSE, "consumption", house + autumn, FIRST, AUTUMN + timedelta(days=1)
+            ),
+            "Enedis_Prod_Heure_20260327-20260403_24880057139941.csv": web_curve(
+                SOLAR, "production", solar, FIRST, END
+            ),
+        }
+        for name, text in files.items():
+            (tmp_path / name).write_text(text)
+        result = w.run("import", *(str(tmp_path / name) for name in files))
+        assert result.exit_code == 0, result.output
+        got = points(w.output_lines())
+    expected = [
+        (uid, direction, int(i.start.timestamp()), float(i.power_w), i.power_w * i.minutes / 60)
+        for uid, direction, some in (
+            (HOUSE, "consumption", house + autumn),
+            (SOLAR, "production", solar),
+        )
+        for i in some
+    ]
+    assert [(u, d, s, p, e) for u, d, _, s, p, e in got] == expected
+    assert "\ufeffIdentifiant PRM;Type de donnees" in files[next(iter(files))][:40]
+    text = files[next(iter(files))]
+    assert "\n\n" in text  # the step change's blank line
+    assert text.count("+01:00;\n") == 5  # the missing intervals (28 March, winter time)
