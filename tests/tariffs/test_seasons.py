@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from test_tariffs import utc_changes
 
 from linkyflux.models import CurveReading
 from linkyflux.tariffs.classifier import Classifier, DatedSchedule, DaySchedule
@@ -382,15 +383,6 @@ def test_ranges_before_the_season_words_apply_in_the_other_season() -> None:
     assert tags(schedule, A, CONS, spec) == ["HP", "HC", "HC", "HP", "HP"]
     # production: the summer part's P list in summer, the consumption list in winter
     assert tags(schedule, A, PROD, spec) == ["HP", "HP", "HC", "HP", "HC"]
-
-
-def utc_changes(spec: str) -> tuple[tuple[datetime, str], ...]:
-    """ "2026-10-24 22:00 HP, 2026-10-25 00:00 HC" (UTC) as Schedule.changes_on says it."""
-    items = [item.split() for item in spec.split(",")]
-    return tuple(
-        (datetime.fromisoformat(f"{day} {clock}").replace(tzinfo=UTC), tag)
-        for day, clock, tag in items
-    )
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,6 @@ twice, CEST then CET: a label means the instant after the previous row's. A spri
 from __future__ import annotations
 
 import csv
-import math
 import re
 from collections.abc import Iterator
 from datetime import datetime
@@ -21,6 +20,7 @@ from typing import Final
 from linkyflux.errors import BadFile
 from linkyflux.models import CurveReading, Direction
 from linkyflux.sources.enedis import local_to_epoch
+from linkyflux.sources.exports.values import power_w
 from linkyflux.timeutil import PARIS
 
 REQUIRED: Final = ("Identifiant PRM", "Grandeur métier", "Unité", "Horodate", "Valeur", "Pas")
@@ -94,12 +94,7 @@ def _reading(
         raise bad(f"Horodate {label!r} does not exist in Europe/Paris (the clocks jump it)")
     if key in last and end <= last[key]:
         raise bad(f"Horodate {label!r} is not after the line before ({_local(last[key])})")
-    try:
-        power = float(value)
-    except ValueError:
-        raise bad(f"Valeur {value!r} is not a number") from None
-    if not math.isfinite(power) or power < 0:
-        raise bad(f"Valeur {value!r} is not a power in W")
+    power = power_w(value, f"{path}: line {line}")
     last[key] = end
     return CurveReading(prm, direction, end - minutes * 60, minutes, power)
 

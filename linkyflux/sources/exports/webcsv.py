@@ -11,7 +11,6 @@ row's step is the file's ``Pas en minutes``, else the usual spacing of the rows 
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from typing import Final
 
 from linkyflux.errors import BadFile
 from linkyflux.models import CurveReading, Direction
+from linkyflux.sources.exports.values import power_w
 
 DIRECTIONS: Final[dict[str, Direction]] = {
     "Consommation": "consumption",
@@ -109,10 +109,5 @@ def _block(
     for number, end, value in rows:
         if not value.strip():
             continue  # a missing interval stays missing
-        try:
-            power = float(value)
-        except ValueError:
-            raise BadFile(f"{path}: line {number}: Valeur {value!r} is not a number") from None
-        if not math.isfinite(power) or power < 0:
-            raise BadFile(f"{path}: line {number}: Valeur {value!r} is not a power in W")
+        power = power_w(value, f"{path}: line {number}")
         yield CurveReading(prm, direction, end - step * 60, step, power)
