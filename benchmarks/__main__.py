@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from benchmarks import backfill, coldstart, economy, serialisation
+from benchmarks import backfill, coldstart, economy, importing, serialisation
 from benchmarks.common import Figure, machine, secs
 
 BENCHMARKS: dict[str, Callable[[bool], Figure | list[Figure]]] = {
@@ -20,6 +20,7 @@ BENCHMARKS: dict[str, Callable[[bool], Figure | list[Figure]]] = {
     "memory": backfill.memory,
     "coldstart": coldstart.run,
     "economy": economy.run,
+    "import": importing.run,
 }
 
 

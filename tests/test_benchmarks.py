@@ -28,6 +28,8 @@ def test_quick_benchmarks_run_and_serialise_identical_bytes() -> None:
         "cold start",
         "cold start",
         "api economy",
+        "import",
+        "import memory",
     ], done.stdout
     assert not any("FAILED" in line for line in lines), done.stdout
     assert "identical bytes" in lines[1]
