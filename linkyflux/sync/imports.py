@@ -1,7 +1,11 @@
 """Readings from a file (``linkyflux import``) into the sink and the state, as a fetch would
 have written them: the same lines (tags, schedule recorded per day, prices, Tempo colours),
 so the same points; a day the file covers whole counts as fetched (``fetch`` and ``backfill``
-do not ask the API for it again), any other day is left to the API."""
+do not ask the API for it again), any other day is left to the API.
+
+A day the file covers whole also gets its daily point, from its load curve (energy, split,
+cost), so the dashboards show it like a fetched day; that daily point is stale: a run with a
+gateway replaces it with Enedis' own daily figure, in a call it makes anyway."""
 
 from __future__ import annotations
 
@@ -10,11 +14,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from linkyflux.models import CurveReading
+from linkyflux.models import CurveReading, DailyReading
 from linkyflux.sinks.writers import Sink
 from linkyflux.sync.planning import Series
 from linkyflux.sync.report import SeriesSummary
-from linkyflux.sync.state import SyncState
+from linkyflux.sync.state import CurveTotals, SyncState
 from linkyflux.sync.totals import Pricing, keep_totals
 from linkyflux.timeutil import paris_day, paris_day_bounds
 
@@ -87,7 +91,22 @@ class Importer:
         days.seen = True
         point.directions[direction] = True
         keep_totals(point, direction, before, written.totals)
+        daily = point.of(Series(direction, "daily").key)
+        fresh = [day for day in sorted(complete) if daily.status(day) != "complete"]
+        curve = [
+            DailyReading(usage_point_id, direction, day, _curve_energy(written.totals[day]))
+            for day in fresh
+        ]
+        self.sink.write(self.pricing.daily_lines(point, curve, SeriesSummary()))
+        for day in fresh:
+            daily.mark(day, "stale")
         self.state.save(changed=usage_point_id)
+
+
+def _curve_energy(totals: CurveTotals) -> float:
+    """A day's energy from its curve: the sum over its tariffs (not the Tempo colours'
+    breakdown of the same energy)."""
+    return sum(wh for key, wh in totals.energy_wh.items() if key.isupper())
 
 
 def _minutes(day: date) -> int:

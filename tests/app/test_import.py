@@ -9,6 +9,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from linkyflux.simulator.exports import hourly, r63, web_curve
 from linkyflux.simulator.synthetic import Interval
 from linkyflux.timeutil import PARIS
@@ -101,6 +103,25 @@ def test_an_r63_file_imports_as_fetch_would_have_written_it(tmp_path: Path) -> N
     for u, _, tariff, start, _, _ in got:
         hour = datetime.fromtimestamp(start, PARIS).hour
         assert tariff == ("HC" if hour < 6 or hour >= 22 else "HP"), (u, start)
+    # a complete day has its daily point, from its curve, left for the API to confirm
+    daily = {}
+    for line in lines:
+        head, fields, stamp = line.split(" ")
+        if head.startswith("linky_daily,"):
+            tags = dict(tag.split("=") for tag in head.split(",")[1:])
+            values = dict(field.split("=") for field in fields.split(","))
+            day = datetime.fromtimestamp(int(stamp), PARIS).date()
+            daily[(tags["usage_point_id"], day)] = float(values["energy_wh"])
+    by_day: Counter[tuple[str, date]] = Counter()
+    for uid, _, start, _, energy in expected:
+        by_day[(uid, start.astimezone(PARIS).date())] += energy
+    assert sorted(daily) == sorted(by_day), set(daily) ^ set(by_day)
+    assert daily == pytest.approx(dict(by_day))
+    assert state[HOUSE]["series"]["consumption/daily"]["days"] == [
+        [FIRST.isoformat(), "2026-03-30", "stale"],
+        ["2026-04-01", "2026-04-02", "stale"],
+        [AUTUMN.isoformat(), AUTUMN.isoformat(), "stale"],
+    ]
     curve = state[HOUSE]["series"]["consumption/curve"]["days"]
     complete = {
         d for first, last, status in curve for d in _days(first, last) if status == "complete"
@@ -157,6 +178,7 @@ def test_a_bad_file_is_one_line_and_the_others_are_imported(tmp_path: Path) -> N
         other.write_text("my electricity notes\n")
         result = w.run("import", str(folder))
         got = points(w.output_lines())
+        daily = [ln for ln in w.output_lines() if ln.startswith("linky_daily,")]
     assert result.exit_code == 10
     assert result.output.splitlines()[-2:] == [
         f"linkyflux: {bad}: line 12: Pas 'PT7M' does not divide an hour",
@@ -165,6 +187,7 @@ def test_a_bad_file_is_one_line_and_the_others_are_imported(tmp_path: Path) -> N
     ]
     days = Counter(datetime.fromtimestamp(p[3], PARIS).date() for p in got)
     assert days == {FIRST: 48, AUTUMN: 10}  # the bad file's lines before its bad one
+    assert len(daily) == 1  # the complete day's; the autumn day is not complete
     assert "a-good.csv: 22516914714270 consumption: 1 days (1 complete)" in result.output
 
 
