@@ -14,7 +14,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -99,15 +99,19 @@ def test_backfill_killed_at_random_then_resumed(
         assert json.loads(out)["consent"]["usage_points"] == [HOUSE, RECENT]
 
     assert killed == 4, "every backfill must have been killed mid-way"
+    before = _simulator_now(simulator_url)
     final = cli(config, "backfill")
     out, _ = final.communicate(timeout=300)
     assert final.returncode == 0, out
 
-    now = datetime.fromisoformat(httpx.get(f"{simulator_url}/_sim/now").json()["now"])
+    now = _simulator_now(simulator_url)
     truth = Simulator(FakeClock(now))
-    today = truth.today()
-    first_curve_day = today - relativedelta(months=24, days=15)  # Enedis' curve horizon
-    first_daily_day = today - relativedelta(months=36, days=15)
+    # On the real clock, Paris' midnight may pass during the final backfill: compare the days
+    # both its first and its last request could ask for (Enedis' horizon moves with the day),
+    # up to the first day not published when it began (a day is published the next morning).
+    today = _first_unpublished(before)
+    first_curve_day = truth.today() - relativedelta(months=24, days=15)  # Enedis' horizon
+    first_daily_day = truth.today() - relativedelta(months=36, days=15)
     lo = int(paris_day_bounds(first_curve_day)[0].timestamp())
     hi = int(paris_day_bounds(today)[0].timestamp())
     for prm in (HOUSE, RECENT):
@@ -137,3 +141,18 @@ def test_backfill_killed_at_random_then_resumed(
     assert daily[0]["values"][0][1] == (today - first_daily_day).days
     spool = state / "spool"
     assert not spool.exists() or list(spool.iterdir()) == []
+
+
+def _simulator_now(url: str) -> datetime:
+    return datetime.fromisoformat(httpx.get(f"{url}/_sim/now").json()["now"])
+
+
+def _first_unpublished(now: datetime) -> date:
+    """The first day whose data the simulator does not publish yet at ``now``: day D is
+    published on D+1 from its publication hour (8 o'clock, Europe/Paris)."""
+    local = now.astimezone(PARIS)
+    return (
+        local.date()
+        if local.hour >= Simulator(FakeClock(now)).publication_hour
+        else (local.date() - timedelta(days=1))
+    )
