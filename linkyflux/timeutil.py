@@ -79,3 +79,9 @@ def paris_midnight(day: date) -> datetime:
 def paris_day_bounds(day: date) -> tuple[datetime, datetime]:
     """[start, end) of a Paris day as UTC instants: 23, 24 or 25 hours long."""
     return paris_midnight(day), paris_midnight(day + timedelta(days=1))
+
+
+def paris_day_minutes(day: date) -> int:
+    """How long a Paris day lasts, in minutes (1380 or 1500 on the days the clocks change)."""
+    begin, end = paris_day_bounds(day)
+    return int((end - begin).total_seconds() // 60)

@@ -7,18 +7,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from linkyflux.app.runs import check_destination
+from linkyflux.app.runs import check_destination, sink_errors
 from linkyflux.app.wiring import (
     Echo,
     Runtime,
     make_classifier,
     make_prices,
-    make_sink,
+    spooling_sink,
     tempo_colours,
 )
-from linkyflux.errors import BadFile, LinkyfluxError, SinkError
+from linkyflux.errors import BadFile, LinkyfluxError
 from linkyflux.settings import Settings
-from linkyflux.sinks.spool import Spool, SpoolingSink
 from linkyflux.sources.exports.r63 import is_r63, read_r63
 from linkyflux.sources.exports.webcsv import is_web_curve, read_web_curve
 from linkyflux.sync.imports import Imported, Importer
@@ -53,9 +52,7 @@ def run_import(
     report = ImportReport()
     with run_lock(state_dir):
         state = SyncState(state_dir)
-        sink = (
-            None if dry_run else SpoolingSink(make_sink(settings), Spool(state_dir), runtime.clock)
-        )
+        sink = None if dry_run else spooling_sink(settings, runtime)
         try:
             if sink is not None:
                 check_destination(settings, state, warn)
@@ -74,13 +71,8 @@ def run_import(
             if sink is not None:
                 sink.close()
                 state.save()
-        if sink is not None and sink.failure is not None:
-            report.errors.append(
-                SinkError(
-                    f"{sink.failure} ({sink.spooled} lines kept in the spool, written first "
-                    "on the next run)"
-                )
-            )
+        if sink is not None:
+            report.errors += sink_errors(sink)
     return report
 
 
@@ -114,5 +106,9 @@ def format_import(report: ImportReport) -> str:
                 f"({len(got.complete)} complete) from {days[0]} to {days[-1]}, "
                 f"{got.points} points, {got.energy_wh / 1000:.3f} kWh"
             )
-    where = f" into {report.destination}" if report.destination else " (dry run: nothing written)"
-    return "\n".join([f"Imported{where}:" if report.destination else f"Read{where}:", *rows])
+    title = (
+        f"Imported into {report.destination}:"
+        if report.destination
+        else "Read (dry run: nothing written):"
+    )
+    return "\n".join([title, *rows])

@@ -18,13 +18,13 @@ from linkyflux.app.wiring import (
     gateway_client,
     make_classifier,
     make_prices,
-    make_sink,
     metering_api,
+    spooling_sink,
     tempo_colours,
 )
-from linkyflux.errors import SinkError
+from linkyflux.errors import LinkyfluxError, SinkError
 from linkyflux.settings import Settings
-from linkyflux.sinks.spool import Spool, SpoolingSink
+from linkyflux.sinks.spool import SpoolingSink
 from linkyflux.sources.gateways import gateway_for
 from linkyflux.sources.tokens import TokenStore
 from linkyflux.sources.transport import BudgetExhausted, Pacer, RequestLog
@@ -107,7 +107,7 @@ def run_sync(
         def auth(pacer: Pacer) -> httpx.Auth:
             return gateway.auth(store, tokens, runtime.clock, pacer)
 
-        sink = SpoolingSink(make_sink(settings), Spool(state_dir), runtime.clock)
+        sink = spooling_sink(settings, runtime)
         client, pacer = gateway_client(gateway, runtime, auth)
         try:
             drained = sink.drain_spool()
@@ -162,15 +162,22 @@ def run_sync(
                     "first written with, not the one configured now; to delete and rewrite them: "
                     f"{command_of(settings)} backfill --reclassify --since {days[0]}"
                 )
-        if sink.failure is not None:
-            report.errors.append(
-                SinkError(
-                    f"{sink.failure} ({sink.spooled} lines kept in the spool, "
-                    "written first on the next run)"
-                )
-            )
-        report.errors += sink.rejected  # lines InfluxDB refused for good, reported once
+        report.errors += sink_errors(sink)
         return report, sink
+
+
+def sink_errors(sink: SpoolingSink) -> list[LinkyfluxError]:
+    """What the sink could not do in the run: the lines it kept in the spool (written first
+    next run), then the lines InfluxDB refused for good (reported once)."""
+    errors: list[LinkyfluxError] = []
+    if sink.failure is not None:
+        errors.append(
+            SinkError(
+                f"{sink.failure} ({sink.spooled} lines kept in the spool, "
+                "written first on the next run)"
+            )
+        )
+    return errors + sink.rejected
 
 
 def check_destination(settings: Settings, state: SyncState, warn: Echo) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 
 from linkyflux.settings import Settings, default_config_path
+from linkyflux.sinks.spool import Spool, SpoolingSink
 from linkyflux.sinks.writers import FileSink, InfluxV1Sink, InfluxV2Sink, Sink
 from linkyflux.sources.auth import DeviceCode
 from linkyflux.sources.dialects import DIALECTS, Dialect
@@ -22,7 +23,7 @@ from linkyflux.sources.tempo import TempoColours, api_couleur_tempo, rte
 from linkyflux.sources.transport import USER_AGENT, Pacer, RequestLog, paced_client
 from linkyflux.sync.state import SyncState
 from linkyflux.tariffs.classifier import Classifier, DatedSchedule
-from linkyflux.tariffs.grammar import parse_offpeak
+from linkyflux.tariffs.grammar import named_option, parse_offpeak
 from linkyflux.tariffs.prices import PriceList, carried_over
 from linkyflux.timeutil import Clock, SystemClock
 
@@ -62,6 +63,11 @@ def make_sink(settings: Settings) -> Sink:
         timeout=influx.timeout,
         batch_size=influx.batch_size,
     )
+
+
+def spooling_sink(settings: Settings, runtime: Runtime) -> SpoolingSink:
+    """The configured sink, keeping in the state directory's spool what it cannot take."""
+    return SpoolingSink(make_sink(settings), Spool(settings.state_dir()), runtime.clock)
 
 
 def destination_of(settings: Settings) -> str:
@@ -155,7 +161,7 @@ def metering_api(
 def tempo_colours(settings: Settings, runtime: Runtime) -> Iterator[TempoColours | None]:
     """The Tempo colour source, when a configured schedule is Tempo (else None)."""
     offpeaks = [settings.tariff.offpeak, *(s.offpeak for s in settings.tariff.schedule)]
-    if not any(text.strip().casefold() == "tempo" for text in offpeaks):
+    if "TEMPO" not in map(named_option, offpeaks):
         yield None
         return
     tempo = settings.tempo

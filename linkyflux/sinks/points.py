@@ -41,11 +41,14 @@ def curve_lines(
     series = head(schema.LOAD_CURVE, tags)
     minutes, readings = run.minutes, run.readings
     known = _FIELDS[minutes]
-    if colour is not None:
+    if colour is not None:  # Tempo: the colour after the other fields
         tempo = f',{field_key(schema.FIELD_TEMPO)}="{colour}"'
-        lines = curve_lines(run, costs)
+        prices = [f"{_COST}={float_value(cost)}," for cost in costs] if costs else None
         return [
-            f"{fields}{tempo} {stamp}" for fields, _, stamp in (ln.rpartition(" ") for ln in lines)
+            f"{series} {prices[n] if prices else ''}"
+            f"{known.get(r.power_w) or _curve_fields(r.power_w, minutes, known)}{tempo} "
+            f"{r.timestamp}"
+            for n, r in enumerate(readings)
         ]
     if costs is None:
         return [

@@ -28,6 +28,7 @@ from linkyflux.timeutil import PARIS, Clock, paris_today
 
 CACHE_FILE: Final = "tempo.json"
 CODES: Final[dict[int, Colour]] = {1: "BLUE", 2: "WHITE", 3: "RED"}
+_NAMES: Final[dict[str, Colour]] = {colour: colour for colour in COLOURS}  # str -> Colour
 SEASON_STARTS: Final = 9  # a Tempo season runs from 1 September to 31 August
 RTE_TOKEN: Final = "token/oauth/"
 RTE_CALENDARS: Final = "open_api/tempo_like_supply_contract/v1/tempo_like_calendars"
@@ -172,21 +173,19 @@ def _tempo_like_calendars(body: Any) -> dict[date, Colour]:
     if not isinstance(values, list):
         raise ValueError("no tempo_like_calendars.values list")
     out: dict[date, Colour] = {}
-    names: dict[str, Colour] = {c: c for c in COLOURS}
     for value in values:
-        if not isinstance(value, dict) or value.get("value") not in names:
+        if not isinstance(value, dict) or value.get("value") not in _NAMES:
             raise ValueError(f"a day without a colour: {str(value)[:80]!r}")
         start = datetime.fromisoformat(str(value.get("start_date")))
-        out[start.astimezone(PARIS).date()] = names[value["value"]]
+        out[start.astimezone(PARIS).date()] = _NAMES[value["value"]]
     return out
 
 
 def _load(path: Path) -> dict[date, Colour]:
     """The cache; a damaged one is no cache (its colours are asked again)."""
-    names: dict[str, Colour] = {c: c for c in COLOURS}
     try:
         raw = json.loads(path.read_text())
-        return {date.fromisoformat(day): names[colour] for day, colour in raw["colours"].items()}
+        return {date.fromisoformat(day): _NAMES[colour] for day, colour in raw["colours"].items()}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return {}
 

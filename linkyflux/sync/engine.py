@@ -384,11 +384,7 @@ class Fetcher:
             lines = max_power_lines(peaks)
         self.sink.write(lines)
         report.lines_written += len(lines)
-        # recorded once written: a day keeps the tags it was first written with
-        point.day_schedules.update(written.new_days)
-        if series.direction == "consumption":  # Tempo prices consumption only
-            point.uncoloured.difference_update(written.totals)
-            point.uncoloured.update(written.uncoloured)
+        written.record(point, series.direction)  # a day keeps the tags it was first written with
         return written.totals
 
 

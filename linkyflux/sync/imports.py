@@ -20,7 +20,7 @@ from linkyflux.sync.planning import Series
 from linkyflux.sync.report import SeriesSummary
 from linkyflux.sync.state import CurveTotals, SyncState
 from linkyflux.sync.totals import Pricing, keep_totals
-from linkyflux.timeutil import paris_day, paris_day_bounds
+from linkyflux.timeutil import paris_day, paris_day_minutes
 
 BATCH = 4800  # readings written at once (100 days of half-hours), at a day's end
 
@@ -71,7 +71,7 @@ class Importer:
             imported.energy_wh += reading.energy_wh
         imported.points += len(readings)
         imported.days.update(covered)
-        complete = {day for day, minutes in covered.items() if minutes >= _minutes(day)}
+        complete = {day for day, minutes in covered.items() if minutes >= paris_day_minutes(day)}
         imported.complete.update(complete)
         if self.sink is None:
             return
@@ -80,10 +80,7 @@ class Importer:
             point, usage_point_id, direction, readings, SeriesSummary()
         )
         self.sink.write(written.lines)
-        point.day_schedules.update(written.new_days)
-        if direction == "consumption":
-            point.uncoloured.difference_update(written.totals)
-            point.uncoloured.update(written.uncoloured)
+        written.record(point, direction)
         days = point.of(Series(direction, "curve").key)
         before = {day: days.status(day) for day in written.totals}
         for day in sorted(complete):
@@ -107,8 +104,3 @@ def _curve_energy(totals: CurveTotals) -> float:
     """A day's energy from its curve: the sum over its tariffs (not the Tempo colours'
     breakdown of the same energy)."""
     return sum(wh for key, wh in totals.energy_wh.items() if key.isupper())
-
-
-def _minutes(day: date) -> int:
-    begin, end = paris_day_bounds(day)
-    return int((end - begin).total_seconds() // 60)

@@ -15,7 +15,7 @@ from linkyflux.models import CurveReading, DailyReading, MaxPowerReading
 from linkyflux.sync.planning import Series
 from linkyflux.sync.report import FetchReport
 from linkyflux.sync.state import SeriesState
-from linkyflux.timeutil import paris_day, paris_day_bounds
+from linkyflux.timeutil import paris_day, paris_day_bounds, paris_day_minutes
 
 Reading = CurveReading | DailyReading | MaxPowerReading
 
@@ -43,8 +43,8 @@ def settle(
     start, end = window
     for n in range((end - start).days):
         day = start + timedelta(days=n)
-        begin, finish = paris_day_bounds(day)
-        full = int((finish - begin).total_seconds() // 60) if series.kind == "curve" else 1
+        finish = paris_day_bounds(day)[1]
+        full = paris_day_minutes(day) if series.kind == "curve" else 1
         got = covered.get(day, 0)
         if got >= full:
             state.mark(day, "complete")

@@ -36,6 +36,14 @@ class CurveLines:
     tempo: dict[date, Colour] = field(default_factory=dict)  # the colours of Tempo days used
     uncoloured: set[date] = field(default_factory=set)  # Tempo days without their colour yet
 
+    def record(self, point: UsagePointState, direction: str) -> None:
+        """Once the lines are written: each new day keeps the schedule it was written with,
+        and (Tempo prices consumption only) which days wait for their colour."""
+        point.day_schedules.update(self.new_days)
+        if direction == "consumption":
+            point.uncoloured.difference_update(self.totals)
+            point.uncoloured.update(self.uncoloured)
+
 
 @dataclass(frozen=True)
 class Pricing:

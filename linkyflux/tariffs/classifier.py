@@ -23,7 +23,7 @@ from functools import lru_cache, partial
 from typing import Final, Literal, NamedTuple
 
 from linkyflux.models import Contract, CurveReading
-from linkyflux.tariffs.grammar import parse_offpeak
+from linkyflux.tariffs.grammar import named_option, parse_offpeak
 from linkyflux.tariffs.schedule import BASE, Changes, Schedule, ScheduleError
 from linkyflux.tariffs.seasons import SEASONS, Season
 from linkyflux.timeutil import paris_day, paris_midnight
@@ -57,7 +57,7 @@ class DaySchedule:
     @property
     def tempo(self) -> bool:
         """The day is priced at its Tempo colour (``offpeak = "TEMPO"``)."""
-        return self.source == "schedule" and self.offpeak.strip().casefold() == "tempo"
+        return self.source == "schedule" and named_option(self.offpeak) == "TEMPO"
 
     @property
     def configured(self) -> bool:

@@ -56,7 +56,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import Final
+from typing import Final, Literal
 
 from linkyflux.tariffs.schedule import (
     CONSUMPTION,
@@ -105,17 +105,23 @@ _RANGE_WITHOUT_END: Final = re.compile(r"\d+(?:[h:]\d*)?(?:[-_aà]|to)*", re.IGN
 _GLUED_WORD: Final = re.compile(r"([^\W\d_]+)(\d.*)")
 
 
+def named_option(text: str) -> Literal["", "BASE", "TEMPO"]:
+    """``BASE`` or ``TEMPO`` when the text names that tariff alone (any case), else ``""``."""
+    named = text.strip().upper()
+    return named if named in ("BASE", "TEMPO") else ""  # type: ignore[return-value]
+
+
 def parse_offpeak(
     text: str, *, holiday_subdivision: str | None = None, seasons: Seasons = TURPE_SEASONS
 ) -> Schedule:
     """Parse a one-line off-peak schedule; raise :class:`ScheduleError` if it is malformed.
     ``seasons`` says which days the season parts (``hiver …``, ``été …``) apply to."""
-    named = text.strip().casefold()
-    if named == "base":
+    named = named_option(text)
+    if named == "BASE":
         return Schedule(
             text, holiday_subdivision=holiday_subdivision, option="BASE", seasons=seasons
         )
-    if named == "tempo":
+    if named == "TEMPO":
         hours = parse_offpeak(
             TEMPO_OFFPEAK, holiday_subdivision=holiday_subdivision, seasons=seasons
         )
