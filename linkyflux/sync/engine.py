@@ -166,8 +166,8 @@ class Fetcher:
         return report
 
     def _recolour(self, usage_points: Sequence[str]) -> None:
-        if self.pricing.colours is not None:
-            recolour(self.state, usage_points, self.pricing.colours)
+        colours = self.pricing.colours
+        if colours is not None and recolour(self.state, usage_points, colours):
             self.state.save()
 
     def _tempo_warnings(self, usage_points: Sequence[str], report: FetchReport) -> None:

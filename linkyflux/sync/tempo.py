@@ -12,9 +12,10 @@ from linkyflux.sync.report import day_list
 from linkyflux.sync.state import SyncState
 
 
-def recolour(state: SyncState, usage_points: Sequence[str], colours: TempoColours) -> None:
+def recolour(state: SyncState, usage_points: Sequence[str], colours: TempoColours) -> bool:
     """Mark stale the uncoloured days whose colours are now known: the night before 06:00 is
-    the day before's colour, the rest the day's own."""
+    the day before's colour, the rest the day's own. Whether any day was marked."""
+    marked = False
     for usage_point_id in usage_points:
         point = state.point(usage_point_id)
         curve = point.of("consumption/curve")
@@ -22,6 +23,8 @@ def recolour(state: SyncState, usage_points: Sequence[str], colours: TempoColour
             known = colours.colour(day - timedelta(days=1)) and colours.colour(day)
             if known and curve.status(day) in ("complete", "partial"):
                 curve.mark(day, "stale")
+                marked = True
+    return marked
 
 
 def tempo_warnings(
