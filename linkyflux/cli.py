@@ -7,8 +7,10 @@ Everything heavier than click is imported inside the commands, so `--help` start
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 import click
@@ -152,14 +154,27 @@ def import_(ctx: click.Context, paths: tuple[str, ...], dry_run: bool, quiet: bo
     from linkyflux.app.imports import format_import, run_import
     from linkyflux.settings import load_settings
 
+    bar = _file_progress if not quiet and _on_terminal() else None
     try:
         settings = load_settings(ctx.meta["config_file"])
-        report = run_import(settings, ctx.obj, paths, _warn, dry_run=dry_run)
+        report = run_import(settings, ctx.obj, paths, _warn, dry_run=dry_run, progress=bar)
     except LinkyfluxError as exc:
         _fail(exc)
     if not quiet or dry_run:
-        click.echo(format_import(report))
+        # With `output = "-"` stdout carries line protocol: the summary goes to stderr.
+        click.echo(format_import(report), err=report.destination == "stdout")
     _fail_on(report.errors)
+
+
+def _on_terminal() -> bool:
+    return sys.stderr.isatty()
+
+
+@contextmanager
+def _file_progress(path: Path, lines: int) -> Iterator[Callable[[int], None]]:
+    """A file's progress, on stderr, in lines read."""
+    with click.progressbar(length=lines, label=path.name, file=sys.stderr) as bar:
+        yield bar.update
 
 
 @cli.command(short_help="Fetch the history, up to what Enedis keeps.")
@@ -258,7 +273,7 @@ def backfill(
 
 def _progress_bar(total: int) -> Callable[[], None]:
     """One tick per API window, on a terminal only (cron mail stays clean)."""
-    if not sys.stderr.isatty():
+    if not _on_terminal():
         return lambda: None
     bar = click.progressbar(length=total, label="Fetching", file=sys.stderr)
     done = 0

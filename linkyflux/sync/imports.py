@@ -5,7 +5,13 @@ do not ask the API for it again), any other day is left to the API.
 
 A day the file covers whole also gets its daily point, from its load curve (energy, split,
 cost), so the dashboards show it like a fetched day; that daily point is stale: a run with a
-gateway replaces it with Enedis' own daily figure, in a call it makes anyway."""
+gateway replaces it with Enedis' own daily figure, in a call it makes anyway.
+
+A daily energy read from a file (the web XLSX's daily sheet, the old index CSV) is Enedis'
+own figure: written with its day's tariff split and cost when the day's curve is complete,
+and counted as fetched. When the curve of such a day becomes complete later, its daily point
+is written again from the curve, with the split; for a complete day the two energies are
+the same (docs/enedis-exports.md §1.6), and a run with a gateway confirms it."""
 
 from __future__ import annotations
 
@@ -27,7 +33,7 @@ BATCH = 4800  # readings written at once (100 days of half-hours), at a day's en
 
 @dataclass
 class Imported:
-    """What a file gave for one usage point and direction."""
+    """What a file gave for one usage point, direction and kind (``curve`` or ``daily``)."""
 
     points: int = 0
     energy_wh: float = 0.0
@@ -42,14 +48,18 @@ class Importer:
         self.sink = sink  # None: a dry run, nothing written or recorded
         self.pricing = pricing
         self.state = state
-        self.imported: dict[tuple[str, str], Imported] = defaultdict(Imported)
+        self.imported: dict[tuple[str, str, str], Imported] = defaultdict(Imported)
 
-    def add(self, readings: Iterable[CurveReading]) -> None:
+    def add(self, readings: Iterable[CurveReading | DailyReading]) -> None:
         """Write the readings (in a file's order), a batch of whole days at a time."""
         pending: dict[tuple[str, str], list[CurveReading]] = defaultdict(list)
+        daily: dict[tuple[str, str], list[DailyReading]] = defaultdict(list)
         try:
             for reading in readings:
                 key = (reading.usage_point_id, reading.direction)
+                if isinstance(reading, DailyReading):
+                    daily[key].append(reading)
+                    continue
                 batch = pending[key]
                 if len(batch) >= BATCH and paris_day(reading.start) != paris_day(batch[-1].start):
                     self._write(batch)
@@ -58,13 +68,35 @@ class Importer:
         finally:  # a bad line stops the file: what was read before it is good data
             for batch in pending.values():
                 self._write(batch)
+            for days in daily.values():
+                self._write_daily(days)
+
+    def _write_daily(self, readings: list[DailyReading]) -> None:
+        if not readings:
+            return
+        usage_point_id, direction = readings[0].usage_point_id, readings[0].direction
+        imported = self.imported[(usage_point_id, direction, "daily")]
+        imported.points += len(readings)
+        imported.energy_wh += sum(r.energy_wh for r in readings)
+        imported.days.update(r.day for r in readings)
+        imported.complete.update(r.day for r in readings)
+        if self.sink is None:
+            return
+        point = self.state.point(usage_point_id)
+        self.sink.write(self.pricing.daily_lines(point, readings, SeriesSummary()))
+        days = point.of(Series(direction, "daily").key)
+        for reading in readings:
+            days.mark(reading.day, "complete")
+        days.seen = True
+        point.directions[direction] = True
+        self.state.save(changed=usage_point_id)
 
     def _write(self, readings: list[CurveReading]) -> None:
         if not readings:
             return
         first = readings[0]
         usage_point_id, direction = first.usage_point_id, first.direction
-        imported = self.imported[(usage_point_id, direction)]
+        imported = self.imported[(usage_point_id, direction, "curve")]
         covered: dict[date, int] = defaultdict(int)
         for reading in readings:
             covered[paris_day(reading.start)] += reading.minutes

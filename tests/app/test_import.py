@@ -3,8 +3,11 @@ against ground truth (issue #16, first format)."""
 
 from __future__ import annotations
 
+import io
 import json
 from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -88,15 +91,7 @@ def test_an_r63_file_imports_as_fetch_would_have_written_it(tmp_path: Path) -> N
     assert [(u, d, s, p, e) for u, d, _, s, p, e in got] == [
         (u, d, int(start.timestamp()), float(p), e) for u, d, start, p, e in expected
     ]
-    per_day = Counter(
-        (
-            u,
-            date.fromtimestamp(s)
-            if False
-            else __import__("datetime").datetime.fromtimestamp(s, PARIS).date(),
-        )
-        for u, _, _, s, _, _ in got
-    )
+    per_day = Counter((u, datetime.fromtimestamp(s, PARIS).date()) for u, _, _, s, _, _ in got)
     assert per_day[(HOUSE, SPRING)] == 46 and per_day[(HOUSE, AUTUMN)] == 50
     assert per_day[(HOUSE, HOURLY[0])] == 24 and (HOUSE, HOLE) not in per_day
     # tagged by the schedule at each start (22h-6h), a day with a 60-minute step too
@@ -264,3 +259,42 @@ def test_the_old_customer_space_csv_imports_the_same_points(tmp_path: Path) -> N
     text = files[next(iter(files))]
     assert "\n\n" in text  # the step change's blank line
     assert text.count("+01:00;\n") == 5  # the missing intervals (28 March, winter time)
+
+
+def test_a_large_file_shows_its_progress_on_a_terminal_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("linkyflux.app.imports.SHOWN_FROM", 50)  # lines: this file has 97
+    shown: list[tuple[str, int, int]] = []  # (file, lines, lines read)
+
+    @contextmanager
+    def bar(path: Path, lines: int) -> Iterator[Callable[[int], None]]:
+        read = [0]
+        yield lambda n: read.__setitem__(0, read[0] + n)
+        shown.append((path.name, lines, read[0]))
+
+    monkeypatch.setattr("linkyflux.cli._file_progress", bar)
+    with world(tmp_path) as w:
+        w.config()
+        export = _export(w, tmp_path, "r63.csv", FIRST, FIRST + timedelta(days=2))
+        small = _export(w, tmp_path, "small.csv", FIRST, FIRST + timedelta(days=1))
+        assert w.run("import", str(export)).exit_code == 0 and shown == []  # not a terminal
+        monkeypatch.setattr("linkyflux.cli._on_terminal", lambda: True)
+        assert w.run("import", "-q", str(export)).exit_code == 0 and shown == []
+        assert w.run("import", str(export), str(small)).exit_code == 0
+    assert shown == [("r63.csv", 97, 96)]  # the header line is not a reading
+
+
+def test_the_progress_bar_draws_on_a_terminal_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    from linkyflux.cli import _file_progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    for stream, drawn in ((io.StringIO(), False), (Terminal(), True)):
+        monkeypatch.setattr("sys.stderr", stream)
+        with _file_progress(Path("/downloads/r63.csv"), 4) as advance:
+            advance(3)
+            advance(1)
+        assert ("r63.csv" in stream.getvalue() and "100%" in stream.getvalue()) is drawn

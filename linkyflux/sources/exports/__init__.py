@@ -4,4 +4,39 @@ typed readings as the API's answers: the format is found from the content, never
 ``r63`` reads the R63 load-curve CSV, ``webcsv`` the customer space's old
 ``Enedis_Conso_Heure`` CSV. Each reader yields readings in the file's order and
 raises :class:`~linkyflux.errors.BadFile` naming the file, the line and what is wrong.
+:func:`read_export` finds the reader of a file.
 """
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Final
+
+from linkyflux.errors import BadFile
+from linkyflux.models import CurveReading, DailyReading
+from linkyflux.sources.exports.r63 import is_r63, read_r63
+from linkyflux.sources.exports.webcsv import is_web_curve, read_web_curve
+
+KNOWN: Final = "an R63 load-curve CSV, or the customer space's Enedis_Conso_Heure CSV"
+
+
+def read_export(path: Path) -> Iterator[CurveReading | DailyReading]:
+    """The readings of an export, by the reader its first line calls for."""
+    try:
+        with path.open(encoding="utf-8-sig", errors="replace") as handle:
+            head = handle.readline()
+    except OSError as exc:
+        raise BadFile(f"{path}: cannot read: {exc.strerror}") from None
+    if is_r63(head):
+        return read_r63(path)
+    if is_web_curve(head):
+        return read_web_curve(path)
+    raise BadFile(f"{path}: line 1: not an Enedis export linkyflux reads ({KNOWN})")
+
+
+def lines_in(path: Path) -> int:
+    """How many lines a text export has (what a progress bar counts up to): a quick pass
+    over its bytes."""
+    with path.open("rb") as handle:
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
