@@ -322,8 +322,15 @@ def status(ctx: click.Context, as_json: bool) -> None:
     is_flag=True,
     help="Write to the InfluxDB (or output file) of the config file, to try the dashboards.",
 )
+@click.option(
+    "--import",
+    "with_import",
+    is_flag=True,
+    help="First import an R63 CSV of the days before (./linkyflux-demo-R63.csv), as a user "
+    "without a gateway would.",
+)
 @click.pass_context
-def demo(ctx: click.Context, days: int, to_config: bool) -> None:
+def demo(ctx: click.Context, days: int, to_config: bool, with_import: bool) -> None:
     """Run auth + fetch against the built-in simulator: no account, no server needed.
 
     Writes to ./linkyflux-demo.lp; with --to-config, to the InfluxDB or output file of the
@@ -343,7 +350,9 @@ def demo(ctx: click.Context, days: int, to_config: bool) -> None:
         settings = load_settings(ctx.meta["config_file"]) if path.exists() else None
         # The real clock is replaced by a simulated one; a test's clock is kept.
         clock = None if isinstance(ctx.obj.clock, SystemClock) else ctx.obj.clock
-        report, sink = run_demo(settings, days, click.echo, _warn, clock, to_config=to_config)
+        report, sink = run_demo(
+            settings, days, click.echo, _warn, clock, to_config=to_config, with_import=with_import
+        )
     except LinkyfluxError as exc:
         _fail(exc)
     click.echo(format_report(report, sink))

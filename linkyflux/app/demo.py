@@ -6,17 +6,23 @@ simulated clock: the proxy's 12 requests/minute pacing is honoured in simulated 
 the demo finishes in seconds. It writes to ./linkyflux-demo.lp, or (``to_config``, asked for
 with ``--to-config``) to the configured sink: eight simulated meters must never land in a
 real database by surprise. It uses the configured off-peak hours and prices, or example ones.
+
+With ``--import`` it first shows what a user without a gateway does: Enedis sends an R63
+CSV of the days before (two meters in one file, ./linkyflux-demo-R63.csv), which is imported,
+then the fetch fills the days after it.
 """
 
 from __future__ import annotations
 
 import tempfile
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from linkyflux.app.consent import run_auth
+from linkyflux.app.imports import format_import, run_import
 from linkyflux.app.runs import run_fetch
 from linkyflux.app.wiring import Echo, Runtime
+from linkyflux.models import Direction
 from linkyflux.settings import (
     ConsentSettings,
     DatedPrice,
@@ -24,9 +30,11 @@ from linkyflux.settings import (
     StateSettings,
     describe_price,
 )
+from linkyflux.simulator.exports import r63
 from linkyflux.simulator.proxy import browser_consent
 from linkyflux.simulator.server import SimulatorServer
 from linkyflux.simulator.simulator import Simulator
+from linkyflux.simulator.synthetic import Interval
 from linkyflux.sinks.writers import Sink
 from linkyflux.sources.auth import DeviceCode
 from linkyflux.sync.report import FetchReport
@@ -40,6 +48,12 @@ DEMO_PRICE = DatedPrice(
     from_=date(2020, 1, 1), base=0.2016, hc=0.1615, hp=0.2146, production=0.1276, subscription=15.65
 )
 DEMO_CLIENT_ID = "linkyflux-demo"
+DEMO_EXPORT = "linkyflux-demo-R63.csv"
+# The meters of the demo's R63 file: a household and a solar plant
+EXPORTED: tuple[tuple[str, Direction], ...] = (
+    ("22516914714270", "consumption"),
+    ("24880057139941", "production"),
+)
 
 
 def run_demo(
@@ -50,6 +64,7 @@ def run_demo(
     clock: Clock | None = None,
     *,
     to_config: bool = False,
+    with_import: bool = False,
 ) -> tuple[FetchReport, Sink]:
     clock = clock or FakeClock(SystemClock().now())
     simulator = Simulator(clock, client_id=DEMO_CLIENT_ID)
@@ -77,8 +92,39 @@ def run_demo(
             browser_consent(server.url, code.user_code)
 
         runtime = Runtime(clock=clock, on_device_code=accept)
+        if with_import:
+            _show_import(simulator, demo_settings, runtime, days, echo, warn)
         run_auth(demo_settings, runtime, echo, warn=warn)
         echo(f"Off-peak schedule: {demo_settings.tariff.offpeak!r}")
         for price in demo_settings.tariff.price:
             echo(f"Prices: {describe_price(price)}")
         return run_fetch(demo_settings, runtime, days, warn)
+
+
+def _show_import(
+    simulator: Simulator, settings: Settings, runtime: Runtime, days: int, echo: Echo, warn: Echo
+) -> None:
+    """Write the R63 CSV Enedis would send for the ``days`` days before the fetched ones,
+    and import it."""
+    end = simulator.today() - timedelta(days=days)
+    first = end - timedelta(days=days)
+    series = [
+        (usage_point_id, direction, _curve(simulator, usage_point_id, direction, first, end))
+        for usage_point_id, direction in EXPORTED
+    ]
+    Path(DEMO_EXPORT).write_text(r63(series, first, end))
+    echo(f"[demo] Enedis sent the R63 CSV of {first} to {end - timedelta(days=1)}: {DEMO_EXPORT}")
+    report = run_import(settings, runtime, [DEMO_EXPORT], warn, dry_run=False)
+    echo(format_import(report))
+    if report.errors:
+        raise report.errors[0]
+
+
+def _curve(
+    simulator: Simulator, usage_point_id: str, direction: Direction, first: date, end: date
+) -> list[Interval]:
+    return [
+        interval
+        for n in range((end - first).days)
+        for interval in simulator.truth_curve(usage_point_id, direction, first + timedelta(days=n))
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ from click.testing import CliRunner
 
 from linkyflux.app.wiring import Runtime
 from linkyflux.cli import cli
+from linkyflux.simulator.simulator import Simulator
 from linkyflux.timeutil import FakeClock
 
 from simenv import paris, world
@@ -95,3 +97,48 @@ def test_demo_uses_the_configured_sink_and_schedule(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     lines = (tmp_path / "mine.lp").read_text().splitlines()
     assert lines[0].startswith("linky_load_curve,direction=consumption,tariff=HC,")
+
+
+def test_demo_shows_an_import_then_fetches_the_days_after_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "no-config"))
+    monkeypatch.delenv("LINKYFLUX_CONFIG", raising=False)
+    clock = FakeClock(paris(2026, 11, 22, 9))
+    result = CliRunner().invoke(
+        cli, ["demo", "--import", "-d", "3"], obj=Runtime(clock=clock), catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    truth = Simulator(clock)
+    house, solar = "22516914714270", "24880057139941"
+    kwh = {
+        uid: sum(
+            i.energy_wh
+            for n in range(3)
+            for i in truth.truth_curve(uid, direction, date(2026, 11, 16 + n))  # type: ignore[arg-type]
+        )
+        / 1000
+        for uid, direction in ((house, "consumption"), (solar, "production"))
+    }
+    assert (
+        "[demo] Enedis sent the R63 CSV of 2026-11-16 to 2026-11-18: linkyflux-demo-R63.csv\n"
+        "Imported into linkyflux-demo.lp:\n"
+        f"linkyflux-demo-R63.csv: {house} consumption: 3 days (3 complete) from 2026-11-16 "
+        f"to 2026-11-18, 144 points, {kwh[house]:.3f} kWh\n"
+        f"linkyflux-demo-R63.csv: {solar} production: 3 days (3 complete) from 2026-11-16 "
+        f"to 2026-11-18, 144 points, {kwh[solar]:.3f} kWh\n"
+    ) in result.output
+    assert "Fetched 2026-11-19 … 2026-11-21 into linkyflux-demo.lp: " in result.output
+    lines = (tmp_path / "linkyflux-demo.lp").read_text().splitlines()
+    starts = [
+        int(line.rsplit(" ", 1)[1])
+        for line in lines
+        if line.startswith("linky_load_curve,") and f"usage_point_id={house}" in line
+    ]
+    expected = [
+        int(i.start.timestamp())
+        for n in range(6)
+        for i in truth.truth_curve(house, "consumption", date(2026, 11, 16 + n))
+    ]
+    assert starts == expected  # imported, then fetched: each interval once
