@@ -89,11 +89,14 @@ def daily_line(
     subscription_eur: float | None = None,
     energy_by_tariff: Mapping[str, float] | None = None,
     cost_by_colour: Mapping[str, float] | None = None,
+    *,
+    energy: bool = True,
 ) -> str:
     """A day's energy, tagged with its calendar month and year (Europe/Paris) so dashboards
     can sum calendar months and years with ``GROUP BY "month"``; with its load curve's
-    energy per tariff when that curve is complete."""
-    fields = {schema.FIELD_ENERGY_WH: reading.energy_wh}
+    energy per tariff when that curve is complete. Without its ``energy``, the line adds
+    the other fields to the day's point and leaves the energy written before as it is."""
+    fields = {schema.FIELD_ENERGY_WH: reading.energy_wh} if energy else {}
     if energy_by_tariff is not None:
         fields[schema.FIELD_BASE_ENERGY_WH] = energy_by_tariff.get(BASE, 0.0)
         fields[schema.FIELD_HC_ENERGY_WH] = energy_by_tariff.get(HC, 0.0)

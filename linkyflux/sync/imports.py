@@ -9,9 +9,8 @@ gateway replaces it with Enedis' own daily figure, in a call it makes anyway.
 
 A daily energy read from a file (the web XLSX's daily sheet, the old index CSV) is Enedis'
 own figure: written with its day's tariff split and cost when the day's curve is complete,
-and counted as fetched. When the curve of such a day becomes complete later, its daily point
-is written again from the curve, with the split; for a complete day the two energies are
-the same (docs/enedis-exports.md §1.6), and a run with a gateway confirms it."""
+and counted as fetched. When the curve of such a day becomes complete later, the split and
+cost are added to its daily point, whose energy stays Enedis' own."""
 
 from __future__ import annotations
 
@@ -119,16 +118,20 @@ class Importer:
             days.mark(day, "complete")
         days.seen = True
         point.directions[direction] = True
-        keep_totals(point, direction, before, written.totals)
         daily = point.of(Series(direction, "daily").key)
-        fresh = [day for day in sorted(complete) if daily.status(day) != "complete"]
+        known = {day for day in complete if daily.status(day) == "complete"}
+        keep_totals(point, direction, before, written.totals)
         curve = [
             DailyReading(usage_point_id, direction, day, _curve_energy(written.totals[day]))
-            for day in fresh
+            for day in sorted(complete)
         ]
-        self.sink.write(self.pricing.daily_lines(point, curve, SeriesSummary()))
-        for day in fresh:
-            daily.mark(day, "stale")
+        # Enedis' own figure of a day stays; its split and cost come from the curve
+        fresh = [r for r in curve if r.day not in known]
+        self.sink.write(self.pricing.daily_lines(point, fresh, SeriesSummary()))
+        split = [r for r in curve if r.day in known]
+        self.sink.write(self.pricing.daily_lines(point, split, SeriesSummary(), energy=False))
+        for day_reading in curve:
+            daily.mark(day_reading.day, "complete" if day_reading.day in known else "stale")
         self.state.save(changed=usage_point_id)
 
 

@@ -105,10 +105,16 @@ class Pricing:
         return colour
 
     def daily_lines(
-        self, point: UsagePointState, readings: list[DailyReading], summary: SeriesSummary
+        self,
+        point: UsagePointState,
+        readings: list[DailyReading],
+        summary: SeriesSummary,
+        *,
+        energy: bool = True,
     ) -> list[str]:
         """Each day's energy with its complete curve's split and cost (else the BASE or
-        production price times the energy), and its share of the subscription."""
+        production price times the energy), and its share of the subscription; without its
+        ``energy``, the rest only, for a day whose energy is already written."""
         lines = []
         for r in readings:
             summary.daily_energy_wh += r.energy_wh
@@ -119,7 +125,7 @@ class Pricing:
             share = self.prices.subscription_share(r.day) if r.direction == "consumption" else None
             split = curve.energy_wh if curve is not None else None
             colour_costs = curve.colour_cost_eur if curve is not None else None
-            lines.append(points.daily_line(r, cost, share, split, colour_costs))
+            lines.append(points.daily_line(r, cost, share, split, colour_costs, energy=energy))
         return lines
 
 
