@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from linkyflux.simulator.exports import hourly, r63, web_curve
+from linkyflux.simulator.exports import hourly, r63, web_curve, web_index
 from linkyflux.simulator.synthetic import Interval
 from linkyflux.timeutil import PARIS
 
@@ -178,7 +178,8 @@ def test_a_bad_file_is_one_line_and_the_others_are_imported(tmp_path: Path) -> N
     assert result.output.splitlines()[-2:] == [
         f"linkyflux: {bad}: line 12: Pas 'PT7M' does not divide an hour",
         f"linkyflux: {other}: line 1: not an Enedis export linkyflux reads (an R63 load-curve "
-        "CSV, or the customer space's Enedis_Conso_Heure CSV)",
+        "CSV, the customer space's Enedis_Conso_Heure or Enedis_Conso_Jour CSV, or Conso "
+        "Downloader's CSV)",
     ]
     days = Counter(datetime.fromtimestamp(p[3], PARIS).date() for p in got)
     assert days == {FIRST: 48, AUTUMN: 10}  # the bad file's lines before its bad one
@@ -298,3 +299,63 @@ def test_the_progress_bar_draws_on_a_terminal_only(monkeypatch: pytest.MonkeyPat
             advance(3)
             advance(1)
         assert ("r63.csv" in stream.getvalue() and "100%" in stream.getvalue()) is drawn
+
+
+def daily_points(lines: list[str]) -> dict[tuple[str, date], dict[str, float]]:
+    out = {}
+    for line in lines:
+        head, fields, stamp = line.split(" ")
+        if head.startswith("linky_daily,"):
+            tags = dict(tag.split("=") for tag in head.split(",")[1:])
+            day = datetime.fromtimestamp(int(stamp), PARIS).date()
+            values = out.setdefault((tags["usage_point_id"], day), {})
+            values.update((k, float(v)) for k, v in (f.split("=") for f in fields.split(",")))
+    return out
+
+
+@pytest.mark.parametrize("index_first", [True, False])
+def test_a_daily_index_keeps_enedis_figure_and_the_curve_adds_its_split(
+    tmp_path: Path, index_first: bool
+) -> None:
+    """Days from the old index CSV are Enedis' own daily energy, whichever file comes first;
+    a day whose curve is whole also gets the curve's HC/HP split; no daily call asks again."""
+    with world(tmp_path) as w:
+        w.consent = (HOUSE,)
+        w.config(tariff={"offpeak": "22h00-6h00"})
+        assert w.run("auth").exit_code == 0
+        first, end = FIRST, HOLE + timedelta(days=1)
+        truth = {d: w.simulator.truth_daily(HOUSE, "consumption", d) for d in _dates(first, end)}
+        index = tmp_path / "Enedis_Conso_Jour.csv"
+        index.write_text(web_index(HOUSE, "consumption", list(truth.items()), first, end))
+        curve = _export(w, tmp_path, "r63.csv", first, end)  # 31 March: the hole
+        files = [index, curve] if index_first else [curve, index]
+        result = w.run("import", *map(str, files))
+        assert result.exit_code == 0, result.output
+        assert (
+            f"Enedis_Conso_Jour.csv: {HOUSE} consumption daily energy: 5 days from {first} "
+            f"to {HOLE}, {sum(truth.values()) / 1000:.3f} kWh" in result.output  # type: ignore[arg-type]
+        )
+        days = daily_points(w.output_lines())
+        sums = Counter()
+        for i in intervals(w, HOUSE, "consumption", first, end):
+            sums[i.start.astimezone(PARIS).date()] += i.energy_wh
+        calls = len(w.simulator.data_calls())
+        assert w.run("backfill", "--since", first.isoformat(), "-q").exit_code == 0
+        asked = [
+            q.get("start", q.get("dateDebut", ""))
+            for path, q in w.simulator.data_calls()[calls:]
+            if "daily_consumption" in path and "max_power" not in path
+        ]
+    assert {d: v["energy_wh"] for (_, d), v in days.items()} == truth
+    for day in _dates(first, HOLE):  # whole in the R63 file
+        assert days[(HOUSE, day)]["hc_energy_wh"] + days[(HOUSE, day)][
+            "hp_energy_wh"
+        ] == pytest.approx(sums[day])
+    assert "hc_energy_wh" not in days[(HOUSE, HOLE)]
+    # the file's daily energies are not asked again, but the hole's: once its curve is whole
+    # (from the API), its daily point is fetched again with its split, with the days after it
+    assert min(asked) == HOLE.isoformat()
+
+
+def _dates(first: date, end: date) -> list[date]:
+    return [first + timedelta(days=n) for n in range((end - first).days)]

@@ -2,7 +2,8 @@
 typed readings as the API's answers: the format is found from the content, never the name.
 
 ``r63`` reads the R63 load-curve CSV, ``webcsv`` the customer space's old
-``Enedis_Conso_Heure`` CSV. Each reader yields readings in the file's order and
+``Enedis_Conso_Heure`` CSV, ``webindex`` its daily index CSV (``Enedis_Conso_Jour``),
+``consodl`` the CSV of the Conso Downloader browser extension. Each reader yields readings in the file's order and
 raises :class:`~linkyflux.errors.BadFile` naming the file, the line and what is wrong.
 :func:`read_export` finds the reader of a file.
 """
@@ -15,10 +16,15 @@ from typing import Final
 
 from linkyflux.errors import BadFile
 from linkyflux.models import CurveReading, DailyReading
+from linkyflux.sources.exports.consodl import is_consodl, read_consodl
 from linkyflux.sources.exports.r63 import is_r63, read_r63
 from linkyflux.sources.exports.webcsv import is_web_curve, read_web_curve
+from linkyflux.sources.exports.webindex import is_web_index, read_web_index
 
-KNOWN: Final = "an R63 load-curve CSV, or the customer space's Enedis_Conso_Heure CSV"
+KNOWN: Final = (
+    "an R63 load-curve CSV, the customer space's Enedis_Conso_Heure or Enedis_Conso_Jour CSV, "
+    "or Conso Downloader's CSV"
+)
 
 
 def read_export(path: Path) -> Iterator[CurveReading | DailyReading]:
@@ -32,6 +38,10 @@ def read_export(path: Path) -> Iterator[CurveReading | DailyReading]:
         return read_r63(path)
     if is_web_curve(head):
         return read_web_curve(path)
+    if is_web_index(head):
+        return read_web_index(path)
+    if is_consodl(head):
+        return read_consodl(path)
     raise BadFile(f"{path}: line 1: not an Enedis export linkyflux reads ({KNOWN})")
 
 
