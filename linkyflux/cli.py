@@ -138,7 +138,7 @@ def fetch(ctx: click.Context, days: int, quiet: bool, jitter: int) -> None:
     _finish(report, sink, quiet)
 
 
-@cli.command("import", short_help="Import load curves downloaded from Enedis.")
+@cli.command("import", short_help="Import the files downloaded from Enedis.")
 @click.argument("paths", nargs=-1, required=True, metavar="FILE...")
 @click.option(
     "--dry-run", is_flag=True, help="Read the files and print what they hold; write nothing."
@@ -146,11 +146,12 @@ def fetch(ctx: click.Context, days: int, quiet: bool, jitter: int) -> None:
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
 @click.pass_context
 def import_(ctx: click.Context, paths: tuple[str, ...], dry_run: bool, quiet: bool) -> None:
-    """Import load curves from files downloaded from Enedis (the R63 CSV of a "demande de
-    données", the customer space's Enedis_Conso_Heure CSV), or folders of them, into the
-    configured destination, as `fetch` would have written them. A day a file covers whole
-    is not asked from the API again. A bad file is reported and the others are still
-    imported."""
+    """Import files downloaded from Enedis, or folders of them, into the configured
+    destination, as `fetch` would have written them: load curves (the R63 CSV of a "demande
+    de données", the customer space's weekly XLSX and old Enedis_Conso_Heure CSV, Conso
+    Downloader's CSV) and daily energies (the daily XLSX, the old Enedis_Conso_Jour CSV).
+    A day a file covers whole is not asked from the API again. A bad file is reported and
+    the others are still imported."""
     from linkyflux.app.imports import format_import, run_import
     from linkyflux.settings import load_settings
 
