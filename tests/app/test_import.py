@@ -178,8 +178,8 @@ def test_a_bad_file_is_one_line_and_the_others_are_imported(tmp_path: Path) -> N
     assert result.output.splitlines()[-2:] == [
         f"linkyflux: {bad}: line 12: Pas 'PT7M' does not divide an hour",
         f"linkyflux: {other}: line 1: not an Enedis export linkyflux reads (an R63 load-curve "
-        "CSV, the customer space's Enedis_Conso_Heure or Enedis_Conso_Jour CSV, or Conso "
-        "Downloader's CSV)",
+        "CSV, the customer space's XLSX or its Enedis_Conso_Heure or Enedis_Conso_Jour CSV, "
+        "or Conso Downloader's CSV)",
     ]
     days = Counter(datetime.fromtimestamp(p[3], PARIS).date() for p in got)
     assert days == {FIRST: 48, AUTUMN: 10}  # the bad file's lines before its bad one

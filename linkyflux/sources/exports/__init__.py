@@ -3,7 +3,8 @@ typed readings as the API's answers: the format is found from the content, never
 
 ``r63`` reads the R63 load-curve CSV, ``webcsv`` the customer space's old
 ``Enedis_Conso_Heure`` CSV, ``webindex`` its daily index CSV (``Enedis_Conso_Jour``),
-``consodl`` the CSV of the Conso Downloader browser extension. Each reader yields readings in the file's order and
+``consodl`` the CSV of the Conso Downloader browser extension, ``xlsx`` the customer
+space's web XLSX (its hourly and daily sheets). Each reader yields readings in the file's order and
 raises :class:`~linkyflux.errors.BadFile` naming the file, the line and what is wrong.
 :func:`read_export` finds the reader of a file.
 """
@@ -20,20 +21,24 @@ from linkyflux.sources.exports.consodl import is_consodl, read_consodl
 from linkyflux.sources.exports.r63 import is_r63, read_r63
 from linkyflux.sources.exports.webcsv import is_web_curve, read_web_curve
 from linkyflux.sources.exports.webindex import is_web_index, read_web_index
+from linkyflux.sources.exports.xlsx import is_xlsx, read_xlsx
 
 KNOWN: Final = (
-    "an R63 load-curve CSV, the customer space's Enedis_Conso_Heure or Enedis_Conso_Jour CSV, "
-    "or Conso Downloader's CSV"
+    "an R63 load-curve CSV, the customer space's XLSX or its Enedis_Conso_Heure or "
+    "Enedis_Conso_Jour CSV, or Conso Downloader's CSV"
 )
 
 
 def read_export(path: Path) -> Iterator[CurveReading | DailyReading]:
     """The readings of an export, by the reader its first line calls for."""
     try:
-        with path.open(encoding="utf-8-sig", errors="replace") as handle:
-            head = handle.readline()
+        with path.open("rb") as handle:
+            first = handle.readline(1 << 16)
     except OSError as exc:
         raise BadFile(f"{path}: cannot read: {exc.strerror}") from None
+    if is_xlsx(first):
+        return read_xlsx(path)
+    head = first.decode("utf-8-sig", errors="replace")
     if is_r63(head):
         return read_r63(path)
     if is_web_curve(head):
@@ -47,6 +52,11 @@ def read_export(path: Path) -> Iterator[CurveReading | DailyReading]:
 
 def lines_in(path: Path) -> int:
     """How many lines a text export has (what a progress bar counts up to): a quick pass
-    over its bytes."""
+    over its bytes; none for a workbook (a week, or a few years of days: read at once)."""
     with path.open("rb") as handle:
-        return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
+        head = handle.read(4)
+        if is_xlsx(head):
+            return 0
+        return head.count(b"\n") + sum(
+            chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b"")
+        )
