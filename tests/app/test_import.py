@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -13,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 
 from linkyflux.simulator.exports import hourly, r63, web_curve, web_index
 from linkyflux.simulator.synthetic import Interval
+from linkyflux.simulator.xlsx import hourly_workbook
 from linkyflux.timeutil import PARIS
 
 from simenv import World, world
@@ -359,3 +362,33 @@ def test_a_daily_index_keeps_enedis_figure_and_the_curve_adds_its_split(
 
 def _dates(first: date, end: date) -> list[date]:
     return [first + timedelta(days=n) for n in range((end - first).days)]
+
+
+def test_a_bad_workbook_or_an_archive_is_one_line_and_the_others_are_imported(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    with world(tmp_path) as w:
+        w.config()
+        week = intervals(w, HOUSE, "consumption", FIRST, FIRST + timedelta(days=2))
+        hourly_workbook(
+            folder / "a-week.xlsx", HOUSE, "consumption", week, FIRST, FIRST + timedelta(days=2)
+        )
+        book = load_workbook(folder / "a-week.xlsx")
+        book["Consommation Horaire"]["E40"] = "12,5 kW"
+        book.save(folder / "b-bad.xlsx")
+        good = _export(w, tmp_path, "r63.csv", SPRING, SPRING + timedelta(days=1))
+        with zipfile.ZipFile(folder / "c-r63.zip", "w") as archive:
+            archive.write(good, good.name)
+        result = w.run("import", str(folder))
+        got = Counter(datetime.fromtimestamp(p[3], PARIS).date() for p in points(w.output_lines()))
+    assert result.exit_code == 10
+    assert result.stderr.splitlines() == [
+        f"linkyflux: {folder / 'b-bad.xlsx'}: sheet 'Consommation Horaire' cell E40: Valeur "
+        "'12,5 kW' is not a number",
+        f"linkyflux: {folder / 'c-r63.zip'}: a ZIP archive, not a workbook: unzip it (Enedis "
+        "sends the R63 CSV in one) and import the files it holds",
+    ]
+    # the good week (less its last half hour), then the bad one's rows before row 40 (23)
+    assert got == {FIRST: 48 + 23, FIRST + timedelta(days=1): 47}

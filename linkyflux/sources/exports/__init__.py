@@ -11,6 +11,7 @@ raises :class:`~linkyflux.errors.BadFile` naming the file, the line and what is 
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
@@ -37,6 +38,11 @@ def read_export(path: Path) -> Iterator[CurveReading | DailyReading]:
     except OSError as exc:
         raise BadFile(f"{path}: cannot read: {exc.strerror}") from None
     if is_xlsx(first):
+        if _archive(path):
+            raise BadFile(
+                f"{path}: a ZIP archive, not a workbook: unzip it (Enedis sends the R63 CSV "
+                "in one) and import the files it holds"
+            )
         return read_xlsx(path)
     head = first.decode("utf-8-sig", errors="replace")
     if is_r63(head):
@@ -60,3 +66,12 @@ def lines_in(path: Path) -> int:
         return head.count(b"\n") + sum(
             chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b"")
         )
+
+
+def _archive(path: Path) -> bool:
+    """A readable ZIP that is not a workbook (a damaged one is the workbook reader's to say)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return "xl/workbook.xml" not in archive.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return False
