@@ -8,7 +8,7 @@ Grammar (tokens separated by spaces, commas or semicolons; case and accents do n
     RANGE    TIME SEP TIME    2h00-7h00  2:00-7:00  02h-07h  22h30-6h30  2h00a7h00  2h00 à 7h00
     TIME     H "h" [MM] | H ":" MM          H in 0-24, MM in 00-59; 24h00 is the end of the day
     SEP      one or more of - _ a à to, optionally with spaces around
-    PDL      a run of digits                starts the section of that usage point
+    PDL      14 digits                      starts the section of that usage point
     PROD     p | prod | production          what follows is for production
     DAY      2+ first letters of a French or English weekday: lu mo ma tu me we je th ve fr
              sa di su, mer, wed, sat, samedi, Wednesday…
@@ -47,7 +47,10 @@ which days are public holidays: :mod:`linkyflux.tariffs.schedule`):
 - several day words in a row (``samedi dimanche 0h-24h``) all get the ranges that follow;
 - only ``p``, ``prod`` and ``production`` mean production (``public`` is a holiday word);
 - an unknown word or malformed range raises :class:`~linkyflux.tariffs.schedule.ScheduleError`
-  naming the token and its 1-based position, instead of being skipped.
+  naming the token (its first 40 characters, invisible ones escaped) and its 1-based position,
+  instead of being skipped;
+- a usage point number has 14 digits (a PRM's): another run of digits is an error, not the
+  section of a meter that does not exist.
 """
 
 from __future__ import annotations
@@ -70,6 +73,7 @@ from linkyflux.tariffs.schedule import (
     ScheduleError,
     Section,
     TimeRange,
+    excerpt,
 )
 from linkyflux.tariffs.seasons import (
     MIN_SEASON_LETTERS,
@@ -103,6 +107,7 @@ _TOKEN: Final = re.compile(
 )
 _RANGE_WITHOUT_END: Final = re.compile(r"\d+(?:[h:]\d*)?(?:[-_aà]|to)*", re.IGNORECASE)
 _GLUED_WORD: Final = re.compile(r"([^\W\d_]+)(\d.*)")
+_USAGE_POINT_DIGITS: Final = 14
 
 
 def named_option(text: str) -> Literal["", "BASE", "TEMPO"]:
@@ -145,6 +150,10 @@ def parse_offpeak(
     for match, position in _tokens(text):
         token, kind = match.group(), match.lastgroup
         if kind == "usage_point":
+            if len(token) != _USAGE_POINT_DIGITS:
+                raise _error(
+                    token, position, f"a usage point number has 14 digits, not {len(token)}"
+                )
             usage_point_id, season = token, _ALL_YEAR
             direction, scopes, in_day_run = CONSUMPTION, [_DEFAULT], False
             open_scopes()
@@ -219,9 +228,9 @@ def _range(match: re.Match[str], position: int) -> TimeRange:
 
 
 def _minutes(hours: str, minutes: str | None, token: str, position: int) -> int:
+    if len(hours.lstrip("0")) > 2 or int(hours) > 24:  # int() of 10,000 digits raises
+        raise _error(token, position, f"hour {excerpt(hours, 10)} is out of range (0-24)")
     hour, minute = int(hours), int(minutes or 0)
-    if hour > 24:
-        raise _error(token, position, f"hour {hour} is out of range (0-24)")
     if minute > 59:
         raise _error(token, position, f"minute {minute} is out of range (0-59)")
     if hour == 24 and minute:
@@ -271,7 +280,7 @@ def _bad_token(token: str, position: int) -> ScheduleError:
 
 
 def _error(token: str, position: int, reason: str) -> ScheduleError:
-    return ScheduleError(f'offpeak schedule: "{token}" at position {position}: {reason}')
+    return ScheduleError(f'offpeak schedule: "{excerpt(token)}" at position {position}: {reason}')
 
 
 def _fold(word: str) -> str:

@@ -65,6 +65,16 @@ class ScheduleError(ConfigError, ValueError):
     the unknown public holiday subdivision)."""
 
 
+EXCERPT: Final = 40  # characters of a bad value a message quotes
+
+
+def excerpt(text: str, limit: int = EXCERPT) -> str:
+    """``text`` as a message quotes it: its first ``limit`` characters, then "…", with every
+    invisible or control character escaped (``\\x00``, ``\\u200b``), never printed raw."""
+    shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text[:limit])
+    return shown + ("…" if len(text) > limit else "")
+
+
 @dataclass(frozen=True, order=True)
 class TimeRange:
     """``[begin, end)`` in minutes after local midnight; ``end <= begin`` wraps past midnight."""
@@ -337,8 +347,8 @@ def _france_holidays(subdivision: str | None) -> holidays.HolidayBase:
         return holidays.country_holidays("FR", subdiv=subdivision)
     except NotImplementedError as exc:
         raise ScheduleError(
-            f'offpeak schedule: unknown public holiday subdivision "{subdivision}" for France '
-            f"(known: {', '.join(known)}, 67, 68)"
+            f'offpeak schedule: unknown public holiday subdivision "{excerpt(str(subdivision))}" '
+            f"for France (known: {', '.join(known)}, 67, 68)"
         ) from exc
 
 

@@ -263,9 +263,8 @@ def test_describe() -> None:
         "all usage points, production: as consumption\n"
         "public holidays: France, subdivision 57"
     )
-    assert (
-        parse_offpeak("1 2h-3h").describe().endswith("other usage points: no off-peak hours (HP)")
-    )
+    one_meter = parse_offpeak("11111111111111 2h-3h")
+    assert one_meter.describe().endswith("other usage points: no off-peak hours (HP)")
     assert parse_offpeak("").describe() == "no off-peak schedule: every interval is BASE"
 
 
