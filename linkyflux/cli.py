@@ -19,6 +19,7 @@ from linkyflux import __version__
 from linkyflux.errors import EXIT_CODES, LinkyfluxError
 
 if TYPE_CHECKING:
+    from linkyflux.settings import Settings
     from linkyflux.sinks.writers import Sink
     from linkyflux.sync.report import FetchReport
 
@@ -52,6 +53,13 @@ def _finish(report: FetchReport, sink: Sink, quiet: bool) -> None:
 
 def _warn(message: str) -> None:
     click.echo(f"linkyflux: warning: {message}", err=True)
+
+
+def _load_settings(ctx: click.Context) -> Settings:
+    """The settings of the --config file and the environment; their warnings printed."""
+    from linkyflux.settings import load_settings
+
+    return load_settings(ctx.meta["config_file"], warn=_warn)
 
 
 class _Group(click.Group):
@@ -91,10 +99,9 @@ def auth(ctx: click.Context, token: str | None) -> None:
     link shown, confirm the code, accept on the Enedis page. With Conso API: paste the
     token from its site. With your own Enedis application: checks its credentials."""
     from linkyflux.app.consent import run_auth
-    from linkyflux.settings import load_settings
 
     try:
-        settings = load_settings(ctx.meta["config_file"])
+        settings = _load_settings(ctx)
         consent = settings.consent
         missing = not (token or consent.token.get_secret_value())
         if consent.kind == "conso-api" and missing and sys.stdin.isatty():
@@ -126,10 +133,9 @@ def fetch(ctx: click.Context, days: int, quiet: bool, jitter: int) -> None:
     """Fetch the last days of load curve, daily energy and max power of every consented
     meter, and every day missed since the last run (a failed cron run heals itself)."""
     from linkyflux.app.runs import run_fetch
-    from linkyflux.settings import load_settings
 
     try:
-        settings = load_settings(ctx.meta["config_file"])
+        settings = _load_settings(ctx)
         if jitter:
             ctx.obj.clock.sleep(ctx.obj.rng.uniform(0, jitter))
         report, sink = run_fetch(settings, ctx.obj, days, _warn)
@@ -153,11 +159,10 @@ def import_(ctx: click.Context, paths: tuple[str, ...], dry_run: bool, quiet: bo
     A day a file covers whole is not asked from the API again. A bad file is reported and
     the others are still imported."""
     from linkyflux.app.imports import format_import, run_import
-    from linkyflux.settings import load_settings
 
     bar = _file_progress if not quiet and _on_terminal() else None
     try:
-        settings = load_settings(ctx.meta["config_file"])
+        settings = _load_settings(ctx)
         report = run_import(settings, ctx.obj, paths, _warn, dry_run=dry_run, progress=bar)
     except LinkyfluxError as exc:
         _fail(exc)
@@ -236,7 +241,6 @@ def backfill(
     tariff tag is part of a point's key, so the old points are deleted first (InfluxDB 1.x
     DELETE, the 2.x delete API)."""
     from linkyflux.app.runs import Forget, Reclassify, run_sync
-    from linkyflux.settings import load_settings
     from linkyflux.sources.enedis import horizon
     from linkyflux.timeutil import paris_today
 
@@ -245,7 +249,7 @@ def backfill(
     if no_delete and not reclassify:
         raise click.UsageError("--no-delete goes with --reclassify")
     try:
-        settings = load_settings(ctx.meta["config_file"])
+        settings = _load_settings(ctx)
         today = paris_today(ctx.obj.clock)
         if since is not None:
             start = since.date()
@@ -298,10 +302,9 @@ def status(ctx: click.Context, as_json: bool) -> None:
     import json
 
     from linkyflux.app.status import collect, format_status
-    from linkyflux.settings import load_settings
 
     try:
-        settings = load_settings(ctx.meta["config_file"])
+        settings = _load_settings(ctx)
         report = collect(settings, ctx.obj.clock)
     except LinkyfluxError as exc:
         _fail(exc)
@@ -341,14 +344,14 @@ def demo(ctx: click.Context, days: int, to_config: bool, with_import: bool) -> N
     from linkyflux.app.demo import run_demo
     from linkyflux.app.report import format_report
     from linkyflux.errors import ConfigError
-    from linkyflux.settings import config_path, load_settings
+    from linkyflux.settings import config_path
     from linkyflux.timeutil import SystemClock
 
     try:
         path, _ = config_path(ctx.meta["config_file"])
         if to_config and not path.exists():
             raise ConfigError(f"--to-config: there is no config file at {path}")
-        settings = load_settings(ctx.meta["config_file"]) if path.exists() else None
+        settings = _load_settings(ctx) if path.exists() else None
         # The real clock is replaced by a simulated one; a test's clock is kept.
         clock = None if isinstance(ctx.obj.clock, SystemClock) else ctx.obj.clock
         report, sink = run_demo(

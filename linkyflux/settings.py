@@ -2,18 +2,30 @@
 
 The file is ``--config FILE``, else ``$LINKYFLUX_CONFIG``, else ``config.toml`` in the user
 config dir (``$XDG_CONFIG_HOME/linkyflux``, ``~/.config/linkyflux``). Every problem is
-reported on its own line naming the key and where its value came from.
+reported on its own line naming the key and where its value came from (the file, or the
+variable), quoting at most the first 40 characters of a bad value, invisible ones escaped.
+
+Values are checked where they enter: the file is UTF-8 (a BOM is allowed); numbers are finite
+and in range (timeouts more than 0 and at most :data:`MAX_SECONDS`, prices from 0 to
+:data:`MAX_PER_KWH` per kWh and :data:`MAX_PER_MONTH` per month; true and false are no
+numbers); days are from :data:`FIRST_DAY` to :data:`LAST_DAY`; strings hold no control or
+invisible character; URLs are http(s) with a host. A ``LINKYFLUX_*`` variable that is no
+setting is a warning (never its value), not an error.
 """
 
 from __future__ import annotations
 
+import math
 import os
-import tomllib
+import re
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -27,23 +39,85 @@ from pydantic import (
 )
 from pydantic_settings import (
     BaseSettings,
+    InitSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
-    TomlConfigSettingsSource,
+    SettingsError,
 )
 
 from linkyflux.errors import ConfigError
+from linkyflux.settings_input import ENV_PREFIX, check_environment, problems, read_toml, where
 from linkyflux.tariffs.prices import PRICE_NAMES
+from linkyflux.tariffs.schedule import excerpt
 from linkyflux.tariffs.seasons import Seasons, month_day
 
-ENV_PREFIX = "LINKYFLUX_"
-SECRET_KEYS = ("token", "password", "secret")
+MAX_SECONDS = 3600.0  # a timeout: more than 0, at most an hour
+MAX_PER_KWH = 100.0  # euros per kWh: a price, from 0
+MAX_PER_MONTH = 10_000.0  # euros per month: the subscription, from 0
+MAX_TEXT = 1000  # characters of a URL, a name, an id, a path
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)  # of a dated schedule or price
+
+
+def _finite(value: object) -> float | None:
+    """A number from the file or the environment (None: not one, or not finite)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        number = float(value)
+    except (ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _seconds(value: object) -> float:
+    number = _finite(value)
+    if number is None or not 0 < number <= MAX_SECONDS:
+        raise ValueError(f"must be a number of seconds, more than 0 and at most {MAX_SECONDS:g}")
+    return number
+
+
+def _whole(value: object) -> object:
+    if isinstance(value, bool):  # pydantic takes true for 1
+        raise ValueError("must be a whole number, not true or false")
+    return value
+
+
+def _text(value: str) -> str:
+    if not value.isprintable():
+        raise ValueError("must not contain invisible or control characters")
+    if len(value) > MAX_TEXT:
+        raise ValueError(f"at most {MAX_TEXT} characters")
+    return value
+
+
+def _secret(value: SecretStr) -> SecretStr:
+    if not value.get_secret_value().isprintable():
+        raise ValueError("must not contain invisible or control characters")
+    return value
 
 
 def _http_url(value: str) -> str:
-    if value and not value.startswith(("http://", "https://")):
+    if not value:
+        return value
+    if any(char.isspace() for char in value):
+        raise ValueError("must not contain spaces")
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 (raises on a bad port)
+    except ValueError:
+        raise ValueError("is not a valid URL (expected e.g. https://host.example.org)") from None
+    if parts.scheme not in ("http", "https"):
         raise ValueError("must start with http:// or https://")
+    if not parts.hostname:
+        raise ValueError("has no host (expected e.g. https://host.example.org)")
     return value.rstrip("/")
+
+
+Seconds = Annotated[float, BeforeValidator(_seconds)]
+Whole = Annotated[int, BeforeValidator(_whole)]
+Text = Annotated[str, AfterValidator(_text)]
+Secret = Annotated[SecretStr, AfterValidator(_secret)]
+HttpUrl = Annotated[str, AfterValidator(_text), AfterValidator(_http_url)]
 
 
 class _Section(BaseModel):
@@ -54,32 +128,39 @@ class ConsentSettings(_Section):
     """How to reach Enedis: the gateway (see sources/gateways/) and its credentials."""
 
     kind: Literal["device-flow", "conso-api", "myelectricaldata", "enedis"] = "device-flow"
-    url: str = ""
-    client_id: str = ""
-    client_secret: SecretStr = SecretStr("")  # enedis: the DataHub application's secret
-    token: SecretStr = SecretStr("")  # conso-api: the token, if not given to `linkyflux auth`
+    url: HttpUrl = ""
+    client_id: Text = ""
+    client_secret: Secret = SecretStr("")  # enedis: the DataHub application's secret
+    token: Secret = SecretStr("")  # conso-api: the token, if not given to `linkyflux auth`
     usage_points: list[str] = []  # enedis: the consented usage points
-    requests_per_minute: int = Field(12, ge=1, le=6000)
-    timeout: float = Field(30.0, gt=0)
+    requests_per_minute: Whole = Field(12, ge=1, le=6000)
+    timeout: Seconds = 30.0
 
-    _url = field_validator("url")(_http_url)
+    @field_validator("usage_points")
+    @classmethod
+    def _fourteen_digits(cls, points: list[str]) -> list[str]:
+        bad = [f"'{excerpt(p)}'" for p in points if not (len(p) == 14 and p.isdecimal())]
+        if bad:
+            listed = ", ".join(bad[:3]) + (", …" if len(bad) > 3 else "")
+            raise ValueError(
+                f"a usage point (PRM) is 14 digits: {listed} {'is' if len(bad) == 1 else 'are'} not"
+            )
+        return points
 
 
 class InfluxSettings(_Section):
     api: Literal["v1", "v2"] = "v2"
-    url: str = "http://localhost:8086"
-    token: SecretStr = SecretStr("")
-    org: str = ""
-    bucket: str = "linky"
-    database: str = "linky"
-    username: str = ""
-    password: SecretStr = SecretStr("")
-    retention_policy: str = ""
-    output: str = ""
-    timeout: float = Field(30.0, gt=0)
-    batch_size: int = Field(5000, ge=1)
-
-    _url = field_validator("url")(_http_url)
+    url: HttpUrl = "http://localhost:8086"
+    token: Secret = SecretStr("")
+    org: Text = ""
+    bucket: Text = "linky"
+    database: Text = "linky"
+    username: Text = ""
+    password: Secret = SecretStr("")
+    retention_policy: Text = ""
+    output: Text = ""
+    timeout: Seconds = 30.0
+    batch_size: Whole = Field(5000, ge=1, le=1_000_000)
 
 
 class _Dated(_Section):
@@ -88,6 +169,13 @@ class _Dated(_Section):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     from_: date = Field(alias="from")
+
+    @field_validator("from_")
+    @classmethod
+    def _in_range(cls, day: date) -> date:
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise ValueError(f"must be a day from {FIRST_DAY} to {LAST_DAY}")
+        return day
 
 
 class DatedSchedule(_Dated):
@@ -99,15 +187,22 @@ class DatedSchedule(_Dated):
 ENDED = "none"  # a price set to this ends the one in force before
 
 
-def _price(value: object) -> object:
-    if value == ENDED or (
-        isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
-    ):
-        return value
-    raise ValueError(f'a price in euros, or "{ENDED}" to end the one before')
+def _price(most: float, per: str) -> Callable[[object], object]:
+    def check(value: object) -> object:
+        if value == ENDED:
+            return value
+        number = None if isinstance(value, str) else _finite(value)
+        if number is None or not 0 <= number <= most:
+            raise ValueError(
+                f'a price in euros per {per} from 0 to {most:g}, or "{ENDED}" to end the one before'
+            )
+        return number
+
+    return check
 
 
-PriceValue = Annotated[float | Literal["none"] | None, BeforeValidator(_price)]
+PriceValue = Annotated[float | Literal["none"] | None, BeforeValidator(_price(MAX_PER_KWH, "kWh"))]
+Monthly = Annotated[float | Literal["none"] | None, BeforeValidator(_price(MAX_PER_MONTH, "month"))]
 
 
 class DatedPrice(_Dated):
@@ -118,7 +213,7 @@ class DatedPrice(_Dated):
     hc: PriceValue = None
     hp: PriceValue = None
     production: PriceValue = None
-    subscription: PriceValue = None
+    subscription: Monthly = None
     blue_hc: PriceValue = None
     blue_hp: PriceValue = None
     white_hc: PriceValue = None
@@ -148,7 +243,7 @@ def describe_price(price: DatedPrice) -> str:
 
 class TariffSettings(_Section):
     offpeak: str = ""
-    holiday_subdivision: str = ""
+    holiday_subdivision: Text = ""
     # the first days (MM-DD) of the seasons of seasonal schedules ("hiver … été …"): TURPE's
     winter_from: str = "11-01"
     summer_from: str = Field("04-01", validate_default=True)  # compared with winter_from
@@ -167,14 +262,15 @@ class TariffSettings(_Section):
     def seasons(self) -> Seasons:
         return Seasons.from_text(self.winter_from, self.summer_from)
 
-    @field_validator("price")
+    @field_validator("schedule", "price")
     @classmethod
-    def _one_price_per_day(cls, prices: list[DatedPrice]) -> list[DatedPrice]:
-        days = [p.from_ for p in prices]
+    def _one_per_day(cls, dated: list[_Dated], info: ValidationInfo) -> list[_Dated]:
+        days = [entry.from_ for entry in dated]
         for day in days:
             if days.count(day) > 1:
-                raise ValueError(f"two prices from {day}")
-        return prices
+                what = "schedules" if info.field_name == "schedule" else "prices"
+                raise ValueError(f"two {what} from {day}")
+        return dated
 
 
 TEMPO_URLS = {
@@ -187,12 +283,10 @@ class TempoSettings(_Section):
     """Where the Tempo day colours come from (``tariff.offpeak = "TEMPO"``)."""
 
     source: Literal["api-couleur-tempo", "rte"] = "api-couleur-tempo"
-    url: str = ""  # empty: the source's own
-    client_id: str = ""  # rte: the data.rte-france.com application's
-    client_secret: SecretStr = SecretStr("")
-    timeout: float = Field(30.0, gt=0)
-
-    _url = field_validator("url")(_http_url)
+    url: HttpUrl = ""  # empty: the source's own
+    client_id: Text = ""  # rte: the data.rte-france.com application's
+    client_secret: Secret = SecretStr("")
+    timeout: Seconds = 30.0
 
     @model_validator(mode="after")
     def _rte_needs_an_application(self) -> TempoSettings:
@@ -214,7 +308,22 @@ class EnedisSettings(_Section):
 
 
 class StateSettings(_Section):
-    dir: str = ""
+    dir: Text = ""
+
+    @field_validator("dir")
+    @classmethod
+    def _home_known(cls, value: str) -> str:
+        if value.startswith("~"):
+            try:
+                Path(value).expanduser()
+            except RuntimeError:
+                user = value.split("/", 1)[0]
+                raise ValueError(
+                    f"{excerpt(user)} is not a user of this machine: write the whole path"
+                    if user != "~"
+                    else "the home directory is unknown (HOME is not set): write the whole path"
+                ) from None
+        return value
 
 
 class Settings(BaseSettings):
@@ -245,7 +354,12 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+        return (init_settings, env_settings, InitSettingsSource(settings_cls, cls._file()))
+
+    @classmethod
+    def _file(cls) -> dict[str, Any]:
+        """The config file's content, as :func:`load_settings` read it."""
+        return {}
 
     def state_dir(self) -> Path:
         if self.state.dir:
@@ -269,55 +383,45 @@ def config_path(option: str | None) -> tuple[Path, bool]:
     return default_config_path(), False
 
 
-def load_settings(option: str | None = None) -> Settings:
+def load_settings(option: str | None = None, warn: Callable[[str], None] | None = None) -> Settings:
+    """The settings from the config file (see :func:`config_path`) and the environment;
+    ``warn`` is told of every ``LINKYFLUX_*`` variable that is no setting."""
     path, required = config_path(option)
-    toml_file: Path | None = None
-    if path.exists():
-        toml_file = path
-        try:
-            tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-        except OSError as exc:
-            raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
-    elif required:
+    check_environment(_names(), warn or (lambda _: None))
+    try:
+        exists = path.exists()
+    except OSError as exc:  # a name too long
+        raise ConfigError(f"{excerpt(str(path), 80)}: cannot read: {exc.strerror}") from None
+    if not exists and required:
         raise ConfigError(f"{path}: no such config file")
+    data = read_toml(path) if exists else {}
 
     class _FromFile(Settings):
-        model_config = SettingsConfigDict(toml_file=toml_file)
+        @classmethod
+        def _file(cls) -> dict[str, Any]:
+            return data
 
     try:
         loaded = _FromFile()
     except ValidationError as exc:
-        raise ConfigError("\n".join(_problems(exc, path))) from None
+        raise ConfigError("\n".join(problems(exc, path))) from None
+    except SettingsError as exc:  # after _check_environment, not expected
+        field = re.search(r'field "(\w+)"', str(exc))
+        name = ENV_PREFIX + (field[1].upper() if field else "*")
+        raise ConfigError(f"{name}: cannot be read: see config.example.toml") from None
     settings = Settings.model_construct(**{k: getattr(loaded, k) for k in Settings.model_fields})
-    settings._source = str(path) if toml_file else "the environment"
+    settings._source = str(path) if exists else "the environment"
     _check_schedule(settings)
     return settings
 
 
-def _problems(exc: ValidationError, path: Path) -> list[str]:
-    """One line per problem: where the value came from, the key, what is wrong with it."""
-    lines = []
-    for error in exc.errors():
-        loc = [str(part) for part in error["loc"]]
-        key = ".".join(loc)
-        where = _where(str(path), *loc)
-        message = error["msg"].removeprefix("Value error, ")
-        if error["type"] == "extra_forbidden":
-            message = "unknown key"
-        elif not any(secret in key for secret in SECRET_KEYS) and not isinstance(
-            error["input"], list | dict
-        ):
-            message = f"{message} (got {error['input']!r})"
-        lines.append(f"{where}: {key}: {message}")
-    return lines
-
-
-def _where(source: str, *loc: str) -> str:
-    """Where a key's value came from: its environment variable if set, else ``source``."""
-    env = ENV_PREFIX + "__".join(loc).upper()
-    return env if env in {name.upper() for name in os.environ} else source
+def _names() -> list[str]:
+    """Every setting's variable name without the prefix: ``CONSENT``, ``CONSENT__URL``…"""
+    names = []
+    for section, field in Settings.model_fields.items():
+        model: type[BaseModel] = field.annotation  # type: ignore[assignment]
+        names += [section.upper(), *(f"{section}__{key}".upper() for key in model.model_fields)]
+    return names
 
 
 def _check_schedule(settings: Settings) -> None:
@@ -331,12 +435,13 @@ def _check_schedule(settings: Settings) -> None:
             parse_offpeak(text, holiday_subdivision=subdivision, seasons=seasons)
         except ScheduleError as exc:
             raise ConfigError(
-                f"{_where(settings.source, 'tariff', key)}: tariff.{key}: {exc}"
+                f"{where(settings.source, 'tariff', key)}: tariff.{key}: {exc}"
             ) from None
     for n, dated in enumerate(settings.tariff.schedule, 1):
         try:
             parse_offpeak(dated.offpeak, holiday_subdivision=subdivision, seasons=seasons)
         except ScheduleError as exc:
+            place = where(settings.source, "tariff", "schedule", n - 1, "offpeak")
             raise ConfigError(
-                f"{settings.source}: tariff.schedule #{n} (from {dated.from_}): offpeak: {exc}"
+                f"{place}: tariff.schedule #{n} (from {dated.from_}): offpeak: {exc}"
             ) from None

@@ -171,7 +171,9 @@ def test_a_price_that_is_neither_a_number_nor_none_is_a_config_error(tmp_path: P
         result = w.run("auth")
     assert result.exit_code == 3
     assert "tariff.price.0.hc" in result.output
-    assert 'a price in euros, or "none" to end the one before' in result.output
+    assert (
+        'a price in euros per kWh from 0 to 100, or "none" to end the one before' in result.output
+    )
 
 
 def test_without_prices_no_cost_is_written(tmp_path: Path) -> None:
@@ -251,7 +253,8 @@ DAY = date(2026, 11, 22)
         ),
         (
             "[[tariff.price]]\nfrom = 2026-01-01\nhc = -0.2\n",
-            'tariff.price.0.hc: a price in euros, or "none" to end the one before (got -0.2)',
+            'tariff.price.0.hc: a price in euros per kWh from 0 to 100, or "none" to end the one '
+            "before (got -0.2)",
         ),
         (
             "[[tariff.price]]\nfrom = 2026-01-01\nheures_creuses = 0.2\n",
