@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -26,8 +26,15 @@ if TYPE_CHECKING:
 EXIT_CODES_HELP = "\n".join(f"  {code}  {meaning}" for code, meaning in EXIT_CODES.items())
 
 
+def _lines(text: str) -> list[str]:
+    """``text``'s lines, each printable (a line separator in a value is escaped)."""
+    from linkyflux.app.report import printable
+
+    return [printable(line) for line in text.split("\n")]
+
+
 def _fail(error: LinkyfluxError) -> NoReturn:
-    for line in str(error).splitlines():
+    for line in _lines(str(error)):
         click.echo(f"linkyflux: {line}", err=True)
     sys.exit(error.exit_code)
 
@@ -36,7 +43,7 @@ def _fail_on(errors: list[LinkyfluxError]) -> None:
     """Report every error of a run, in order; exit with the code of the first."""
     if errors:
         for error in errors:
-            for line in str(error).splitlines():
+            for line in _lines(str(error)):
                 click.echo(f"linkyflux: {line}", err=True)
         sys.exit(errors[0].exit_code)
 
@@ -52,7 +59,7 @@ def _finish(report: FetchReport, sink: Sink, quiet: bool) -> None:
 
 
 def _warn(message: str) -> None:
-    click.echo(f"linkyflux: warning: {message}", err=True)
+    click.echo("linkyflux: warning: " + "\n".join(_lines(message)), err=True)
 
 
 def _load_settings(ctx: click.Context) -> Settings:
@@ -62,11 +69,73 @@ def _load_settings(ctx: click.Context) -> Settings:
     return load_settings(ctx.meta["config_file"], warn=_warn)
 
 
-class _Group(click.Group):
+def _say(message: str) -> None:
+    """What `auth` and `demo` tell as they go (a link, the usage points, the contracts)."""
+    click.echo("\n".join(_lines(message)))
+
+
+class _UsageLine(click.UsageError):
+    """A usage error as linkyflux says it: ``linkyflux: <reason>``, then where help is."""
+
+    def __init__(self, message: str, ctx: click.Context | None, command: str) -> None:
+        super().__init__(message, ctx)
+        self.command = command
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        (reason,) = _lines(self.format_message().replace("\n", " "))
+        click.echo(f"linkyflux: {reason}", err=True)
+        click.echo(f"Try '{self.command} --help'.", err=True)
+
+
+def _command_path(ctx: click.Context | None, name: str | None = None) -> str:
+    """``linkyflux fetch``, whatever the program's name (``name``: a command of ``ctx``'s)."""
+    names = [name] if name else []
+    while ctx is not None and ctx.parent is not None:
+        names.insert(0, ctx.info_name or "")
+        ctx = ctx.parent
+    return " ".join(["linkyflux", *names])
+
+
+def _one_line(exc: click.UsageError, command: str) -> click.UsageError:
+    """``exc`` on one line; ``command``: where it happened, when ``exc`` does not say."""
+    if isinstance(exc, _UsageLine | click.exceptions.NoArgsIsHelpError):
+        return exc  # the bare `linkyflux` shows the help, as click does
+    where = _command_path(exc.ctx) if exc.ctx is not None else command
+    return _UsageLine(exc.format_message(), exc.ctx, where)
+
+
+class _Command(click.Command):
+    """A command (the group too) whose usage errors are said on one line."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:
+            command = _command_path(parent, info_name if parent else None)
+            raise _one_line(exc, command) from None
+
+
+class _Group(_Command, click.Group):
+    """The commands, the exit codes in its help, every usage error on one line."""
+
+    command_class = _Command
+
     def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         formatter.write_paragraph()
         formatter.write_text("Exit codes:")
         formatter.write(EXIT_CODES_HELP + "\n")
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            raise _one_line(exc, _command_path(ctx)) from None
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -104,11 +173,26 @@ def auth(ctx: click.Context, token: str | None) -> None:
         settings = _load_settings(ctx)
         consent = settings.consent
         missing = not (token or consent.token.get_secret_value())
+        if token is not None:
+            _check_token_taken(consent.kind, settings.source)
         if consent.kind == "conso-api" and missing and sys.stdin.isatty():
             token = click.prompt("Conso API token", hide_input=True)
-        run_auth(settings, ctx.obj, click.echo, token=token, warn=_warn)
+        run_auth(settings, ctx.obj, _say, token=token, warn=_warn)
     except LinkyfluxError as exc:
         _fail(exc)
+
+
+def _check_token_taken(kind: str, source: str) -> None:
+    """`auth --token` to a gateway that takes none is a usage error, not a token ignored."""
+    from linkyflux.sources.gateways import token_kinds
+
+    kinds = token_kinds()
+    if kind not in kinds:
+        takers = " or ".join(f'"{k}"' for k in kinds)
+        raise click.UsageError(
+            f'--token is for consent.kind = {takers} only; consent.kind = "{kind}" takes none '
+            f"({source}): run `linkyflux auth` without it"
+        )
 
 
 @cli.command(short_help="Fetch the last days of every consented meter.")
@@ -355,7 +439,7 @@ def demo(ctx: click.Context, days: int, to_config: bool, with_import: bool) -> N
         # The real clock is replaced by a simulated one; a test's clock is kept.
         clock = None if isinstance(ctx.obj.clock, SystemClock) else ctx.obj.clock
         report, sink = run_demo(
-            settings, days, click.echo, _warn, clock, to_config=to_config, with_import=with_import
+            settings, days, _say, _warn, clock, to_config=to_config, with_import=with_import
         )
     except LinkyfluxError as exc:
         _fail(exc)

@@ -98,7 +98,8 @@ def run_demo(
         echo(f"Off-peak schedule: {demo_settings.tariff.offpeak!r}")
         for price in demo_settings.tariff.price:
             echo(f"Prices: {describe_price(price)}")
-        return run_fetch(demo_settings, runtime, days, warn)
+        # the spool is in the temporary state directory: what waits there is gone with it
+        return run_fetch(demo_settings, runtime, days, warn, spool_survives=False)
 
 
 def _show_import(

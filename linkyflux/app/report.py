@@ -1,12 +1,44 @@
 """The summary a ``fetch`` or ``backfill`` prints: what was written, per usage point and
-direction, and what is not published yet."""
+direction, and what is not published yet; and :func:`printable`, what becomes of any line
+the CLI prints for an error or a warning, whatever it quotes."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
-from linkyflux.sinks.writers import Sink
-from linkyflux.sync.report import FetchReport
+from linkyflux.urls import scrub_urls
+
+if TYPE_CHECKING:
+    from linkyflux.sinks.writers import Sink
+    from linkyflux.sync.report import FetchReport
+
+# A run of this many characters without a space is a value, not words: shortened (a path, a
+# URL or a line of line protocol only past _LONG_PATH).
+_LONG_RUN, _LONG_PATH, _KEPT_RUN, _KEPT_PATH = 60, 240, 40, 200
+_RUN = re.compile(rf"\S{{{_LONG_RUN + 1},}}")
+_CLOSING = re.compile(r"[\"')\],;:.]*$")  # kept after a shortened run: its closing quote
+LONGEST_LINE = 500
+
+
+def _shorten(match: re.Match[str]) -> str:
+    run = match.group()
+    structured = "/" in run or "=" in run
+    if len(run) <= (_LONG_PATH if structured else _LONG_RUN):
+        return run
+    closing = _CLOSING.search(run[-4:])
+    tail = closing.group() if closing else ""
+    return run[: _KEPT_PATH if structured else _KEPT_RUN] + "…" + tail
+
+
+def printable(line: str) -> str:
+    """One line as the CLI may print it, whatever the values it quotes: no URL's user and
+    password, control and invisible characters escaped (``\\x00``, ``\\u200b``), a long value
+    shortened with "…", at most LONGEST_LINE characters."""
+    line = "".join(c if c.isprintable() else repr(c)[1:-1] for c in scrub_urls(line))
+    line = _RUN.sub(_shorten, line)
+    return line if len(line) <= LONGEST_LINE else line[: LONGEST_LINE - 1] + "…"
 
 
 def format_report(report: FetchReport, sink: Sink) -> str:
@@ -14,10 +46,12 @@ def format_report(report: FetchReport, sink: Sink) -> str:
         return "\n".join(report.notes)
     last = report.end - timedelta(days=1)
     priced = any(s.cost_by_tariff for s in report.series.values())
+    spooled = getattr(sink, "spooled", 0)  # what a SpoolingSink could not write now
+    unwritten = f" ({spooled} of them not written: see below)" if spooled else ""
     rows = [
         *report.notes,
         f"Fetched {report.start} … {last} into {sink.description}: "
-        f"{report.lines_written} lines, {report.calls} API calls.",
+        f"{report.lines_written} lines{unwritten}, {report.calls} API calls.",
         f"{'usage point':<15} {'direction':<12} {'curve pts':>9} {'HC kWh':>9} {'HP kWh':>9} "
         f"{'BASE kWh':>9} {'daily kWh':>10} {'peak days':>9}" + (f" {'curve €':>9}" * priced),
     ]

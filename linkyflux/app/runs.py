@@ -34,6 +34,7 @@ from linkyflux.sync.lock import run_lock
 from linkyflux.sync.report import FetchReport, day_list
 from linkyflux.sync.state import SyncState
 from linkyflux.timeutil import paris_today
+from linkyflux.urls import public_url
 
 
 @dataclass(frozen=True)
@@ -80,13 +81,15 @@ def run_sync(
     progress: Callable[[int], Callable[[], None]] | None = None,
     reclassify: Reclassify | None = None,
     forget: Forget | None = None,
+    spool_survives: bool = True,
 ) -> tuple[FetchReport, SpoolingSink]:
     """Fetch ``[start, end)`` (and, with ``catch_up``, earlier missing days) into the sink;
     with ``reclassify``, rewrite the history from its day instead (``start`` is ignored).
 
     Holds the state directory's lock; writes the spool of an earlier failed run first, then
     any deletion a reclassification left undone (see :mod:`linkyflux.sync.reclassify`); keeps in
-    the spool whatever the sink cannot take now.
+    the spool whatever the sink cannot take now (``spool_survives`` False: a spool deleted
+    after the run, the demo's, which a message must not promise to write later).
     """
     gateway = gateway_for(settings)
     gateway.require()
@@ -94,10 +97,11 @@ def run_sync(
     with run_lock(state_dir):
         store = TokenStore(state_dir)
         tokens = store.load()
-        if tokens.consent_url != settings.consent.url:
+        granted_by, url = public_url(tokens.consent_url), public_url(settings.consent.url)
+        if granted_by != url:  # a new password alone is the same gateway
             warn(
-                f"the tokens were granted by {tokens.consent_url}, not by consent.url "
-                f"{settings.consent.url}: run `linkyflux auth` if the gateway changed"
+                f"the tokens were granted by {granted_by}, not by consent.url {url}: run "
+                "`linkyflux auth` if the gateway changed"
             )
         state = SyncState(state_dir)
         check_destination(settings, state, warn)
@@ -162,21 +166,21 @@ def run_sync(
                     "first written with, not the one configured now; to delete and rewrite them: "
                     f"{command_of(settings)} backfill --reclassify --since {days[0]}"
                 )
-        report.errors += sink_errors(sink)
+        report.errors += sink_errors(sink, spool_survives)
         return report, sink
 
 
-def sink_errors(sink: SpoolingSink) -> list[LinkyfluxError]:
+def sink_errors(sink: SpoolingSink, spool_survives: bool = True) -> list[LinkyfluxError]:
     """What the sink could not do in the run: the lines it kept in the spool (written first
-    next run), then the lines InfluxDB refused for good (reported once)."""
+    next run; or, with a spool that does not survive the run, not written at all), then the
+    lines InfluxDB refused for good (reported once)."""
     errors: list[LinkyfluxError] = []
     if sink.failure is not None:
-        errors.append(
-            SinkError(
-                f"{sink.failure} ({sink.spooled} lines kept in the spool, "
-                "written first on the next run)"
-            )
-        )
+        if spool_survives:
+            fate = f"{sink.spooled} lines kept in the spool, written first on the next run"
+        else:
+            fate = f"{sink.spooled} lines were not written and are not kept: run again once fixed"
+        errors.append(SinkError(f"{sink.failure} ({fate})"))
     return errors + sink.rejected
 
 
@@ -233,11 +237,14 @@ def _fetch(
 
 
 def run_fetch(
-    settings: Settings, runtime: Runtime, days: int, warn: Echo
+    settings: Settings, runtime: Runtime, days: int, warn: Echo, *, spool_survives: bool = True
 ) -> tuple[FetchReport, SpoolingSink]:
     """The last ``days`` days (ending yesterday, Europe/Paris) and every day missed since."""
     today = paris_today(runtime.clock)
-    return run_sync(settings, runtime, today - timedelta(days=days), today, warn, catch_up=True)
+    start = today - timedelta(days=days)
+    return run_sync(
+        settings, runtime, start, today, warn, catch_up=True, spool_survives=spool_survives
+    )
 
 
 NOTHING_TO_RECLASSIFY = (

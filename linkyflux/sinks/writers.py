@@ -9,6 +9,8 @@ imported only when the v2 sink is used: it costs a quarter of a second at start-
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import sys
@@ -22,6 +24,7 @@ import httpx
 from linkyflux.errors import ConfigError, SinkError
 from linkyflux.timeutil import paris_day
 from linkyflux.tls import tls_for
+from linkyflux.urls import public_url
 
 BATCH_SIZE = 5000
 
@@ -105,6 +108,10 @@ def _write_batches(
         raise Rejected(name, rejected)
 
 
+# fsync's answer for a file that cannot be synced (a device such as /dev/null, a pipe)
+_UNSYNCABLE = (errno.EINVAL, errno.ENOTSUP, errno.EROFS)
+
+
 class FileSink:
     """Appends to a file (fsync'd on close), or writes to stdout for ``-``. A line left
     unfinished by a killed run is ended first, so it never swallows the next one."""
@@ -123,7 +130,14 @@ class FileSink:
             self._out.write("".join(f"{ln}\n" for ln in lines))
             self._out.flush()
         except OSError as exc:
-            raise SinkError(f"cannot write to {self.description}: {exc.strerror}") from None
+            self._abandon()  # its buffer holds lines that will not fit: never flush them again
+            raise SinkError(f"cannot write to {self.description}: {_reason(exc)}") from None
+
+    def _abandon(self) -> None:
+        out, self._out = self._out, None
+        if out is not None and out is not sys.stdout:
+            with contextlib.suppress(OSError):  # reported: closing may only fail the same way
+                out.close()
 
     @staticmethod
     def _open(path: Path) -> IO[str]:
@@ -147,10 +161,29 @@ class FileSink:
         )
 
     def close(self) -> None:
-        if self._out is not None and self._path is not None:
-            os.fsync(self._out.fileno())
-            self._out.close()
-        self._out = None
+        """Flush, fsync and close; SinkError if the lines did not all reach the file."""
+        out, self._out = self._out, None
+        if out is None or self._path is None:
+            return
+        try:
+            out.flush()
+            try:
+                os.fsync(out.fileno())
+            except OSError as exc:
+                if exc.errno not in _UNSYNCABLE:
+                    raise
+            out.close()
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                out.close()
+            raise SinkError(
+                f"cannot write to {self.description}: {_reason(exc)} (the last lines of this "
+                "run may not be in it: run `linkyflux backfill --resend` once it is fixed)"
+            ) from None
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__
 
 
 def _influx_error(response: httpx.Response) -> str:
@@ -179,7 +212,7 @@ class InfluxV1Sink:
     ) -> None:
         self.url = url.rstrip("/")
         self.database = database
-        self.description = f"InfluxDB 1.x at {self.url}, database {database!r}"
+        self.description = f"InfluxDB 1.x at {public_url(self.url)}, database {database!r}"
         self.batch_size = batch_size
         self.params = {"db": database, "precision": "s"}
         if retention_policy:
@@ -252,7 +285,7 @@ class InfluxV2Sink:
         self.url = url.rstrip("/")
         self.bucket = bucket
         self.org = org
-        self.description = f"InfluxDB at {self.url}, bucket {bucket!r}"
+        self.description = f"InfluxDB at {public_url(self.url)}, bucket {bucket!r}"
         self.batch_size = batch_size
         self.client: Any = InfluxDBClient(
             url=self.url, token=token, org=org, timeout=int(timeout * 1000)

@@ -9,22 +9,29 @@ The clock and its ``sleep`` are injected, so polling runs instantly in tests.
 from __future__ import annotations
 
 import re
-from collections.abc import Generator
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
 import httpx
 
-from linkyflux.errors import AuthError, DataError, UpstreamError
+from linkyflux.errors import AuthError, DataError, LinkyfluxError, UpstreamError
 from linkyflux.sources.enedis import error_of
 from linkyflux.sources.tokens import Tokens, TokenStore
 from linkyflux.sources.transport import Pacer
 from linkyflux.timeutil import Clock
+from linkyflux.urls import public_url
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 SLOW_DOWN_STEP = 5  # RFC 8628 §3.5: add 5 seconds to the interval on slow_down
 MAX_REFRESH_TRIES = 3
+USAGE_POINT = re.compile(r"[0-9]{14}")  # a PRM / PDL: 14 digits
+EXCERPT = 40  # characters of a bad value a message quotes
+LONGEST_LIFETIME = timedelta(days=3660)  # of a token a gateway grants: ten years
+# of a device code, and the polling interval, whatever the proxy says (a larger one is a
+# broken proxy, and a sleep that large overflows)
+LONGEST_CODE_LIFETIME, LONGEST_INTERVAL = 86400, 300
 
 
 @dataclass(frozen=True)
@@ -41,9 +48,13 @@ def _post(http: httpx.Client, path: str, data: dict[str, str], what: str) -> htt
         return http.post(path, data=data)
     except httpx.TransportError as exc:
         raise UpstreamError(
-            f"cannot reach the consent proxy at {str(http.base_url).rstrip('/')} for {what} "
-            f"({type(exc).__name__})"
+            f"cannot reach the consent proxy at {_base(http)} for {what} ({type(exc).__name__})"
         ) from None
+
+
+def _base(http: httpx.Client) -> str:
+    """The proxy's URL as it may be printed (without a user and password)."""
+    return public_url(str(http.base_url).rstrip("/"))
 
 
 def _json_object(response: httpx.Response, what: str) -> dict[str, object]:
@@ -58,6 +69,46 @@ def _json_object(response: httpx.Response, what: str) -> dict[str, object]:
 
 def split_usage_points(raw: str) -> tuple[str, ...]:
     return tuple(p.strip() for p in re.split(r"[,;]", raw) if p.strip())
+
+
+def excerpt(value: object) -> str:
+    """A bad value as a message quotes it: its first characters, unprintable ones escaped
+    (``'\\x00'``, ``'\\u200b'``), never a whole token."""
+    text = value if isinstance(value, str) else repr(value)
+    short = text if len(text) <= EXCERPT else text[:EXCERPT] + "…"
+    return repr(short) if isinstance(value, str) else short
+
+
+def lifetime(value: object, what: str) -> timedelta:
+    """A gateway's ``expires_in`` (seconds: an integer, or its digits) as a duration;
+    DataError naming ``what`` unless it is from 1 second to ten years."""
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,12}", value.strip()):
+        value = int(value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    limit = LONGEST_LIFETIME.total_seconds()
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= limit:
+        return timedelta(seconds=value)
+    raise DataError(
+        f"{what} gives expires_in {excerpt(value)}, not a number of seconds from 1 to ten years"
+    )
+
+
+def usage_points_named(
+    values: Iterable[object], what: str, error: type[LinkyfluxError], hint: str = ""
+) -> tuple[str, ...]:
+    """``values`` as usage points (14 digits each, surrounding spaces ignored); ``error``
+    naming the first that is not one (``what`` names where it came from) otherwise: a junk
+    one must never become a path of an API call nor a tag."""
+    points = []
+    for value in values:
+        point = value.strip() if isinstance(value, str) else value
+        if not (isinstance(point, str) and USAGE_POINT.fullmatch(point)):
+            raise error(
+                f"{what} names {excerpt(value)}, which is not a usage point (14 digits){hint}"
+            )
+        points.append(point)
+    return tuple(points)
 
 
 class DeviceFlow:
@@ -80,16 +131,20 @@ class DeviceFlow:
             raise DataError(
                 "the consent proxy's /device/code answer lacks device_code or user_code"
             )
-        base = str(self.http.base_url).rstrip("/")
-        link = body.get("verification_uri_complete") or f"{base}/device?code={quote(user_code)}"
+        link = body.get("verification_uri_complete") or (
+            f"{_base(self.http)}/device?code={quote(user_code)}"
+        )
         expires_in, interval = body.get("expires_in"), body.get("interval")
-        lifetime = expires_in if isinstance(expires_in, int) and expires_in > 0 else 300
+        seconds = expires_in if isinstance(expires_in, int) and expires_in > 0 else 300
+        seconds = min(seconds, LONGEST_CODE_LIFETIME)
         return DeviceCode(
             device_code=device_code,
             user_code=user_code,
             link=str(link),
-            expires_at=self.clock.now() + timedelta(seconds=lifetime),
-            interval=interval if isinstance(interval, int) and interval > 0 else 5,
+            expires_at=self.clock.now() + timedelta(seconds=seconds),
+            interval=min(interval, LONGEST_INTERVAL)
+            if isinstance(interval, int) and interval > 0
+            else 5,
         )
 
     def wait(self, code: DeviceCode) -> Tokens:
@@ -137,16 +192,22 @@ class DeviceFlow:
         points, expires_in = body.get("usage_points_id"), body.get("expires_in")
         if not (isinstance(access, str) and isinstance(refresh, str) and isinstance(points, str)):
             raise DataError("the consent proxy's token answer lacks a token or usage_points_id")
-        if not isinstance(expires_in, int):
+        if expires_in is None:
             raise DataError("the consent proxy's token answer lacks expires_in")
-        usage_points = split_usage_points(points)
+        expires_at = self.clock.now() + lifetime(expires_in, "the consent proxy's token answer")
+        usage_points = usage_points_named(
+            split_usage_points(points),
+            "the consent proxy's token answer",
+            DataError,
+            "; nothing was saved: tell the proxy's operator",
+        )
         if not usage_points:
             raise AuthError("the consent covers no usage point: run `linkyflux auth` again")
         return Tokens(
             access_token=access,
             refresh_token=refresh,
             token_type=str(body.get("token_type") or "Bearer"),
-            expires_at=self.clock.now() + timedelta(seconds=expires_in),
+            expires_at=expires_at,
             usage_points=usage_points,
             consent_url=str(self.http.base_url).rstrip("/"),
         )
@@ -240,15 +301,16 @@ class ProxyAuth(RenewingAuth):
             if response.status_code == 200:
                 body = _json_object(response, "the token refresh")
                 access, expires_in = body.get("access_token"), body.get("expires_in")
-                if not isinstance(access, str) or not isinstance(expires_in, int):
+                if not isinstance(access, str) or expires_in is None:
                     raise DataError(
                         "the consent proxy's refresh answer lacks access_token or expires_in"
                     )
+                expires = lifetime(expires_in, "the consent proxy's refresh answer")
                 # RFC 6749 §6: a new refresh token replaces ours at once (ours may be dead)
                 rotated = body.get("refresh_token")
                 self.keep(
                     access,
-                    self.clock.now() + timedelta(seconds=expires_in),
+                    self.clock.now() + expires,
                     rotated if isinstance(rotated, str) and rotated else None,
                 )
                 return

@@ -20,6 +20,7 @@ from typing import ClassVar
 
 import pytest
 
+from linkyflux.app.report import printable
 from linkyflux.errors import SinkError
 from linkyflux.sinks.writers import InfluxV1Sink, InfluxV2Sink, Rejected
 from linkyflux.timeutil import paris_day_bounds
@@ -71,8 +72,10 @@ def plant_conflict(influx: Influx1) -> None:
 
 
 def refusal_line(influx: Influx1, rejected: Path) -> str:
-    return (
-        f"linkyflux: InfluxDB 1.x at {influx.url}, database '{influx.db}' refused 4 lines, "
+    """The line, as the CLI prints it: at most 500 characters (the refused line is whole
+    in the rejected file)."""
+    return "linkyflux: " + printable(
+        f"InfluxDB 1.x at {influx.url}, database '{influx.db}' refused 4 lines, "
         f"set aside in {rejected} (see `linkyflux status`): {CONFLICT}; first: {REFUSED[0]}"
     )
 

@@ -200,7 +200,7 @@ def test_victoriametrics_has_no_delete_api(victoria, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--no-delete"], "Error: --no-delete goes with --reclassify"),
+        (["--no-delete"], "linkyflux: --no-delete goes with --reclassify"),
         (["--reclassify", "--since", "2026-11-22"], "2026-11-22 is not before today"),
     ],
 )

@@ -20,13 +20,19 @@ from linkyflux.sources.gateways.enedis_direct import EnedisGateway
 from linkyflux.sources.gateways.myelectricaldata import MyElectricalDataGateway
 from linkyflux.sources.gateways.proxy import DeviceFlowGateway
 
+GATEWAYS: tuple[type[Gateway], ...] = (
+    DeviceFlowGateway,
+    ConsoApiGateway,
+    EnedisGateway,
+    MyElectricalDataGateway,
+)
+
 
 def gateway_for(settings: Settings) -> Gateway:
     """The gateway ``consent.kind`` names, for these settings."""
-    gateways: tuple[type[Gateway], ...] = (
-        DeviceFlowGateway,
-        ConsoApiGateway,
-        EnedisGateway,
-        MyElectricalDataGateway,
-    )
-    return {g.kind: g for g in gateways}[settings.consent.kind](settings)
+    return {g.kind: g for g in GATEWAYS}[settings.consent.kind](settings)
+
+
+def token_kinds() -> list[str]:
+    """The kinds of gateway `linkyflux auth --token` gives a token to."""
+    return [g.kind for g in GATEWAYS if g.takes_token]

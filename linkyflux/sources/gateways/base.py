@@ -72,6 +72,8 @@ class Gateway:
     name: ClassVar[str]  # for messages
     # The load curve's dates are interval starts already (not Enedis' interval ends).
     curve_dates_are_starts: ClassVar[bool] = False
+    # `linkyflux auth --token` gives it the token it is authorized with (else: refused).
+    takes_token: ClassVar[bool] = False
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,7 +16,7 @@ import httpx
 
 from linkyflux.errors import AuthError
 from linkyflux.models import Direction
-from linkyflux.sources.auth import split_usage_points
+from linkyflux.sources.auth import excerpt, split_usage_points, usage_points_named
 from linkyflux.sources.dialects import Dialect, Kind
 from linkyflux.sources.gateways.base import (
     Asking,
@@ -42,11 +43,17 @@ CONSO_API_BUDGET = Rate(95, timedelta(hours=12), wait=False)
 
 
 def jwt_claims(token: str) -> dict[str, Any]:
-    """The claims of a JWT, not verified (the gateway verifies it; we only read ``sub``)."""
+    """The claims of a JWT, not verified (the gateway verifies it; we read ``sub`` and
+    ``exp``)."""
+    if not re.fullmatch(r"[A-Za-z0-9_=.-]*", token):  # it goes into an HTTP header as it is
+        raise AuthError(
+            "that is not a Conso API token: a JWT holds only letters, digits and '-_.=' "
+            "(a space, an invisible or accented character came with it): paste it again"
+        )
     try:
         payload = token.split(".")[1]
         claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    except (IndexError, ValueError, binascii.Error):
+    except (IndexError, ValueError, binascii.Error, RecursionError):
         raise AuthError(
             "that is not a Conso API token (a JWT: three dot-separated parts)"
         ) from None
@@ -55,9 +62,48 @@ def jwt_claims(token: str) -> dict[str, Any]:
     return claims
 
 
+NEW_TOKEN = ": get a new token on the Conso API site, then run `linkyflux auth --token …`"
+
+
+def _usage_points(sub: object) -> tuple[str, ...]:
+    """The usage points a token's ``sub`` names: a list of PRMs, or one string of them
+    (comma- or semicolon-separated)."""
+    if isinstance(sub, str):
+        names: list[object] = list(split_usage_points(sub))
+    elif isinstance(sub, list):
+        names = sub
+    elif sub is None:
+        names = []
+    else:
+        kind = "an object" if isinstance(sub, dict) else f"{type(sub).__name__} {excerpt(sub)}"
+        raise AuthError(
+            f"this Conso API token's `sub` is not a list of usage points but {kind}{NEW_TOKEN}"
+        )
+    points = usage_points_named(names, "this Conso API token's `sub`", AuthError, NEW_TOKEN)
+    if not points:
+        raise AuthError("this Conso API token names no usage point (its `sub` is empty)")
+    return points
+
+
+def _expiry(exp: object) -> datetime | None:
+    """When a token's ``exp`` says it expires (None: it does not say)."""
+    if exp is None:
+        return None
+    if isinstance(exp, int | float) and not isinstance(exp, bool):
+        try:
+            return datetime.fromtimestamp(exp, UTC)
+        except (OverflowError, OSError, ValueError):  # ±1e20, NaN: no date
+            pass
+        shown = f"{exp:g}"
+    else:
+        shown = excerpt(exp)
+    raise AuthError(f"this Conso API token's `exp` ({shown}) is not a date{NEW_TOKEN}")
+
+
 class ConsoApiGateway(Gateway):
     kind = "conso-api"
     name = "Conso API"
+    takes_token = True
 
     def rates(self) -> list[Rate]:
         return [CONSO_API_BUDGET, per_minute(self.settings.consent.requests_per_minute)]
@@ -110,16 +156,17 @@ class ConsoApiGateway(Gateway):
                 "`linkyflux auth --token …` (or set consent.token)"
             )
         claims = jwt_claims(token.strip())
-        sub = claims.get("sub")
-        points = split_usage_points(",".join(sub) if isinstance(sub, list) else str(sub or ""))
-        if not points:
-            raise AuthError("this Conso API token names no usage point (its `sub` is empty)")
-        exp = claims.get("exp")
-        expires = datetime.fromtimestamp(exp, UTC) if isinstance(exp, int | float) else None
+        points = _usage_points(claims.get("sub"))
+        expires = _expiry(claims.get("exp")) or ask.clock.now() + timedelta(days=3 * 365)
+        if expires <= ask.clock.now():
+            raise AuthError(
+                f"this Conso API token expired on {expires:%Y-%m-%d}: get a new one on the "
+                "Conso API site, then run `linkyflux auth --token …`"
+            )
         return Tokens(
             access_token=token.strip(),
             refresh_token="",
-            expires_at=expires or ask.clock.now() + timedelta(days=3 * 365),
+            expires_at=expires,
             usage_points=points,
             consent_url=self.url,
         )

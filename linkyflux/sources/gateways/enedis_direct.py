@@ -13,12 +13,13 @@ from typing import ClassVar
 import httpx
 
 from linkyflux.errors import AuthError, ConfigError, DataError, UpstreamError
-from linkyflux.sources.auth import RenewingAuth
+from linkyflux.sources.auth import RenewingAuth, lifetime, usage_points_named
 from linkyflux.sources.enedis import error_of
 from linkyflux.sources.gateways.base import Asking, Gateway
 from linkyflux.sources.tokens import Tokens, TokenStore
 from linkyflux.sources.transport import Pacer, Rate
 from linkyflux.timeutil import Clock
+from linkyflux.urls import public_url
 
 
 class ClientCredentialsAuth(RenewingAuth):
@@ -55,6 +56,16 @@ class EnedisGateway(Gateway):
                 f"{self.settings.source}: consent.usage_points is empty: list the usage points "
                 "whose owners consented to your DataHub application"
             )
+        self.usage_points()
+
+    def usage_points(self) -> tuple[str, ...]:
+        """``consent.usage_points``, each checked (a junk one never reaches a URL)."""
+        return usage_points_named(
+            self.settings.consent.usage_points,
+            f"{self.settings.source}: consent.usage_points",
+            ConfigError,
+            " (the PRM shown on the meter and the bills)",
+        )
 
     def token_path(self) -> str:
         """The token endpoint's absolute path (Enedis' host may sit under a prefix)."""
@@ -80,25 +91,24 @@ class EnedisGateway(Gateway):
             )
         try:
             body = response.json()
-            return str(body["access_token"]), clock.now() + timedelta(
-                seconds=int(body["expires_in"])
-            )
+            access, expires_in = str(body["access_token"]), body["expires_in"]
         except (ValueError, KeyError, TypeError):
             raise DataError("Enedis' token answer lacks access_token or expires_in") from None
+        return access, clock.now() + lifetime(expires_in, "Enedis' token answer")
 
     def authorize(self, ask: Asking) -> Tokens:
         try:
             response = ask.client.post("oauth2/v3/token", data=self.token_form())
         except httpx.TransportError as exc:
             raise UpstreamError(
-                f"cannot reach Enedis at {self.url} ({type(exc).__name__})"
+                f"cannot reach Enedis at {public_url(self.url)} ({type(exc).__name__})"
             ) from None
         access, expires_at = self.parse_token(response, ask.clock)
         return Tokens(
             access_token=access,
             refresh_token="",
             expires_at=expires_at,
-            usage_points=tuple(self.settings.consent.usage_points),
+            usage_points=self.usage_points(),
             consent_url=self.url,
         )
 

@@ -16,6 +16,7 @@ import httpx
 from linkyflux.errors import AuthError, ConfigError, DataError, UpstreamError
 from linkyflux.models import Contract
 from linkyflux.sources import contracts
+from linkyflux.sources.auth import usage_points_named
 from linkyflux.sources.dialects import Dialect
 from linkyflux.sources.enedis import CONSENT_CODES
 from linkyflux.sources.gateways.base import (
@@ -29,6 +30,7 @@ from linkyflux.sources.gateways.base import (
 from linkyflux.sources.tokens import Tokens, TokenStore
 from linkyflux.sources.transport import Pacer, Rate, per_minute
 from linkyflux.timeutil import Clock
+from linkyflux.urls import public_url
 
 # MyElectricalData's own error codes, as the Enedis answer each stands for (status, code).
 MED_ERRORS: dict[str, tuple[int, str]] = {
@@ -127,8 +129,15 @@ class MyElectricalDataGateway(Gateway):
             raise self._unset(
                 "url", 'MyElectricalData: url = "https://www.v2.myelectricaldata.fr/api"'
             )
-        if not self.settings.consent.client_secret.get_secret_value():
+        key = self.settings.consent.client_secret.get_secret_value()
+        if not key:
             raise self._unset("client_secret", "your MyElectricalData API key")
+        if not (key.isascii() and key.isprintable()) or " " in key:  # it goes into a header
+            raise ConfigError(
+                f"{self.settings.source}: consent.client_secret holds a character no "
+                "MyElectricalData API key has (a space, an invisible or accented character): "
+                "paste the key again"
+            )
 
     def request(self, dialect: Dialect, call: Call) -> tuple[str, dict[str, str]]:
         params = {"start": call.start.isoformat(), "end": call.end.isoformat()}
@@ -194,7 +203,7 @@ class MyElectricalDataGateway(Gateway):
         if self.settings.enedis.api == "2026":
             raise ConfigError(
                 f'{self.settings.source}: enedis.api = "2026", but MyElectricalData at '
-                f"{self.url} answers in the v5 format (an older instance: it ignores "
+                f"{public_url(self.url)} answers in the v5 format (an older instance: it ignores "
                 'X-MED-Format: 2026): set enedis.api = "v5" or "auto"'
             )
         return httpx.Response(404, text=MED_V5_ONLY)
@@ -205,17 +214,25 @@ class MyElectricalDataGateway(Gateway):
             response = ask.client.get("pdl", headers={"Authorization": f"Bearer {secret}"})
         except httpx.TransportError as exc:
             raise UpstreamError(
-                f"cannot reach MyElectricalData at {self.url} ({type(exc).__name__})"
+                f"cannot reach MyElectricalData at {public_url(self.url)} ({type(exc).__name__})"
             ) from None
         if response.status_code in (401, 403):
             raise AuthError("MyElectricalData refused the API key: check consent.client_secret")
         try:
             data = response.json()["data"]
-            points = tuple(str(p["usage_point_id"] if isinstance(p, dict) else p) for p in data)
+            if not isinstance(data, list):
+                raise TypeError
+            named = [p["usage_point_id"] if isinstance(p, dict) else p for p in data]
         except (ValueError, KeyError, TypeError):
             raise DataError(
                 "MyElectricalData's /pdl answer is not a list of usage points"
             ) from None
+        points = usage_points_named(
+            [str(p) if isinstance(p, int) and not isinstance(p, bool) else p for p in named],
+            "MyElectricalData's /pdl answer",
+            DataError,
+            "; nothing was saved",
+        )
         if not points:
             raise AuthError("your MyElectricalData account has no usage point")
         return Tokens(
