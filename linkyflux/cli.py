@@ -11,24 +11,23 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
 from linkyflux import __version__
-from linkyflux.errors import EXIT_CODES, LinkyfluxError
+from linkyflux.commandline import Group
+from linkyflux.errors import LinkyfluxError
 
 if TYPE_CHECKING:
     from linkyflux.settings import Settings
     from linkyflux.sinks.writers import Sink
     from linkyflux.sync.report import FetchReport
 
-EXIT_CODES_HELP = "\n".join(f"  {code}  {meaning}" for code, meaning in EXIT_CODES.items())
-
 
 def _lines(text: str) -> list[str]:
     """``text``'s lines, each printable (a line separator in a value is escaped)."""
-    from linkyflux.app.report import printable
+    from linkyflux.text import printable
 
     return [printable(line) for line in text.split("\n")]
 
@@ -74,71 +73,7 @@ def _say(message: str) -> None:
     click.echo("\n".join(_lines(message)))
 
 
-class _UsageLine(click.UsageError):
-    """A usage error as linkyflux says it: ``linkyflux: <reason>``, then where help is."""
-
-    def __init__(self, message: str, ctx: click.Context | None, command: str) -> None:
-        super().__init__(message, ctx)
-        self.command = command
-
-    def show(self, file: IO[Any] | None = None) -> None:
-        (reason,) = _lines(self.format_message().replace("\n", " "))
-        click.echo(f"linkyflux: {reason}", err=True)
-        click.echo(f"Try '{self.command} --help'.", err=True)
-
-
-def _command_path(ctx: click.Context | None, name: str | None = None) -> str:
-    """``linkyflux fetch``, whatever the program's name (``name``: a command of ``ctx``'s)."""
-    names = [name] if name else []
-    while ctx is not None and ctx.parent is not None:
-        names.insert(0, ctx.info_name or "")
-        ctx = ctx.parent
-    return " ".join(["linkyflux", *names])
-
-
-def _one_line(exc: click.UsageError, command: str) -> click.UsageError:
-    """``exc`` on one line; ``command``: where it happened, when ``exc`` does not say."""
-    if isinstance(exc, _UsageLine | click.exceptions.NoArgsIsHelpError):
-        return exc  # the bare `linkyflux` shows the help, as click does
-    where = _command_path(exc.ctx) if exc.ctx is not None else command
-    return _UsageLine(exc.format_message(), exc.ctx, where)
-
-
-class _Command(click.Command):
-    """A command (the group too) whose usage errors are said on one line."""
-
-    def make_context(
-        self,
-        info_name: str | None,
-        args: list[str],
-        parent: click.Context | None = None,
-        **extra: Any,
-    ) -> click.Context:
-        try:
-            return super().make_context(info_name, args, parent, **extra)
-        except click.UsageError as exc:
-            command = _command_path(parent, info_name if parent else None)
-            raise _one_line(exc, command) from None
-
-
-class _Group(_Command, click.Group):
-    """The commands, the exit codes in its help, every usage error on one line."""
-
-    command_class = _Command
-
-    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        formatter.write_paragraph()
-        formatter.write_text("Exit codes:")
-        formatter.write(EXIT_CODES_HELP + "\n")
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except click.UsageError as exc:
-            raise _one_line(exc, _command_path(ctx)) from None
-
-
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
     "config_file",

@@ -48,8 +48,8 @@ from pydantic_settings import (
 from linkyflux.errors import ConfigError
 from linkyflux.settings_input import ENV_PREFIX, check_environment, problems, read_toml, where
 from linkyflux.tariffs.prices import PRICE_NAMES
-from linkyflux.tariffs.schedule import excerpt
 from linkyflux.tariffs.seasons import Seasons, month_day
+from linkyflux.text import excerpt
 
 MAX_SECONDS = 3600.0  # a timeout: more than 0, at most an hour
 MAX_PER_KWH = 100.0  # euros per kWh: a price, from 0

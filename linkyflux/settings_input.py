@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from linkyflux.errors import ConfigError
-from linkyflux.tariffs.schedule import excerpt
+from linkyflux.text import excerpt
 from linkyflux.urls import public_url
 
 ENV_PREFIX = "LINKYFLUX_"

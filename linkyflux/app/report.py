@@ -1,44 +1,14 @@
 """The summary a ``fetch`` or ``backfill`` prints: what was written, per usage point and
-direction, and what is not published yet; and :func:`printable`, what becomes of any line
-the CLI prints for an error or a warning, whatever it quotes."""
+direction, and what is not published yet."""
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from typing import TYPE_CHECKING
-
-from linkyflux.urls import scrub_urls
 
 if TYPE_CHECKING:
     from linkyflux.sinks.writers import Sink
     from linkyflux.sync.report import FetchReport
-
-# A run of this many characters without a space is a value, not words: shortened (a path, a
-# URL or a line of line protocol only past _LONG_PATH).
-_LONG_RUN, _LONG_PATH, _KEPT_RUN, _KEPT_PATH = 60, 240, 40, 200
-_RUN = re.compile(rf"\S{{{_LONG_RUN + 1},}}")
-_CLOSING = re.compile(r"[\"')\],;:.]*$")  # kept after a shortened run: its closing quote
-LONGEST_LINE = 500
-
-
-def _shorten(match: re.Match[str]) -> str:
-    run = match.group()
-    structured = "/" in run or "=" in run
-    if len(run) <= (_LONG_PATH if structured else _LONG_RUN):
-        return run
-    closing = _CLOSING.search(run[-4:])
-    tail = closing.group() if closing else ""
-    return run[: _KEPT_PATH if structured else _KEPT_RUN] + "…" + tail
-
-
-def printable(line: str) -> str:
-    """One line as the CLI may print it, whatever the values it quotes: no URL's user and
-    password, control and invisible characters escaped (``\\x00``, ``\\u200b``), a long value
-    shortened with "…", at most LONGEST_LINE characters."""
-    line = "".join(c if c.isprintable() else repr(c)[1:-1] for c in scrub_urls(line))
-    line = _RUN.sub(_shorten, line)
-    return line if len(line) <= LONGEST_LINE else line[: LONGEST_LINE - 1] + "…"
 
 
 def format_report(report: FetchReport, sink: Sink) -> str:

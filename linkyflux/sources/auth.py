@@ -20,6 +20,7 @@ from linkyflux.errors import AuthError, DataError, LinkyfluxError, UpstreamError
 from linkyflux.sources.enedis import error_of
 from linkyflux.sources.tokens import Tokens, TokenStore
 from linkyflux.sources.transport import Pacer
+from linkyflux.text import quoted
 from linkyflux.timeutil import Clock
 from linkyflux.urls import public_url
 
@@ -27,7 +28,6 @@ DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 SLOW_DOWN_STEP = 5  # RFC 8628 §3.5: add 5 seconds to the interval on slow_down
 MAX_REFRESH_TRIES = 3
 USAGE_POINT = re.compile(r"[0-9]{14}")  # a PRM / PDL: 14 digits
-EXCERPT = 40  # characters of a bad value a message quotes
 LONGEST_LIFETIME = timedelta(days=3660)  # of a token a gateway grants: ten years
 # of a device code, and the polling interval, whatever the proxy says (a larger one is a
 # broken proxy, and a sleep that large overflows)
@@ -71,14 +71,6 @@ def split_usage_points(raw: str) -> tuple[str, ...]:
     return tuple(p.strip() for p in re.split(r"[,;]", raw) if p.strip())
 
 
-def excerpt(value: object) -> str:
-    """A bad value as a message quotes it: its first characters, unprintable ones escaped
-    (``'\\x00'``, ``'\\u200b'``), never a whole token."""
-    text = value if isinstance(value, str) else repr(value)
-    short = text if len(text) <= EXCERPT else text[:EXCERPT] + "…"
-    return repr(short) if isinstance(value, str) else short
-
-
 def lifetime(value: object, what: str) -> timedelta:
     """A gateway's ``expires_in`` (seconds: an integer, or its digits) as a duration;
     DataError naming ``what`` unless it is from 1 second to ten years."""
@@ -90,7 +82,7 @@ def lifetime(value: object, what: str) -> timedelta:
     if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= limit:
         return timedelta(seconds=value)
     raise DataError(
-        f"{what} gives expires_in {excerpt(value)}, not a number of seconds from 1 to ten years"
+        f"{what} gives expires_in {quoted(value)}, not a number of seconds from 1 to ten years"
     )
 
 
@@ -105,7 +97,7 @@ def usage_points_named(
         point = value.strip() if isinstance(value, str) else value
         if not (isinstance(point, str) and USAGE_POINT.fullmatch(point)):
             raise error(
-                f"{what} names {excerpt(value)}, which is not a usage point (14 digits){hint}"
+                f"{what} names {quoted(value)}, which is not a usage point (14 digits){hint}"
             )
         points.append(point)
     return tuple(points)

@@ -73,7 +73,6 @@ from linkyflux.tariffs.schedule import (
     ScheduleError,
     Section,
     TimeRange,
-    excerpt,
 )
 from linkyflux.tariffs.seasons import (
     MIN_SEASON_LETTERS,
@@ -85,6 +84,7 @@ from linkyflux.tariffs.seasons import (
     Seasons,
 )
 from linkyflux.tariffs.tempo import TEMPO_OFFPEAK
+from linkyflux.text import excerpt
 
 # Scope keys used while parsing: 0-6 are Monday-Sunday.
 _DEFAULT: Final = 7

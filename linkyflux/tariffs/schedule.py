@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Final, Literal
 from linkyflux.errors import ConfigError
 from linkyflux.tariffs.seasons import SEASON_WORDS, SUMMER, TURPE_SEASONS, WINTER, Season, Seasons
 from linkyflux.tariffs.wallclock import clock_stretches
+from linkyflux.text import excerpt
 from linkyflux.timeutil import paris_day, paris_midnight
 
 if TYPE_CHECKING:
@@ -63,16 +64,6 @@ _ALSACE_DEPARTMENTS: Final = frozenset({"67", "68"})
 class ScheduleError(ConfigError, ValueError):
     """The off-peak schedule is malformed: the message names the token and its position (or
     the unknown public holiday subdivision)."""
-
-
-EXCERPT: Final = 40  # characters of a bad value a message quotes
-
-
-def excerpt(text: str, limit: int = EXCERPT) -> str:
-    """``text`` as a message quotes it: its first ``limit`` characters, then "…", with every
-    invisible or control character escaped (``\\x00``, ``\\u200b``), never printed raw."""
-    shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text[:limit])
-    return shown + ("…" if len(text) > limit else "")
 
 
 @dataclass(frozen=True, order=True)

@@ -20,9 +20,9 @@ from typing import ClassVar
 
 import pytest
 
-from linkyflux.app.report import printable
 from linkyflux.errors import SinkError
 from linkyflux.sinks.writers import InfluxV1Sink, InfluxV2Sink, Rejected
+from linkyflux.text import printable
 from linkyflux.timeutil import paris_day_bounds
 
 from conftest import Influx1, influx_query

@@ -16,7 +16,7 @@ import httpx
 
 from linkyflux.errors import AuthError
 from linkyflux.models import Direction
-from linkyflux.sources.auth import excerpt, split_usage_points, usage_points_named
+from linkyflux.sources.auth import split_usage_points, usage_points_named
 from linkyflux.sources.dialects import Dialect, Kind
 from linkyflux.sources.gateways.base import (
     Asking,
@@ -28,6 +28,7 @@ from linkyflux.sources.gateways.base import (
 )
 from linkyflux.sources.tokens import Tokens, TokenStore
 from linkyflux.sources.transport import Pacer, Rate, per_minute
+from linkyflux.text import quoted
 from linkyflux.timeutil import Clock
 
 CONSO_API_TYPES: dict[tuple[Kind, Direction], str] = {
@@ -75,7 +76,7 @@ def _usage_points(sub: object) -> tuple[str, ...]:
     elif sub is None:
         names = []
     else:
-        kind = "an object" if isinstance(sub, dict) else f"{type(sub).__name__} {excerpt(sub)}"
+        kind = "an object" if isinstance(sub, dict) else f"{type(sub).__name__} {quoted(sub)}"
         raise AuthError(
             f"this Conso API token's `sub` is not a list of usage points but {kind}{NEW_TOKEN}"
         )
@@ -96,7 +97,7 @@ def _expiry(exp: object) -> datetime | None:
             pass
         shown = f"{exp:g}"
     else:
-        shown = excerpt(exp)
+        shown = quoted(exp)
     raise AuthError(f"this Conso API token's `exp` ({shown}) is not a date{NEW_TOKEN}")
 
 
