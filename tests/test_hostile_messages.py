@@ -21,7 +21,6 @@ from typing import Any
 import httpx
 import pytest
 from click.testing import CliRunner, Result
-from hostile import assert_one_line, clean_env, invoke
 
 from linkyflux.app.wiring import Runtime
 from linkyflux.cli import cli
@@ -30,6 +29,7 @@ from linkyflux.simulator.enedis_direct import ENEDIS_CLIENT_SECRET
 from linkyflux.simulator.myelectricaldata import MED_CLIENT_SECRET
 from linkyflux.timeutil import FakeClock
 
+from hostile import assert_one_line, clean_env, invoke
 from simenv import CLIENT_ID, World, paris, world
 
 HOUSE = "22516914714270"

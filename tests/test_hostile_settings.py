@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
 from hostile import assert_one_line, clean_env, invoke
 
 TEN_THOUSAND_DIGITS = "1" * 10_000

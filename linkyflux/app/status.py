@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from linkyflux.app.wiring import command_of, destination_of, without_userinfo
+from linkyflux.app.wiring import command_of, destination_of
 from linkyflux.errors import AuthError
 from linkyflux.models import Contract
 from linkyflux.settings import Settings
@@ -24,6 +24,7 @@ from linkyflux.sources.transport import RequestLog
 from linkyflux.sync.planning import RECHECK
 from linkyflux.sync.state import SERIES_KEYS, SeriesState, SyncState
 from linkyflux.timeutil import Clock, paris_today
+from linkyflux.urls import public_url
 
 
 def _ranges(days: list[date]) -> list[str]:
@@ -131,7 +132,7 @@ def _rewrite_advice(settings: Settings, path: Path) -> str:
         query = f"db={influx.database}&precision=s"
         query += f"&rp={influx.retention_policy}" if influx.retention_policy else ""
         user = f"-u {influx.username} " if influx.username else ""
-        url = without_userinfo(influx.url.rstrip("/"))
+        url = public_url(influx.url.rstrip("/"))
         command = f"curl {user}-XPOST '{url}/write?{query}' --data-binary @{path}"
     else:
         org = f"--org {influx.org} " if influx.org else ""

@@ -26,6 +26,7 @@ from linkyflux.tariffs.classifier import Classifier, DatedSchedule
 from linkyflux.tariffs.grammar import named_option, parse_offpeak
 from linkyflux.tariffs.prices import PriceList, carried_over
 from linkyflux.timeutil import Clock, SystemClock
+from linkyflux.urls import public_url
 
 Echo = Callable[[str], None]
 
@@ -75,18 +76,11 @@ def destination_of(settings: Settings) -> str:
     influx = settings.influxdb
     if influx.output:
         return "stdout" if influx.output == "-" else str(Path(influx.output).expanduser())
-    url = without_userinfo(influx.url.rstrip("/"))
+    url = public_url(influx.url.rstrip("/"))
     if influx.api == "v1":
         policy = f", retention policy {influx.retention_policy!r}" * bool(influx.retention_policy)
         return f"InfluxDB 1.x at {url}, database {influx.database!r}{policy}"
     return f"InfluxDB at {url}, org {influx.org!r}, bucket {influx.bucket!r}"
-
-
-def without_userinfo(url: str) -> str:
-    """``url`` without its ``user:password@``: what may be printed or remembered."""
-    scheme, sep, rest = url.partition("://")
-    host, slash, path = rest.partition("/")
-    return f"{scheme}{sep}{host.rpartition('@')[2]}{slash}{path}"
 
 
 def make_classifier(settings: Settings, state: SyncState) -> Classifier:
@@ -177,7 +171,7 @@ def tempo_colours(settings: Settings, runtime: Runtime) -> Iterator[TempoColours
             fetch = rte(client, tempo.client_id, secret, runtime.clock)
         else:
             fetch = api_couleur_tempo(client)
-        yield TempoColours(fetch, without_userinfo(url), settings.state_dir(), runtime.clock)
+        yield TempoColours(fetch, public_url(url), settings.state_dir(), runtime.clock)
 
 
 def command_of(settings: Settings) -> str:
