@@ -327,7 +327,10 @@ def status(ctx: click.Context, as_json: bool) -> None:
         report = collect(settings, ctx.obj.clock)
     except LinkyfluxError as exc:
         _fail(exc)
-    click.echo(json.dumps(report, indent=2) if as_json else format_status(report))
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+    else:
+        _say(format_status(report))  # what state files say, printable
 
 
 @cli.command(short_help="Try it all against the built-in simulator.")
