@@ -8,7 +8,9 @@
     ├── DataError                    6      report it: the gateway sent something we cannot read
     ├── SinkError                    7      check InfluxDB; the points wait in the spool
     ├── MissingData                  8      a day is still missing 48 h after it ended
-    └── Locked                       9      another run is going on: let it finish
+    ├── Locked                       9      another run is going on: let it finish
+    ├── BadFile                     10      fix or leave out the named file to import
+    └── StateError                  11      fix the named file or directory of the state dir
 
 Foreign exceptions (httpx, json, influxdb-client) are translated once, at the edge that
 raised them, with ``raise ... from exc``. Messages never contain a token or a password.
@@ -64,6 +66,15 @@ class Locked(LinkyfluxError):
     exit_code = 9
 
 
+class StateError(LinkyfluxError):
+    """The state directory or a file in it is unusable: of the wrong kind (a directory for a
+    file, a file for a directory), not writable, on a full disk, damaged, or written by a
+    newer linkyflux. The message names the path (and the field) and what to do; never what a
+    token file holds."""
+
+    exit_code = 11
+
+
 EXIT_CODES: dict[int, str] = {
     0: "success (a day not yet published by Enedis is not an error)",
     1: "internal error (a bug: please report it)",
@@ -78,4 +89,6 @@ EXIT_CODES: dict[int, str] = {
     Locked.exit_code: "another linkyflux run is using the same state directory",
     BadFile.exit_code: "a file to import is not an Enedis export linkyflux reads "
     "(the other files were imported)",
+    StateError.exit_code: "the state directory or a file in it is unusable: the message names "
+    "it and what to do",
 }

@@ -1,5 +1,9 @@
 """`linkyflux status`: consent, sync state per series, spool and requests, for people or scripts.
 
+It reads every file of the state directory and writes none (but for making ``tokens.json``
+0600 again): a file that is unusable is one line naming it (exit code 11), as for the other
+commands.
+
 Per series, ``available_from`` is the first day Enedis can still give (its history horizon,
 or the meter's activation); ``missing`` days are those since the first day fetched that are
 not in the sink yet, ``partial`` ones have gaps Enedis never filled, ``unavailable`` ones had
@@ -64,7 +68,7 @@ def collect(settings: Settings, clock: Clock) -> dict[str, Any]:
     try:
         tokens = TokenStore(state_dir).load()
         consent = {
-            "url": tokens.consent_url,
+            "url": public_url(tokens.consent_url),
             "usage_points": list(tokens.usage_points),
             "access_token_expires_at": tokens.expires_at.isoformat(),
             "access_token_valid": now < tokens.expires_at,

@@ -11,18 +11,33 @@ run killed half-way writes some points twice, which InfluxDB treats as the same 
 
 Lines InfluxDB refuses for good (a field-type conflict, a malformed line) would fail again
 on every run: they are set aside in ``rejected.lp``, each after a comment line with the time
-and InfluxDB's message, and reported once; the other lines flow.
+and InfluxDB's message, and reported once; the other lines flow. A spool file that is not
+UTF-8 text (no linkyflux wrote it) is set aside as ``<name>.bad``, with a warning.
+
+The spool lives in the state directory: a spool that is not a directory, or a spool file
+that cannot be written (a full disk), is a :class:`StateError`, not a sink failure (exit
+code 7 promises the points wait in the spool; they could not). The points of such a write
+are not recorded as written, so they are fetched again.
 """
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from linkyflux.errors import SinkError
-from linkyflux.fsutil import write_private
+from linkyflux.errors import SinkError, StateError
+from linkyflux.fsutil import (
+    NoSpace,
+    is_dir,
+    is_file,
+    read_bytes,
+    state_error,
+    warn,
+    write_private,
+)
 from linkyflux.sinks.writers import Rejected, Sink
 from linkyflux.timeutil import Clock
 
@@ -40,16 +55,21 @@ def _order(path: Path) -> tuple[int, int, str, int]:
 
 
 class Spool:
-    def __init__(self, state_dir: Path) -> None:
+    def __init__(self, state_dir: Path, warn: Callable[[str], None] = warn) -> None:
         self.dir = state_dir / SPOOL_DIR
         self.rejected_path = state_dir / REJECTED_FILE
+        self.warn = warn
         self._next: int | None = None
 
     def files(self) -> list[Path]:
         """The spooled files, in the order they were written."""
-        if not self.dir.exists():
+        if not is_dir(self.dir):
             return []
-        return sorted((p for p in self.dir.iterdir() if p.suffix == ".lp"), key=_order)
+        try:
+            found = [p for p in self.dir.iterdir() if p.suffix == ".lp" and p.is_file()]
+            return sorted(found, key=_order)
+        except OSError as exc:
+            raise state_error(self.dir, exc, writing=False) from None
 
     def add(self, lines: Sequence[str]) -> None:
         if not lines:
@@ -57,29 +77,53 @@ class Spool:
         if self._next is None:
             numbers = [int(p.stem) for p in self.files() if _NUMBERED.fullmatch(p.stem)]
             self._next = max(numbers, default=0) + 1
-        name = f"{self._next:0{_WIDTH}d}.lp"
+        path = self.dir / f"{self._next:0{_WIDTH}d}.lp"
         self._next += 1
-        write_private(self.dir / name, "".join(f"{ln}\n" for ln in lines).encode())
+        try:
+            write_private(path, "".join(f"{ln}\n" for ln in lines).encode())
+        except NoSpace as exc:
+            raise StateError(
+                f"{exc.full} writing {path}: free some space and run again (the points that "
+                "could not be spooled are not recorded as written)"
+            ) from None
+
+    def read(self, path: Path) -> list[str] | None:
+        """The lines of the spool file ``path``; None when it is not UTF-8 text, then set
+        aside as ``<name>.bad`` with a warning."""
+        data = read_bytes(path) or b""
+        try:
+            return data.decode().splitlines()
+        except UnicodeDecodeError:
+            bad = path.with_name(f"{path.name}.bad")
+            try:
+                os.replace(path, bad)
+            except OSError as exc:
+                raise state_error(bad, exc) from None
+            self.warn(
+                f"{path} is not UTF-8 text: set aside as {bad} (its lines are not written: "
+                "look at them, then delete it)"
+            )
+            return None
 
     def size(self) -> tuple[int, int]:
         """(files, lines) waiting."""
         files = self.files()
-        return len(files), sum(len(p.read_bytes().splitlines()) for p in files)
+        return len(files), sum(len((read_bytes(p) or b"").splitlines()) for p in files)
 
     def set_aside(self, rejected: Sequence[tuple[str, str]], now: datetime) -> Path:
         """Append each refused line, after a ``# <UTC time> <message>`` line, to the rejected
         file; the file is rewritten atomically, so a crash never leaves half a line."""
         stamp = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         text = "".join(f"# {stamp} {' '.join(msg.split())}\n{ln}\n" for ln, msg in rejected)
-        old = self.rejected_path.read_bytes() if self.rejected_path.exists() else b""
+        old = read_bytes(self.rejected_path) or b""
         write_private(self.rejected_path, old + text.encode())
         return self.rejected_path
 
     def rejected_lines(self) -> int:
         """How many lines wait in the rejected file (comments not counted)."""
-        if not self.rejected_path.exists():
+        if not is_file(self.rejected_path):
             return 0
-        lines = self.rejected_path.read_bytes().splitlines()
+        lines = (read_bytes(self.rejected_path) or b"").splitlines()
         return sum(1 for ln in lines if ln.strip() and not ln.startswith(b"#"))
 
 
@@ -119,9 +163,16 @@ class SpoolingSink:
         written = 0
         try:
             for path in self.spool.files():
-                lines = path.read_text().splitlines()
+                lines = self.spool.read(path)
+                if lines is None:
+                    continue
                 written += len(lines) - self._write(lines)
-                path.unlink()
+                try:
+                    path.unlink()
+                except FileNotFoundError:
+                    pass
+                except OSError as exc:
+                    raise state_error(path, exc) from None
         except SinkError as exc:
             self.failure = exc
         return written

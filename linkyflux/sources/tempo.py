@@ -22,11 +22,12 @@ from typing import Any, Final
 
 import httpx
 
-from linkyflux.fsutil import write_private
+from linkyflux.fsutil import Damaged, read_document, write_private
 from linkyflux.tariffs.tempo import COLOURS, Colour
 from linkyflux.timeutil import PARIS, Clock, paris_today
 
 CACHE_FILE: Final = "tempo.json"
+CACHE_VERSION: Final = 1
 CODES: Final[dict[int, Colour]] = {1: "BLUE", 2: "WHITE", 3: "RED"}
 _NAMES: Final[dict[str, Colour]] = {colour: colour for colour in COLOURS}  # str -> Colour
 SEASON_STARTS: Final = 9  # a Tempo season runs from 1 September to 31 August
@@ -182,14 +183,22 @@ def _tempo_like_calendars(body: Any) -> dict[date, Colour]:
 
 
 def _load(path: Path) -> dict[date, Colour]:
-    """The cache; a damaged one is no cache (its colours are asked again)."""
+    """The cache; a damaged one is no cache (its colours are asked again). One that is not a
+    file, or of a newer version, is a StateError: it could not be written, or would be
+    overwritten with less."""
     try:
-        raw = json.loads(path.read_text())
-        return {date.fromisoformat(day): _NAMES[colour] for day, colour in raw["colours"].items()}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        document = read_document(path, CACHE_VERSION, "move it away")
+    except Damaged:
+        return {}
+    if document is None:
+        return {}
+    try:
+        colours = document.value["colours"]
+        return {date.fromisoformat(day): _NAMES[colour] for day, colour in colours.items()}
+    except (ValueError, KeyError, TypeError, AttributeError):
         return {}
 
 
 def _save(path: Path, known: dict[date, Colour]) -> None:
     colours = {day.isoformat(): colour for day, colour in sorted(known.items())}
-    write_private(path, json.dumps({"version": 1, "colours": colours}).encode())
+    write_private(path, json.dumps({"version": CACHE_VERSION, "colours": colours}).encode())

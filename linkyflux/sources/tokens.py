@@ -1,20 +1,26 @@
 """The consent proxy's tokens, stored in the state dir as JSON, mode 0600, written atomically.
 
-Nothing here ever puts a token in a message, a log line or a ``repr``.
+Nothing here ever puts a token in a message, a log line or a ``repr``: a value of the file
+that does not fit its schema is named by its field, never quoted. A file others could read
+(0644) is made 0600 again, with a warning.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import stat
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from linkyflux.errors import AuthError
-from linkyflux.fsutil import write_private
+from linkyflux.fsutil import Field, read_document, schema_of, warn, write_private
 
 TOKEN_FILE = "tokens.json"
+VERSION = 1  # a file without a version is version 1
+WHAT_TO_DO = "run `linkyflux auth` to write it again"
 # Refresh this long before the proxy's expiry, so a request never races the deadline.
 REFRESH_MARGIN = timedelta(minutes=10)
 
@@ -45,6 +51,7 @@ class Tokens:
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "version": VERSION,
             "access_token": self.access_token,
             "refresh_token": self.refresh_token,
             "token_type": self.token_type,
@@ -54,17 +61,15 @@ class Tokens:
         }
 
     @classmethod
-    def from_json(cls, raw: dict[str, Any]) -> Tokens:
-        expires_at = datetime.fromisoformat(raw["expires_at"])
-        if expires_at.tzinfo is None:
-            raise ValueError("expires_at has no time zone")
+    def from_json(cls, raw: Field) -> Tokens:
+        token_type = raw.get("token_type")
         return cls(
-            access_token=str(raw["access_token"]),
-            refresh_token=str(raw["refresh_token"]),
-            token_type=str(raw.get("token_type", "Bearer")),
-            expires_at=expires_at,
-            usage_points=tuple(str(p) for p in raw["usage_points"]),
-            consent_url=str(raw["consent_url"]),
+            access_token=raw["access_token"].text(),
+            refresh_token=raw["refresh_token"].text(),
+            token_type=token_type.text() if token_type else "Bearer",
+            expires_at=raw["expires_at"].instant(),
+            usage_points=tuple(p.text() for p in raw["usage_points"].entries()),
+            consent_url=raw["consent_url"].text(),
         )
 
 
@@ -73,17 +78,32 @@ class TokenStore:
         self.path = state_dir / TOKEN_FILE
 
     def load(self) -> Tokens:
+        document = read_document(self.path, VERSION, WHAT_TO_DO, quote=False)
+        if document is None:
+            raise AuthError(f"no consent yet ({self.path} is missing): run `linkyflux auth`")
+        with schema_of(self.path, WHAT_TO_DO):
+            tokens = Tokens.from_json(document)
+        self._private()
+        return tokens
+
+    def _private(self) -> None:
+        """Tokens are secrets: a file others may read is made 0600 again, and said so."""
         try:
-            raw = json.loads(self.path.read_text())
-            return Tokens.from_json(raw)
-        except FileNotFoundError:
-            raise AuthError(
-                f"no consent yet ({self.path} is missing): run `linkyflux auth`"
-            ) from None
-        except (ValueError, KeyError, TypeError) as exc:
-            raise AuthError(
-                f"{self.path} is unreadable ({type(exc).__name__}): run `linkyflux auth`"
-            ) from None
+            mode = stat.S_IMODE(os.stat(self.path).st_mode)
+            if mode & 0o077:
+                os.chmod(self.path, 0o600)
+        except OSError as exc:
+            warn(
+                f"{self.path} may be readable by other users and could not be made 0600 "
+                f"({exc.strerror}): chmod 600 {self.path}"
+            )
+            return
+        if mode & 0o077:
+            warn(
+                f"{self.path} was readable by other users (mode {mode:04o}): it is 0600 now "
+                "(it holds your tokens: if others may have read them, run `linkyflux auth` "
+                "again)"
+            )
 
     def save(self, tokens: Tokens) -> None:
         write_private(self.path, json.dumps(tokens.to_json(), indent=2).encode())

@@ -12,18 +12,25 @@ from __future__ import annotations
 import bisect
 import contextlib
 import json
-import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from linkyflux import __version__
 from linkyflux.errors import UpstreamError
-from linkyflux.fsutil import write_private
+from linkyflux.fsutil import (
+    append_private,
+    ensure_dir,
+    is_file,
+    read_bytes,
+    state_error,
+    write_private,
+)
 from linkyflux.timeutil import Clock
 from linkyflux.tls import tls_for
 
@@ -137,13 +144,16 @@ class RequestLog:
         self.legacy = state_dir / self.LEGACY
 
     def load(self, now: datetime) -> list[datetime]:
-        stamps: list[float] = []
-        with contextlib.suppress(OSError, ValueError, TypeError):
-            stamps += json.loads(self.legacy.read_text())
-        try:
-            text = self.path.read_text()
-        except (OSError, ValueError):
-            text = ""
+        """The requests of the last day. Whatever a crash or an older version left is read
+        as far as it goes; a log that is not a file (a directory…) is a StateError, found
+        here, before the run sends anything."""
+        stamps: list[Any] = []
+        legacy = read_bytes(self.legacy)
+        if legacy is not None:
+            with contextlib.suppress(ValueError, RecursionError):
+                found = json.loads(legacy)
+                stamps += found if isinstance(found, list) else []
+        text = (read_bytes(self.path) or b"").decode(errors="replace")
         for line in text.splitlines():  # a line cut by a crash is skipped
             try:
                 stamps.append(float(line))
@@ -158,17 +168,19 @@ class RequestLog:
         return sorted(t for t in times if now - t < self.KEEP)
 
     def record(self, sent: datetime) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        try:
-            os.write(fd, f"{sent.timestamp():.3f}\n".encode())
-        finally:
-            os.close(fd)
+        ensure_dir(self.path.parent)
+        append_private(self.path, f"{sent.timestamp():.3f}\n".encode())
 
     def save(self, times: Iterable[datetime], now: datetime) -> None:
         recent = sorted(t for t in times if now - t < self.KEEP)
         write_private(self.path, "".join(f"{t.timestamp():.3f}\n" for t in recent).encode())
-        self.legacy.unlink(missing_ok=True)
+        if is_file(self.legacy):
+            try:
+                self.legacy.unlink()
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                raise state_error(self.legacy, exc) from None
 
 
 class PacedTransport(httpx.BaseTransport):

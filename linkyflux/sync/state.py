@@ -18,7 +18,9 @@ first such "no data" is kept (``empty_on``: the day it was said) and the day sta
 ``asked_from`` is the first day a `fetch` ever asked for: days since then that are not in the
 sink are caught up, even when the run that asked was killed before recording anything.
 
-Days are stored as runs ``[first, last, status]`` so years of history stay small.
+Days are stored as runs ``[first, last, status]`` so years of history stay small. The file
+is read back through its schema (:mod:`linkyflux.fsutil`): a value of the wrong type, out of
+range or unknown is one line naming the field; a file of a newer version is refused.
 """
 
 from __future__ import annotations
@@ -31,15 +33,17 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from linkyflux.errors import ConfigError
-from linkyflux.fsutil import write_private
+from linkyflux.fsutil import BadField, Field, read_document, schema_of, write_private
 from linkyflux.models import Contract
+from linkyflux.sources.dialects import DIALECTS
 from linkyflux.tariffs.classifier import DaySchedule
 
 STATE_FILE = "state.json"
-VERSION = 2
+VERSION = 2  # 1 (or none) and 2 are read
+WHAT_TO_DO = "move it away to start afresh (what it recorded is fetched again)"
 
 Status = Literal["complete", "partial", "unavailable", "stale", "missing"]
+STORED: tuple[Status, ...] = ("complete", "partial", "unavailable", "stale")
 SERIES_KEYS = (
     "consumption/curve",
     "consumption/daily",
@@ -103,18 +107,19 @@ class SeriesState:
         return raw
 
     @classmethod
-    def from_json(cls, raw: dict[str, Any]) -> SeriesState:
-        days = _unrun(raw.get("days", []))
-        for status in set(days.values()):
-            if status not in ("complete", "partial", "unavailable", "stale"):
-                raise ValueError(f"unknown day status {status!r}")
-        empty = {d: date.fromisoformat(on) for d, on in _unrun(raw.get("empty_on", [])).items()}
+    def from_json(cls, raw: Field) -> SeriesState:
+        days: dict[date, Status] = {}
+        for day, status in _unrun(raw.entries("days")).items():
+            if status.value not in STORED:
+                raise status.bad(f"not a day status ({', '.join(STORED)})")
+            days[day] = status.value
         asked = raw.get("asked_from")
+        seen = raw.get("seen")
         return cls(
             days=days,
-            seen=bool(raw.get("seen")),
-            empty_on=empty,
-            asked_from=date.fromisoformat(asked) if asked else None,
+            seen=seen.flag() if seen else False,
+            empty_on={d: on.day() for d, on in _unrun(raw.entries("empty_on")).items()},
+            asked_from=asked.day() if asked else None,
         )
 
 
@@ -152,11 +157,12 @@ class CurveTotals:
         return raw
 
     @classmethod
-    def from_json(cls, raw: dict[str, Any]) -> CurveTotals:
+    def from_json(cls, raw: Field) -> CurveTotals:
         cost = raw.get("cost_eur")
-        energy = {str(k): float(v) for k, v in raw["energy_wh"].items()}
-        colours = {str(k): float(v) for k, v in raw.get("colour_cost_eur", {}).items()}
-        return cls(energy, None if cost is None else float(cost), colours)
+        raw["energy_wh"].mapping()
+        energy = {k: v.number() for k, v in raw.items("energy_wh")}
+        colours = {k: v.number() for k, v in raw.items("colour_cost_eur")}
+        return cls(energy, None if cost is None else cost.number(), colours)
 
 
 @dataclass
@@ -242,33 +248,55 @@ class UsagePointState:
         )
 
     @classmethod
-    def from_json(cls, raw: dict[str, Any]) -> UsagePointState:
-        activation = raw.get("activation")
+    def from_json(cls, raw: Field) -> UsagePointState:
+        def day(key: str) -> date | None:
+            found = raw.get(key)
+            return found.day() if found else None
+
+        contract = raw.get("contract")
         return cls(
-            directions={str(k): bool(v) for k, v in (raw.get("directions") or {}).items()},
-            direction_checked={
-                str(k): date.fromisoformat(v)
-                for k, v in (raw.get("direction_checked") or {}).items()
-            },
-            activation=date.fromisoformat(activation) if activation else None,
-            series={k: SeriesState.from_json(v) for k, v in (raw.get("series") or {}).items()},
-            contract=Contract.from_json(raw["contract"]) if raw.get("contract") else None,
+            directions={k: v.flag() for k, v in raw.items("directions")},
+            direction_checked={k: v.day() for k, v in raw.items("direction_checked")},
+            activation=day("activation"),
+            series={k: SeriesState.from_json(v) for k, v in raw.items("series")},
+            contract=_contract(contract) if contract else None,
             day_schedules={
-                day: DaySchedule.from_text(text)
-                for day, text in _unrun(raw.get("tariff_specs", [])).items()
+                d: DaySchedule.from_text(text.text())
+                for d, text in _unrun(raw.entries("tariff_specs")).items()
             },
             curve_totals={
-                str(direction): {
-                    date.fromisoformat(d): CurveTotals.from_json(t) for d, t in totals.items()
-                }
-                for direction, totals in (raw.get("curve_totals") or {}).items()
+                direction: {_day(d, t): CurveTotals.from_json(t) for d, t in totals.items()}
+                for direction, totals in raw.items("curve_totals")
             },
-            contract_read=date.fromisoformat(raw["contract_read"])
-            if raw.get("contract_read")
-            else None,
-            delete_from=date.fromisoformat(raw["delete_from"]) if raw.get("delete_from") else None,
-            uncoloured={date.fromisoformat(d) for d in raw.get("uncoloured", [])},
+            contract_read=day("contract_read"),
+            delete_from=day("delete_from"),
+            uncoloured={d.day() for d in raw.entries("uncoloured")},
         )
+
+
+def _contract(raw: Field) -> Contract:
+    """A contract as :meth:`Contract.to_json` wrote it."""
+
+    def text(key: str) -> str | None:
+        found = raw.get(key)
+        return found.text() if found else None
+
+    power, activation = raw.get("subscribed_power_kva"), raw.get("activation")
+    if power is not None:
+        power.number()  # a finite number, kept as written (9 stays 9, not 9.0)
+    return Contract(
+        usage_point_id=raw["usage_point_id"].text(),
+        subscribed_power_kva=None if power is None else power.value,
+        tariff_code=text("tariff_code"),
+        offpeak_hours=text("offpeak_hours"),
+        status=text("status"),
+        activation=activation.day() if activation else None,
+    )
+
+
+def _day(key: str, value: Field) -> date:
+    """The key of ``value`` in its object, a day (``curve_totals``)."""
+    return Field(key, value.name, value.quote).day()
 
 
 class SyncState:
@@ -280,20 +308,23 @@ class SyncState:
         # where the days recorded complete were written (see moved_to); None: not known yet
         self.destination: str | None = None
         self._serialized: dict[str, str] = {}  # usage point -> its last JSON text
-        if self.path.exists():
-            try:
-                raw = json.loads(self.path.read_text())
-                self.usage_points = {
-                    usage_point_id: UsagePointState.from_json(v)
-                    for usage_point_id, v in raw["usage_points"].items()
-                }
-                self.dialects = {str(k): str(v) for k, v in raw.get("dialects", {}).items()}
-                destination = raw.get("destination")
-                self.destination = None if destination is None else str(destination)
-            except (ValueError, KeyError, TypeError, AttributeError) as exc:
-                raise ConfigError(
-                    f"{self.path} is corrupt ({type(exc).__name__}): move it away to start afresh"
-                ) from None
+        document = read_document(self.path, VERSION, WHAT_TO_DO)
+        if document is not None:
+            with schema_of(self.path, WHAT_TO_DO):
+                self._read(document)
+
+    def _read(self, raw: Field) -> None:
+        raw["usage_points"].mapping()
+        self.usage_points = {
+            usage_point_id: UsagePointState.from_json(point)
+            for usage_point_id, point in raw.items("usage_points")
+        }
+        for url, name in raw.items("dialects"):
+            if name.value not in DIALECTS:
+                raise name.bad(f"not a dialect linkyflux speaks ({', '.join(DIALECTS)})")
+            self.dialects[url] = name.value
+        destination = raw.get("destination")
+        self.destination = None if destination is None else destination.text()
 
     def moved_to(self, destination: str) -> date | None:
         """The sink is another one (a new bucket, database, server or file): nothing is in it
@@ -353,11 +384,18 @@ def _iso(ordinal: int) -> str:
     return date.fromordinal(ordinal).isoformat()
 
 
-def _unrun(runs: Iterable[list[str]]) -> dict[date, Any]:
-    out: dict[date, Any] = {}
-    for first, last, value in runs:
-        for day in _days(date.fromisoformat(first), date.fromisoformat(last) + timedelta(1)):
-            out[day] = value
+def _unrun(runs: Iterable[Field]) -> dict[date, Field]:
+    """The runs ``[first, last, value]`` back to ``{day: value}``."""
+    out: dict[date, Field] = {}
+    for run in runs:
+        parts = run.entries()
+        if len(parts) != 3:
+            raise BadField(f"{run.name} is not [first day, last day, value]")
+        first, last = parts[0].day(), parts[1].day()
+        if last < first:
+            raise BadField(f"{run.name} ends before it starts")
+        for day in _days(first, last + timedelta(1)):
+            out[day] = parts[2]
     return out
 
 
