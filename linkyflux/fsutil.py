@@ -26,11 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from linkyflux.errors import StateError
+from linkyflux.text import excerpt, quoted
 from linkyflux.urls import scrub_urls
 
 FIRST_DAY, LAST_DAY = date(1990, 1, 1), date(2199, 12, 31)  # a day in a state file is in there
 FIRST_YEAR, LAST_YEAR = 1970, 9998  # an instant in a state file (a token's expiry) is in there
-EXCERPT = 40  # characters of a bad value quoted in a message
 FULL = {errno.ENOSPC: "no space left on device", errno.EDQUOT: "disk quota exceeded"}
 
 
@@ -245,11 +245,11 @@ def read_document(path: Path, version: int, what_to_do: str, *, quote: bool = Tr
         raise Damaged(f"{path} is {_kind(raw)}, not a JSON object: {what_to_do}")
     found = raw.get("version", 1)
     if not isinstance(found, int) or isinstance(found, bool) or found < 1:
-        shown = f" ({excerpt(found)})" if quote else ""
+        shown = f" ({_shown(found)})" if quote else ""
         raise Damaged(f"{path}: version is not a version number{shown}: {what_to_do}")
     if found > version:
         raise StateError(
-            f"{path} was written by a newer linkyflux (version {excerpt(found)}): upgrade "
+            f"{path} was written by a newer linkyflux (version {_shown(found)}): upgrade "
             "linkyflux, or move the file away"
         )
     return Field(raw, "", quote)
@@ -264,13 +264,9 @@ def schema_of(path: Path, what_to_do: str) -> Iterator[None]:
         raise StateError(scrub_urls(f"{path}: {exc}: {what_to_do}")) from None
 
 
-def excerpt(value: Any) -> str:
-    """A short, printable quote of a bad value: ``'2026-11…'``."""
-    text = value if isinstance(value, str) else json.dumps(value)
-    shown = json.dumps(text[: EXCERPT + 1])[1:-1]  # escapes control and invisible characters
-    if len(text) > EXCERPT:
-        shown = shown[:EXCERPT] + "…"
-    return f"'{shown}'" if isinstance(value, str) else shown
+def _shown(value: Any) -> str:
+    """A short, printable quote of a bad value read from JSON: ``'2026-11…'``, ``Infinity``."""
+    return quoted(value) if isinstance(value, str) else excerpt(json.dumps(value))
 
 
 def _kind(value: Any) -> str:
@@ -296,13 +292,13 @@ class Field:
 
     def bad(self, problem: str) -> BadField:
         if self.quote and not isinstance(self.value, dict | list):
-            return BadField(f"{self.name} is {excerpt(self.value)}, {problem}")
+            return BadField(f"{self.name} is {_shown(self.value)}, {problem}")
         return BadField(f"{self.name} is {_kind(self.value)}, {problem}")
 
     def _at(self, key: str | int) -> str:
         if isinstance(key, int):
             return f"{self.name}[{key}]"
-        shown = json.dumps(key[:EXCERPT])[1:-1] + ("…" if len(key) > EXCERPT else "")
+        shown = excerpt(key)
         return f"{self.name}.{shown}" if self.name else shown
 
     def __getitem__(self, key: str) -> Field:

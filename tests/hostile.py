@@ -20,6 +20,7 @@ from click.testing import CliRunner, Result
 
 from linkyflux.app.wiring import Runtime
 from linkyflux.cli import cli
+from linkyflux.errors import EXIT_CODES
 from linkyflux.timeutil import PARIS, FakeClock
 
 LONGEST_LINE = 500  # characters: a message quotes what is wrong, never a whole token
@@ -65,6 +66,7 @@ def assert_one_line(
         trace = "".join(traceback.format_exception(result.exception))
         pytest.fail(f"a traceback where one line was due:\n{result.output}\n{trace}")
     output = result.output
+    assert exit_code in EXIT_CODES, f"exit code {exit_code} is not in README's table"
     assert "Traceback" not in output, output
     assert result.exit_code == exit_code, f"exit {result.exit_code}, not {exit_code}:\n{output}"
     errors = [

@@ -25,13 +25,13 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from hostile import assert_one_line, clean_env, invoke
 
 from linkyflux.app.wiring import Runtime
 from linkyflux.cli import cli
 from linkyflux.errors import EXIT_CODES, StateError
 from linkyflux.simulator.exports import r63
 
+from hostile import assert_one_line, clean_env, invoke
 from simenv import World, world
 
 HOUSE = "22516914714270"
