@@ -136,4 +136,4 @@ def format_import(report: ImportReport) -> str:
         if report.destination
         else "Read (dry run: nothing written):"
     )
-    return "\n".join([title, *rows])
+    return "\n".join([title, *rows]) if rows else f"{title} nothing."

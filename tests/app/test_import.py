@@ -384,6 +384,7 @@ def test_a_bad_workbook_or_an_archive_is_one_line_and_the_others_are_imported(
         result = w.run("import", str(folder))
         got = Counter(datetime.fromtimestamp(p[3], PARIS).date() for p in points(w.output_lines()))
     assert result.exit_code == 10
+    assert result.stdout.startswith("Imported into ")
     assert result.stderr.splitlines() == [
         f"linkyflux: {folder / 'b-bad.xlsx'}: sheet 'Consommation Horaire' cell E40: Valeur "
         "'12,5 kW' is not a number",
@@ -392,3 +393,13 @@ def test_a_bad_workbook_or_an_archive_is_one_line_and_the_others_are_imported(
     ]
     # the good week (less its last half hour), then the bad one's rows before row 40 (23)
     assert got == {FIRST: 48 + 23, FIRST + timedelta(days=1): 47}
+
+
+def test_a_file_that_gives_nothing_says_so(tmp_path: Path) -> None:
+    with world(tmp_path) as w:
+        w.config()
+        notes = tmp_path / "notes.txt"
+        notes.write_text("my electricity notes\n")
+        result = w.run("import", str(notes))
+    assert result.exit_code == 10
+    assert result.stdout == f"Imported into {tmp_path / 'out.lp'}: nothing.\n"
