@@ -103,3 +103,37 @@ class Contract:
             status=raw.get("status"),
             activation=date.fromisoformat(activation) if activation else None,
         )
+
+
+# Netatmo energy modules (Legrand Ecocompteur NLE, Connected Energy Meter NLPC), docs/netatmo.md
+CircuitKind = Literal["electric", "gas", "hot_water", "cold_water"]
+NLE_KINDS: dict[int, CircuitKind] = {
+    **dict.fromkeys(range(6), "electric"),
+    6: "gas",
+    7: "hot_water",
+    8: "cold_water",
+}  # an NLE channel's kind, by its index (names are the user's: never keyed on)
+
+
+@dataclass(frozen=True, slots=True)
+class Circuit:
+    """One metered channel of a Netatmo energy module, as ``homesdata`` lists it."""
+
+    home_id: str
+    home_name: str
+    bridge_id: str  # getmeasure's device_id: the NLE itself, or the NLPC's gateway
+    module_id: str  # getmeasure's module_id: "<mac>#<index>" (NLE) or the NLPC's id
+    name: str  # the user's name for it
+    kind: CircuitKind
+    module_type: str  # "NLE" or "NLPC"
+
+
+@dataclass(frozen=True, slots=True)
+class CircuitReading:
+    """A circuit's energy over [start, start + minutes), its start in whole seconds since
+    the epoch (Netatmo stamps the middle of the bucket: this is the start)."""
+
+    circuit: Circuit
+    timestamp: int
+    minutes: int
+    energy_wh: float

@@ -11,6 +11,7 @@ MAX_POWER = "linky_max_power"
 CONTRACT = "linky_contract"
 SYNC = "linky_sync"  # where each series stands, for the data-health panel
 TEMPO = "linky_tempo"  # one point per Tempo day, at its 06:00 start: its colour
+NETATMO = "netatmo_energy"  # a Netatmo circuit's energy per 30-minute bucket, at its start
 
 TAG_USAGE_POINT = "usage_point_id"
 TAG_DIRECTION = "direction"
@@ -21,6 +22,12 @@ TAG_MONTH = "month"  # YYYY-MM, Europe/Paris
 TAG_YEAR = "year"  # YYYY, Europe/Paris
 TAG_SERIES = "series"  # curve, daily or max_power
 TAG_COLOUR = "colour"  # Tempo: BLUE, WHITE or RED
+# netatmo_energy: the Netatmo home, the module channel, its name and kind (electric, gas,
+# hot_water, cold_water); usage_point_id is the Linky meter it hangs off, tariff its HC/HP
+TAG_HOME = "home_id"
+TAG_MODULE = "module_id"
+TAG_CIRCUIT = "circuit"
+TAG_KIND = "kind"
 
 FIELD_POWER_W = "power_w"
 FIELD_ENERGY_WH = "energy_wh"
