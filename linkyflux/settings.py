@@ -15,17 +15,14 @@ setting is a warning (never its value), not an error.
 
 from __future__ import annotations
 
-import math
 import os
 import re
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -47,77 +44,21 @@ from pydantic_settings import (
 
 from linkyflux.errors import ConfigError
 from linkyflux.settings_input import ENV_PREFIX, check_environment, problems, read_toml, where
+from linkyflux.settings_values import (
+    FIRST_DAY,
+    LAST_DAY,
+    MAX_PER_KWH,
+    MAX_PER_MONTH,
+    HttpUrl,
+    Seconds,
+    Secret,
+    Text,
+    Whole,
+    finite,
+)
 from linkyflux.tariffs.prices import PRICE_NAMES
 from linkyflux.tariffs.seasons import Seasons, month_day
 from linkyflux.text import excerpt
-
-MAX_SECONDS = 3600.0  # a timeout: more than 0, at most an hour
-MAX_PER_KWH = 100.0  # euros per kWh: a price, from 0
-MAX_PER_MONTH = 10_000.0  # euros per month: the subscription, from 0
-MAX_TEXT = 1000  # characters of a URL, a name, an id, a path
-FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)  # of a dated schedule or price
-
-
-def _finite(value: object) -> float | None:
-    """A number from the file or the environment (None: not one, or not finite)."""
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        return None
-    try:
-        number = float(value)
-    except (ValueError, OverflowError):
-        return None
-    return number if math.isfinite(number) else None
-
-
-def _seconds(value: object) -> float:
-    number = _finite(value)
-    if number is None or not 0 < number <= MAX_SECONDS:
-        raise ValueError(f"must be a number of seconds, more than 0 and at most {MAX_SECONDS:g}")
-    return number
-
-
-def _whole(value: object) -> object:
-    if isinstance(value, bool):  # pydantic takes true for 1
-        raise ValueError("must be a whole number, not true or false")
-    return value
-
-
-def _text(value: str) -> str:
-    if not value.isprintable():
-        raise ValueError("must not contain invisible or control characters")
-    if len(value) > MAX_TEXT:
-        raise ValueError(f"at most {MAX_TEXT} characters")
-    return value
-
-
-def _secret(value: SecretStr) -> SecretStr:
-    if not value.get_secret_value().isprintable():
-        raise ValueError("must not contain invisible or control characters")
-    return value
-
-
-def _http_url(value: str) -> str:
-    if not value:
-        return value
-    if any(char.isspace() for char in value):
-        raise ValueError("must not contain spaces")
-    try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018 (raises on a bad port)
-    except ValueError:
-        raise ValueError("is not a valid URL (expected e.g. https://host.example.org)") from None
-    if parts.scheme not in ("http", "https"):
-        raise ValueError("must start with http:// or https://")
-    if not parts.hostname:
-        raise ValueError("has no host (expected e.g. https://host.example.org)")
-    return value.rstrip("/")
-
-
-Seconds = Annotated[float, BeforeValidator(_seconds)]
-Whole = Annotated[int, BeforeValidator(_whole)]
-Text = Annotated[str, AfterValidator(_text)]
-Secret = Annotated[SecretStr, AfterValidator(_secret)]
-HttpUrl = Annotated[str, AfterValidator(_text), AfterValidator(_http_url)]
 
 
 class _Section(BaseModel):
@@ -191,7 +132,7 @@ def _price(most: float, per: str) -> Callable[[object], object]:
     def check(value: object) -> object:
         if value == ENDED:
             return value
-        number = None if isinstance(value, str) else _finite(value)
+        number = None if isinstance(value, str) else finite(value)
         if number is None or not 0 <= number <= most:
             raise ValueError(
                 f'a price in euros per {per} from 0 to {most:g}, or "{ENDED}" to end the one before'
@@ -301,6 +242,36 @@ class TempoSettings(_Section):
         return self.url or TEMPO_URLS[self.source]
 
 
+NETATMO_URL = "https://api.netatmo.com"
+
+
+class NetatmoSettings(_Section):
+    """A second source: Legrand Ecocompteur / Drivia circuits through Netatmo's API."""
+
+    client_id: Text = ""
+    client_secret: Secret = SecretStr("")
+    url: HttpUrl = ""  # empty: Netatmo's own
+    redirect_uri: HttpUrl = "http://localhost/"
+    usage_point: Text = ""  # the Linky meter its homes hang off; empty: the only one
+    window_hours: Annotated[Whole, Field(ge=24, le=240)] = 48
+    timeout: Seconds = 30.0
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.client_id)
+
+    @model_validator(mode="after")
+    def _an_app_has_both(self) -> NetatmoSettings:
+        if self.client_id and not self.client_secret.get_secret_value():
+            raise ValueError("client_id needs client_secret (the dev.netatmo.com app's)")
+        if self.usage_point and not (len(self.usage_point) == 14 and self.usage_point.isdigit()):
+            raise ValueError(f"usage_point {excerpt(self.usage_point)!r} is not 14 digits")
+        return self
+
+    def api_url(self) -> str:
+        return self.url or NETATMO_URL
+
+
 class EnedisSettings(_Section):
     """Which dialect of the Enedis metering API to speak (see dialects.py)."""
 
@@ -336,6 +307,7 @@ class Settings(BaseSettings):
     enedis: EnedisSettings = EnedisSettings()
     tariff: TariffSettings = TariffSettings()
     tempo: TempoSettings = TempoSettings()
+    netatmo: NetatmoSettings = NetatmoSettings()
     state: StateSettings = StateSettings()
 
     # Where the values came from, for messages; not a setting.
