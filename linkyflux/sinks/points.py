@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from linkyflux.models import Contract, DailyReading, MaxPowerReading
+from linkyflux.models import Circuit, Contract, DailyReading, MaxPowerReading
 from linkyflux.sinks import schema
 from linkyflux.sinks.lineprotocol import field_key, float_value, head, line
 from linkyflux.tariffs.classifier import TariffRun, contract_ranges
@@ -201,3 +201,29 @@ def sync_line(
         sorted(fields.items()),
         int(paris_midnight(today).timestamp()),
     )
+
+
+def circuit_lines(
+    circuit: Circuit,
+    run: TariffRun,
+    energies: Sequence[float],
+    costs: Sequence[float] | None = None,
+) -> list[str]:
+    """A Netatmo circuit's buckets (a run of the meter it hangs off: ``run.usage_point_id``,
+    ``run.tariff``), each at its start with its energy (one per reading, as measured: not
+    the meter's power), and its cost when ``costs`` are given."""
+    tags = (
+        (schema.TAG_CIRCUIT, circuit.name),
+        (schema.TAG_HOME, circuit.home_id),
+        (schema.TAG_KIND, circuit.kind),
+        (schema.TAG_MODULE, circuit.module_id),
+        (schema.TAG_TARIFF, run.tariff),
+        (schema.TAG_USAGE_POINT, run.usage_point_id),
+    )
+    out = []
+    for n, reading in enumerate(run.readings):
+        fields = [(schema.FIELD_ENERGY_WH, energies[n])]
+        if costs is not None:
+            fields.insert(0, (schema.FIELD_COST_EUR, costs[n]))
+        out.append(line(schema.NETATMO, tags, fields, reading.timestamp))
+    return out

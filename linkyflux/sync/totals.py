@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from itertools import repeat
 
-from linkyflux.models import CurveReading, DailyReading, Direction
+from linkyflux.models import Circuit, CircuitReading, CurveReading, DailyReading, Direction
 from linkyflux.sinks import points
 from linkyflux.sources.tempo import TempoColours
 from linkyflux.sync.report import SeriesSummary
@@ -95,6 +95,45 @@ class Pricing:
             summary.curve_points += len(energies)
         out.lines += points.tempo_lines(out.tempo)
         return out
+
+    def circuit_lines(
+        self, point: UsagePointState, usage_point_id: str, readings: list[CircuitReading]
+    ) -> list[str]:
+        """Netatmo circuits' buckets, tagged as the meter their home hangs off is on each day
+        (the schedule its curve was written with, else the one in force), and the electric
+        ones priced as its consumption (on Tempo, once the day's colour is known)."""
+        by_circuit: dict[Circuit, list[CircuitReading]] = defaultdict(list)
+        for reading in readings:
+            by_circuit[reading.circuit].append(reading)
+        lines: list[str] = []
+
+        def schedule_for(day: date) -> DaySchedule:
+            return point.day_schedules.get(day) or self.classifier.schedule_on(usage_point_id, day)
+
+        for circuit, some in by_circuit.items():
+            curve = [
+                CurveReading(
+                    usage_point_id,
+                    "consumption",
+                    r.timestamp,
+                    r.minutes,
+                    r.energy_wh * 60 / r.minutes,
+                )
+                for r in some
+            ]
+            energy = {r.timestamp: r.energy_wh for r in some}
+            for run in self.classifier.runs(usage_point_id, "consumption", curve, schedule_for):
+                per_kwh = None
+                if circuit.kind == "electric":
+                    colour = None
+                    if schedule_for(run.day).tempo and self.colours is not None:
+                        colour = self.colours.colour(tempo_day(run.readings[0].start))
+                    if colour is not None or not schedule_for(run.day).tempo:
+                        per_kwh = self.prices.per_kwh(run.day, "consumption", run.tariff, colour)
+                energies = [energy[r.timestamp] for r in run.readings]
+                costs = None if per_kwh is None else [energy_cost(e, per_kwh) for e in energies]
+                lines += points.circuit_lines(circuit, run, energies, costs)
+        return lines
 
     def _colour(self, run: TariffRun, out: CurveLines) -> Colour | None:
         """The colour of the run's Tempo day (a run never crosses 06:00: HC ends there)."""
