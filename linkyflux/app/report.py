@@ -34,6 +34,7 @@ def format_report(report: FetchReport, sink: Sink) -> str:
             f"{usage_point_id:<15} {direction:<12} {s.curve_points:>9} {kwh['HC']} {kwh['HP']} "
             f"{kwh['BASE']} {s.daily_energy_wh / 1000:>10.3f} {s.max_power_values:>9}{cost}"
         )
+    rows += report.sources
     for (usage_point_id, label), days in sorted(report.pending.items()):
         listed = ", ".join(d.isoformat() for d in sorted(days))
         rows.append(

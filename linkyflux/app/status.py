@@ -25,6 +25,7 @@ from linkyflux.sources.contracts import describe
 from linkyflux.sources.enedis import horizon
 from linkyflux.sources.tokens import TokenStore
 from linkyflux.sources.transport import RequestLog
+from linkyflux.sync.circuits import CircuitState
 from linkyflux.sync.planning import RECHECK
 from linkyflux.sync.state import SERIES_KEYS, SeriesState, SyncState
 from linkyflux.timeutil import Clock, paris_today
@@ -126,6 +127,22 @@ def collect(settings: Settings, clock: Clock) -> dict[str, Any]:
             "limit_per_minute": settings.consent.requests_per_minute,
         },
         "usage_points": points,
+        "circuits": _circuits(settings, now),
+    }
+
+
+def _circuits(settings: Settings, now: datetime) -> dict[str, Any] | None:
+    """Netatmo: where each circuit stands (None: no Netatmo configured)."""
+    if not settings.netatmo.enabled:
+        return None
+    state = CircuitState(settings.state_dir())
+    return {
+        module_id: {
+            **state.described.get(module_id, {}),
+            "last_bucket_end": end.isoformat(),
+            "hours_behind": round((now - end).total_seconds() / 3600, 1),
+        }
+        for module_id, end in sorted(state.last.items())
     }
 
 
@@ -219,4 +236,12 @@ def format_status(status: dict[str, Any]) -> str:
                     f" (Enedis had nothing: to ask again, {command} backfill --retry-unavailable)"
                 )
             rows.append(line)
+    circuits = status.get("circuits")
+    if circuits is not None:
+        rows.append("\nNetatmo circuits:" if circuits else "\nNetatmo circuits: none read yet")
+        for module_id, c in circuits.items():
+            rows.append(
+                f"  {c.get('name', '?')} ({c.get('kind', '?')}, {module_id}): up to "
+                f"{_when(c['last_bucket_end'])}, {c['hours_behind']:g} h behind"
+            )
     return "\n".join(rows)

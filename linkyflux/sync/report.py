@@ -38,6 +38,7 @@ class FetchReport:
     notes: list[str] = field(default_factory=list)
     # (usage point, series) -> days without data, for a series that never had any
     never: dict[tuple[str, Series], list[date]] = field(default_factory=lambda: defaultdict(list))
+    sources: list[str] = field(default_factory=list)  # what other sources wrote, one line each
 
     def summary(self, usage_point_id: str, direction: Direction) -> SeriesSummary:
         return self.series.setdefault((usage_point_id, direction), SeriesSummary())
