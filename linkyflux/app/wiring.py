@@ -40,6 +40,9 @@ class Runtime:
     transport: httpx.BaseTransport | None = None
     # Called once the user has been shown the consent link (the demo acts as the browser).
     on_device_code: Callable[[DeviceCode], None] | None = None
+    # Netatmo's consent: given the authorize link, what the user pastes back (the address
+    # the browser landed on, or the code); None: asked on the terminal.
+    on_netatmo_link: Callable[[str], str] | None = None
 
 
 def make_sink(settings: Settings) -> Sink:
