@@ -335,8 +335,14 @@ def test_a_rejected_refresh_token(netatmo: FakeNetatmo, clock: FakeClock) -> Non
             DataError,
             "Netatmo's answer to getmeasure for 70:ee:50:00:00:01#0 is not JSON",
         ),
+        (
+            httpx.Response(403, text="<html>Forbidden</html>"),
+            DataError,
+            "Netatmo refused getmeasure for 70:ee:50:00:00:01#0 (HTTP 403, no error code): "
+            "report it",
+        ),
     ],
-    ids=["26", "429-11", "429", "13-scope", "9-module", "21", "503", "not-json"],
+    ids=["26", "429-11", "429", "13-scope", "9-module", "21", "503", "not-json", "403-html"],
 )
 def test_netatmo_s_errors(
     netatmo: FakeNetatmo, clock: FakeClock, answer: httpx.Response, kind: type, line: str

@@ -179,7 +179,8 @@ class NetatmoClient:
         if code == 9 and module is not None:
             raise ModuleNotFound(module)
         if response.status_code != 200 or code is not None:
-            shown = f"error {code}: {message}" if message else f"error {code}"
+            shown = "no error code" if code is None else f"error {code}"
+            shown += f": {message}" if message else ""
             raise DataError(
                 f"Netatmo refused {what} (HTTP {response.status_code}, {shown}): report it"
             )
