@@ -129,7 +129,8 @@ class Pacer:
 
 
 class RequestLog:
-    """When the last day's requests to the gateway were sent (``<state>/requests.log``).
+    """When the last day's requests to the gateway were sent (``<state>/requests.log``; a
+    gateway with rates of its own keeps its own log, e.g. ``netatmo-requests.log``).
 
     Each request is appended (one line, before it is sent) by :meth:`record`, so even a run
     killed with SIGKILL leaves every request it made; :meth:`save` rewrites the file with the
@@ -139,16 +140,17 @@ class RequestLog:
     KEEP = timedelta(hours=24)
     LEGACY = "requests.json"  # a JSON list, written by linkyflux before 0.x: still read
 
-    def __init__(self, state_dir: Path) -> None:
-        self.path = state_dir / "requests.log"
-        self.legacy = state_dir / self.LEGACY
+    def __init__(self, state_dir: Path, name: str = "requests.log") -> None:
+        self.path = state_dir / name
+        # the legacy file is the Enedis gateways' own: another log never reads it
+        self.legacy: Path | None = state_dir / self.LEGACY if name == "requests.log" else None
 
     def load(self, now: datetime) -> list[datetime]:
         """The requests of the last day. Whatever a crash or an older version left is read
         as far as it goes; a log that is not a file (a directory…) is a StateError, found
         here, before the run sends anything."""
         stamps: list[Any] = []
-        legacy = read_bytes(self.legacy)
+        legacy = read_bytes(self.legacy) if self.legacy else None
         if legacy is not None:
             with contextlib.suppress(ValueError, RecursionError):
                 found = json.loads(legacy)
@@ -174,7 +176,7 @@ class RequestLog:
     def save(self, times: Iterable[datetime], now: datetime) -> None:
         recent = sorted(t for t in times if now - t < self.KEEP)
         write_private(self.path, "".join(f"{t.timestamp():.3f}\n" for t in recent).encode())
-        if is_file(self.legacy):
+        if self.legacy is not None and is_file(self.legacy):
             try:
                 self.legacy.unlink()
             except FileNotFoundError:
