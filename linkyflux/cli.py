@@ -97,8 +97,20 @@ def cli(ctx: click.Context, config_file: str | None) -> None:
     metavar="TOKEN",
     help="conso-api: the token from the Conso API site (else consent.token, else asked).",
 )
+@click.option(
+    "--netatmo",
+    is_flag=True,
+    help="Netatmo's consent instead, for the circuits of [netatmo]: open the link shown, "
+    "accept, paste back the address your browser lands on.",
+)
+@click.option(
+    "--pair",
+    is_flag=True,
+    help="With --netatmo: paste the access and refresh tokens your dev.netatmo.com app's "
+    '"Generate Token" button gave (scope read_magellan) instead.',
+)
 @click.pass_context
-def auth(ctx: click.Context, token: str | None) -> None:
+def auth(ctx: click.Context, token: str | None, netatmo: bool, pair: bool) -> None:
     """Give linkyflux access to your meters. With a consent proxy (device-flow): open the
     link shown, confirm the code, accept on the Enedis page. With Conso API: paste the
     token from its site. With your own Enedis application: checks its credentials."""
@@ -106,6 +118,15 @@ def auth(ctx: click.Context, token: str | None) -> None:
 
     try:
         settings = _load_settings(ctx)
+        if netatmo or pair:
+            from linkyflux.app.circuits import run_netatmo_auth
+
+            tokens = None
+            if pair:
+                access = click.prompt("Access token", hide_input=True, err=True)
+                tokens = (access, click.prompt("Refresh token", hide_input=True, err=True))
+            run_netatmo_auth(settings, ctx.obj, _say, tokens)
+            return
         consent = settings.consent
         missing = not (token or consent.token.get_secret_value())
         if token is not None:

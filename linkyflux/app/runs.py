@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 import httpx
 
+from linkyflux.app.circuits import run_circuits
 from linkyflux.app.consent import refresh_contracts
 from linkyflux.app.wiring import (
     Echo,
@@ -33,7 +34,8 @@ from linkyflux.sync.engine import Fetcher
 from linkyflux.sync.lock import run_lock
 from linkyflux.sync.report import FetchReport, day_list
 from linkyflux.sync.state import SyncState
-from linkyflux.timeutil import paris_today
+from linkyflux.sync.totals import Pricing
+from linkyflux.timeutil import paris_midnight, paris_today
 from linkyflux.urls import public_url
 
 
@@ -153,6 +155,14 @@ def run_sync(
                             catch_up=catch_up,
                             progress=progress,
                         )
+                        if settings.netatmo.enabled:
+                            pricing = Pricing(classifier, make_prices(settings), colours)
+                            since = None if catch_up else paris_midnight(start)
+                            circuits, rows = run_circuits(
+                                settings, runtime, sink, pricing, state, tokens.usage_points, since
+                            )
+                            report.sources += rows
+                            report.errors += circuits.errors
                     report.notes[:0] = notes
         finally:
             sink.close()
