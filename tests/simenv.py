@@ -66,6 +66,12 @@ class World:
         self.browser_calls.append(code.user_code)
         browser_consent(self.url, code.user_code, accept=self.accept, usage_points=self.consent)
 
+    def _netatmo_browser(self, link: str) -> str:
+        """The user accepts on Netatmo's page and pastes the address the browser lands on."""
+        answer = httpx.get(link, follow_redirects=False)
+        assert answer.status_code == 302, answer.text
+        return answer.headers["location"]
+
     def api_client(self) -> httpx.Client:
         """A raw client holding a fresh access token for the usage points of ``consent``."""
         http = httpx.Client(base_url=self.url)
@@ -76,7 +82,9 @@ class World:
         return http
 
     def run(self, *args: str, config: Path | None = None) -> Result:
-        runtime = Runtime(clock=self.clock, on_device_code=self._browser)
+        runtime = Runtime(
+            clock=self.clock, on_device_code=self._browser, on_netatmo_link=self._netatmo_browser
+        )
         argv = ["--config", str(config or self.home / "config.toml"), *args]
         return CliRunner().invoke(cli, argv, obj=runtime, catch_exceptions=False)
 

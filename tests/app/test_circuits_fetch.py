@@ -1,0 +1,80 @@
+"""Issue #18's "done when": one `fetch` writes the Linky and the Netatmo series; a week of
+simulated circuits in a real InfluxDB equals ground truth (bucket starts, energy per circuit,
+the fall-back day included), one point per bucket after repeated runs."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from linkyflux.simulator.netatmo import NETATMO_CLIENT_ID, NETATMO_CLIENT_SECRET
+from linkyflux.timeutil import PARIS
+
+from simenv import World, world
+
+HOUSE = "22516914714270"
+NLE = "70:ee:50:00:00:01"
+CIRCUITS = {
+    f"{NLE}#{n}": name
+    for n, name in enumerate(("Chauffage", "Chauffe-eau", "Prises", "Cuisine", "Éclairage"))
+}
+WEEK = [date(2026, 10, 22) + timedelta(days=n) for n in range(7)]  # 25 October: 25 hours
+
+
+def configure(w: World, influx1: Any, **netatmo: object) -> None:
+    w.consent = (HOUSE,)
+    w.config(
+        influxdb={"api": "v1", "url": influx1.url, "database": influx1.db, "output": ""},
+        tariff={"offpeak": "22h00-6h00"},
+        netatmo={
+            "client_id": NETATMO_CLIENT_ID,
+            "client_secret": NETATMO_CLIENT_SECRET,
+            "url": w.url + "/netatmo",
+            **netatmo,
+        },
+    )
+
+
+def test_one_fetch_writes_the_linky_and_the_netatmo_series(influx1: Any, tmp_path: Path) -> None:
+    with world(tmp_path, date(2026, 10, 29)) as w:
+        configure(w, influx1, window_hours=240)
+        assert w.run("auth").exit_code == 0
+        result = w.run("auth", "--netatmo")
+        assert result.exit_code == 0, result.output
+        assert "Maison: Chauffage (electric, 70:ee:50:00:00:01#0)" in result.output
+        for _ in range(2):  # a run, then another three hours later: the same points
+            result = w.run("fetch", "-d", "7")
+            assert result.exit_code == 0, result.output
+            w.clock.advance(3 * 3600)
+        truth = {
+            module_id: [
+                (int(start.timestamp()), float(wh))
+                for day in WEEK
+                for start, wh in w.simulator.truth_circuit(module_id, day)
+            ]
+            for module_id in CIRCUITS
+        }
+        linky = influx1.query(
+            "SELECT COUNT(energy_wh) FROM linky_load_curve WHERE direction = 'consumption'"
+        )
+    assert "Netatmo Maison: Chauffage (electric, 70:ee:50:00:00:01#0): " in result.output
+    first, end = (
+        int(datetime.combine(d, datetime.min.time(), PARIS).timestamp())
+        for d in (WEEK[0], WEEK[-1] + timedelta(days=1))
+    )
+    for module_id, name in CIRCUITS.items():
+        got = influx1.query(
+            "SELECT energy_wh, tariff FROM netatmo_energy "
+            f"WHERE module_id = '{module_id}' AND circuit = '{name}' "
+            f"AND time >= {first}s AND time < {end}s"
+        )[0]
+        rows = [(t, e) for t, e, _ in got["values"]]
+        assert rows == truth[module_id], module_id
+        days = Counter(datetime.fromtimestamp(t, PARIS).date() for t, _ in rows)
+        assert days[date(2026, 10, 25)] == 50 and days[date(2026, 10, 22)] == 48
+        for t, _, tariff in got["values"]:
+            hour = datetime.fromtimestamp(t, PARIS).hour
+            assert tariff == ("HC" if hour < 6 or hour >= 22 else "HP"), (module_id, t)
+    assert linky[0]["values"][0][1] > 0  # the same fetch wrote the Linky curve
