@@ -108,7 +108,7 @@ class Netatmo:
         self._lock = threading.RLock()
         self._codes: dict[str, _Code] = {}
         self._access: dict[str, _Access] = {}
-        self._refresh: dict[str, str] = {}  # refresh token -> its access token
+        self._refresh: dict[str, tuple[str, tuple[str, ...]]] = {}  # -> (access, scope)
         self._served: deque[datetime] = deque()  # API calls answered, last hour
         self.concurrency_faults = 0  # the next n API calls answer 429 code 11
         # counters tests read: requests per endpoint (authorize, token, homesdata,
@@ -261,19 +261,20 @@ class Netatmo:
             self.code_grants += 1
             return json_reply(200, self._mint(entry.scope))
         if grant == "refresh_token":
-            old_access = self._refresh.pop(form.get("refresh_token", ""), None)
-            if old_access is None:
+            old = self._refresh.pop(form.get("refresh_token", ""), None)
+            if old is None:
                 return json_reply(400, {"error": "invalid_grant"})
-            old = self._access.pop(old_access)
+            old_access, scope = old
+            self._access.pop(old_access, None)  # the old access token dies with it
             self.refreshes += 1
-            return json_reply(200, self._mint(old.scope))
+            return json_reply(200, self._mint(scope))
         return json_reply(400, {"error": "unsupported_grant_type"})
 
     def _mint(self, scope: tuple[str, ...]) -> dict[str, Any]:
         access = f"{NETATMO_USER_ID}|{secrets.token_hex(16)}"
         refresh = f"{NETATMO_USER_ID}|{secrets.token_hex(16)}"
         self._access[access] = _Access(scope, self.now() + timedelta(seconds=ACCESS_EXPIRE))
-        self._refresh[refresh] = access
+        self._refresh[refresh] = (access, scope)
         return {
             "access_token": access,
             "refresh_token": refresh,

@@ -401,3 +401,29 @@ def test_the_circuits_sum_below_the_linky_curve(day: date) -> None:
     assert sim.truth_circuit(f"{NLE}#5", day) == []
     with pytest.raises(ValueError, match="unknown Netatmo module"):
         sim.truth_circuit("70:ee:50:99:99:99", day)
+
+
+def test_the_control_endpoints() -> None:
+    n = Netatmo(utc(2026, 11, 20, 10, 40))
+
+    def control(method: str, path: str, body: bytes = b"") -> tuple[int, Any]:
+        reply = n.sim.handle(method, f"/_sim/netatmo/{path}", body, "::1")
+        return reply.status, json.loads(reply.body)
+
+    status, truth = control("GET", f"truth?module_id={NLPC}&day=2026-11-14")
+    assert (status, len(truth["points"]), truth["points"][0][0]) == (
+        200,
+        44,
+        "2026-11-13T23:00:00+00:00",
+    )
+    assert truth["energy_wh"] == sum(wh for _, wh in n.sim.truth_circuit(NLPC, date(2026, 11, 14)))
+    assert control("GET", "truth?module_id=nope&day=2026-11-14")[0] == 400
+    assert control("POST", "fault", b'{"kind": "concurrency", "count": 1}') == (200, {"ok": True})
+    assert n.call("homesdata")[0] == 429
+    assert control("POST", "expire") == (200, {"ok": True})
+    assert n.call("homesdata")[1]["error"]["code"] == 3
+    pair = control("POST", "generate_token", b"scope=read_magellan")[1]
+    assert n.call("homesdata", token=pair["access_token"])[0] == 200
+    assert control("POST", "revoke") == (200, {"ok": True})
+    assert n.call("homesdata", token=pair["access_token"])[1]["error"]["code"] == 2
+    assert control("GET", "stats")[1]["refused"] == {"11": 1, "3": 1, "2": 1}
