@@ -5,6 +5,8 @@
 - ``enedis`` (metering in both dialects) with ``contracts``; in front of it ``proxy`` (the
   consent proxy), ``conso``, ``myelectricaldata`` and ``enedis_direct``; ``truth``;
 - ``tempo``: the Tempo day colours and the two sources that publish them;
+- ``netatmo`` (OAuth with rotating refresh tokens, ``homesdata``, ``getmeasure``, limits)
+  over ``netatmo_data`` (the homes, and their circuits as shares of the Linky meters);
 - ``exports`` (CSV) and ``xlsx`` (workbooks): the files customers download from Enedis,
   made from the meters;
 - ``simulator`` routes each request to them; ``server`` puts it on a socket; ``cli`` is

@@ -9,17 +9,25 @@ Routes: the consent proxy (``/device/…``, ``/auth/…``, ``/_enedis/authorize`
 (:mod:`~linkyflux.simulator.enedis`), as ``../shared/docs/enedis-api.md`` and
 ``device-flow-proxy-and-domoticzlinky.md`` describe them; the Tempo day colours of
 api-couleur-tempo.fr (``/tempo/api/…``) and RTE (``/rte/…``), from
-:mod:`~linkyflux.simulator.tempo`; and the control endpoints ``/_sim/…`` (faults, ground
-truth, meters, counters, the clock). No sockets here: see :mod:`~linkyflux.simulator.server`.
+:mod:`~linkyflux.simulator.tempo`; Netatmo's cloud for the Legrand Ecocompteur
+(``/netatmo/oauth2/authorize``, ``/netatmo/oauth2/token``, ``/netatmo/api/homesdata``,
+``/netatmo/api/getmeasure``: :mod:`~linkyflux.simulator.netatmo`, held as
+``simulator.netatmo``); and the control endpoints ``/_sim/…`` (faults, ground truth, meters,
+counters, the clock; Netatmo's under ``/_sim/netatmo/…``: ``generate_token``, ``fault``,
+``expire``, ``revoke``, ``truth``, ``stats``). No sockets here: see
+:mod:`~linkyflux.simulator.server`.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import date, datetime
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from linkyflux.simulator import conso, enedis_direct, myelectricaldata, tempo
 from linkyflux.simulator.dialects import ENDPOINTS, ENDPOINTS_2026, PARAMS, V5_TWIN
+from linkyflux.simulator.netatmo import ENERGY_SCOPE, Netatmo
 from linkyflux.simulator.proxy import ConsentProxy
 from linkyflux.simulator.reply import NOT_FOUND_PAGE, Reply, html_reply, json_reply
 from linkyflux.simulator.synthetic import METERS_BY_ID
@@ -29,6 +37,26 @@ from linkyflux.simulator.truth import GroundTruth
 class Simulator(ConsentProxy, GroundTruth):
     """The simulated proxy, gateways and Enedis: all state and logic, no sockets (see
     SimulatorServer)."""
+
+    # ----------------------------------------------------------------- Netatmo
+    @property
+    def netatmo(self) -> Netatmo:
+        """The simulated Netatmo cloud, on this simulator's clock (made on first use, so
+        that the constructor stays State's)."""
+        with self._lock:
+            cloud = self.__dict__.get("_netatmo")
+            if cloud is None:
+                cloud = self.__dict__["_netatmo"] = Netatmo(self.now)
+            return cloud
+
+    def netatmo_generate_token(self, scope: str = ENERGY_SCOPE) -> dict[str, Any]:
+        """A token pair as Netatmo's developer portal "Generate Token" button gives it."""
+        return self.netatmo.generate_token(scope)
+
+    def truth_circuit(self, module_id: str, day: date) -> list[tuple[datetime, int]]:
+        """(bucket start UTC, Wh) of every half-hour a Netatmo module measured on a Paris
+        day, uploaded or not."""
+        return self.netatmo.truth_circuit(module_id, day)
 
     # ----------------------------------------------------------------- dispatch
     def handle(
@@ -49,8 +77,20 @@ class Simulator(ConsentProxy, GroundTruth):
         with self._lock:
             self.requests.append((method, path, query))
             self.request_times.append(self.now())
+        if path.startswith("/_sim/netatmo/"):
+            params = {**query, **form}
+            if body.lstrip().startswith(b"{"):
+                try:
+                    params.update({k: str(v) for k, v in json.loads(body).items()})
+                except ValueError:
+                    return json_reply(400, {"error": "the body is not a JSON object"})
+            return self.netatmo.control(method, path.removeprefix("/_sim/netatmo/"), params)
         if path.startswith("/_sim/"):
             return self._control(method, path, query, body)
+        if path.startswith("/netatmo/"):
+            return self.netatmo.request(
+                method, path.removeprefix("/netatmo"), query, form, authorization
+            )
         if path == "/device/code" and method == "POST":
             return self._device_code(form)
         if path == "/device/token" and method == "POST":
