@@ -162,6 +162,9 @@ def run_sync(
                                 settings, runtime, sink, pricing, state, tokens.usage_points, since
                             )
                             report.sources += rows
+                            report.lines_written += sum(
+                                c.points for c in circuits.circuits.values()
+                            )
                             report.errors += circuits.errors
                     report.notes[:0] = notes
         finally:
