@@ -18,6 +18,10 @@ import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
+import httpx
+from pydantic import SecretStr
+
+from linkyflux.app.circuits import run_netatmo_auth
 from linkyflux.app.consent import run_auth
 from linkyflux.app.imports import format_import, run_import
 from linkyflux.app.runs import run_fetch
@@ -26,11 +30,13 @@ from linkyflux.models import Direction
 from linkyflux.settings import (
     ConsentSettings,
     DatedPrice,
+    NetatmoSettings,
     Settings,
     StateSettings,
     describe_price,
 )
 from linkyflux.simulator.exports import r63
+from linkyflux.simulator.netatmo import NETATMO_CLIENT_ID, NETATMO_CLIENT_SECRET
 from linkyflux.simulator.proxy import browser_consent
 from linkyflux.simulator.server import SimulatorServer
 from linkyflux.simulator.simulator import Simulator
@@ -49,6 +55,7 @@ DEMO_PRICE = DatedPrice(
 )
 DEMO_CLIENT_ID = "linkyflux-demo"
 DEMO_EXPORT = "linkyflux-demo-R63.csv"
+DEMO_CIRCUITS_METER = "22516914714270"  # the Linky meter the simulated Netatmo homes hang off
 # The meters of the demo's R63 file: a household and a solar plant
 EXPORTED: tuple[tuple[str, Direction], ...] = (
     ("22516914714270", "consumption"),
@@ -81,20 +88,32 @@ def run_demo(
             }
         )
     with SimulatorServer(simulator) as server, tempfile.TemporaryDirectory() as state_dir:
-        api = "consent proxy + Enedis, v5 and 2026 APIs"
+        api = "consent proxy + Enedis, v5 and 2026 APIs, Netatmo"
         echo(f"Simulator ({api}) on {server.url}, today {simulator.today()}.")
         update["consent"] = ConsentSettings(url=server.url, client_id=DEMO_CLIENT_ID)
         update["state"] = StateSettings(dir=state_dir)
+        update["netatmo"] = NetatmoSettings(
+            client_id=NETATMO_CLIENT_ID,
+            client_secret=SecretStr(NETATMO_CLIENT_SECRET),
+            url=f"{server.url}/netatmo",
+            usage_point=DEMO_CIRCUITS_METER,
+            window_hours=min(24 * days, 240),  # Netatmo keeps about ten days
+        )
         demo_settings = base.model_copy(update=update)
 
         def accept(code: DeviceCode) -> None:
             echo("[demo] Opening the link and accepting the consent, as you would in a browser.")
             browser_consent(server.url, code.user_code)
 
-        runtime = Runtime(clock=clock, on_device_code=accept)
+        def accept_netatmo(link: str) -> str:
+            echo("[demo] Accepting on Netatmo's page and pasting the address it lands on.")
+            return httpx.get(link, follow_redirects=False).headers["location"]
+
+        runtime = Runtime(clock=clock, on_device_code=accept, on_netatmo_link=accept_netatmo)
         if with_import:
             _show_import(simulator, demo_settings, runtime, days, echo, warn)
         run_auth(demo_settings, runtime, echo, warn=warn)
+        run_netatmo_auth(demo_settings, runtime, echo)
         echo(f"Off-peak schedule: {demo_settings.tariff.offpeak!r}")
         for price in demo_settings.tariff.price:
             echo(f"Prices: {describe_price(price)}")
