@@ -1,13 +1,15 @@
 """The energy and cost dashboard (``linkyflux-energy.json``): yesterday, last month and last
 year, each beside the same period a year before, the month and year so far, days by tariff,
-calendar months and years from the daily points' tags, the data health of each series, and a
-collapsed row of Tempo panels (:mod:`linkyflux.grafana.tempo`).
+calendar months and years from the daily points' tags, the data health of each series, and
+two collapsed rows: the Netatmo circuits and the unmetered rest of the Linky curve
+(:mod:`linkyflux.grafana.circuits`), the Tempo panels (:mod:`linkyflux.grafana.tempo`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from linkyflux.grafana.circuits import circuits_row
 from linkyflux.grafana.influxql import BY_DAY, COST, ENERGY, SPLIT, daily, q, where
 from linkyflux.grafana.panels import (
     HIDE_TIME,
@@ -141,7 +143,8 @@ def energy_dashboard() -> dict[str, Any]:
         # whole years whatever the dashboard's range: this one and the two before
         _calendar_table(s.TAG_YEAR, "Calendar years", (16, 30, 8, 10), timeFrom="now-2y/y"),
         _health_panel((0, 40, 24, 8)),
-        tempo_row(48),
+        circuits_row(48),
+        tempo_row(49),
     ]
     return dashboard(
         "linkyflux-energy",

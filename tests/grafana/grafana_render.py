@@ -10,16 +10,20 @@ No Grafana runs here, so this reproduces, for the features the shipped dashboard
   ``now()`` for a raw ``now``: here the fixed "now" in milliseconds);
 - ``$__interval`` (the range over the panel's data points, rounded as Grafana rounds it,
   never under the panel's ``interval``);
-- template variables, a multi-value one as a regex alternation ``(a|b)``.
+- template variables, a multi-value one as a regex alternation ``(a|b)``;
+- the transformations that combine two queries' series (``joinByField`` on ``Time``, inner
+  or outer, then ``calculateField`` in binary mode), on series keyed by their display name.
 
 Sources: Grafana's ``dateMath.ts``, ``rangeutil.ts`` (``describeTextRange``,
-``calculateInterval``, ``roundInterval``), ``panel.ts`` (``applyPanelTimeOverrides``) and the
-InfluxDB data source's ``getTimeFilter``.
+``calculateInterval``, ``roundInterval``), ``panel.ts`` (``applyPanelTimeOverrides``), the
+InfluxDB data source's ``getTimeFilter``, and the ``joinByField`` and ``calculateField``
+transformers of ``@grafana/data``.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -171,3 +175,59 @@ def panels(dashboard: dict[str, Any]) -> list[dict[str, Any]]:
 def targets(dashboard: dict[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     """Every (panel, target) of a dashboard (a row has none)."""
     return [(panel, target) for panel in panels(dashboard) for target in panel.get("targets", [])]
+
+
+Frame = dict[int, dict[str, float | None]]  # time (s) -> display name -> value
+
+_BINARY: dict[str, Callable[[float, float], float]] = {
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "/": lambda a, b: a / b,
+}
+
+
+def transform(frames: dict[str, dict[int, float | None]], steps: list[dict[str, Any]]) -> Frame:
+    """Apply a panel's transformations to its series (display name -> time -> value): the
+    series joined on time, then each calculated field added to every row. A value a row has
+    not (outer join) is None, and so is any arithmetic on it (NaN, drawn as nothing)."""
+    rows: Frame | None = None
+    for step in steps:
+        options = step["options"]
+        if step["id"] == "joinByField":
+            if options.get("byField", "Time") != "Time":
+                raise ValueError(f"only a join on Time is reproduced: {options!r}")
+            times = [set(series) for series in frames.values()]
+            mode = options.get("mode", "outer")
+            if mode not in ("inner", "outer"):
+                raise ValueError(f"join mode {mode!r} is not reproduced")
+            keep = set.intersection(*times) if mode == "inner" else set.union(*times)
+            rows = {t: {name: s.get(t) for name, s in frames.items()} for t in sorted(keep)}
+        elif step["id"] == "calculateField":
+            if rows is None or options.get("mode") != "binary":
+                raise ValueError(f"only a binary calculation after a join is reproduced: {step}")
+            binary = options["binary"]
+            operation = _BINARY[binary["operator"]]
+            default = f"{binary['left']} {binary['operator']} {binary['right']}"
+            alias = options.get("alias") or default
+            for row in rows.values():
+                left, right = _operand(row, binary["left"]), _operand(row, binary["right"])
+                value = None if left is None or right is None else operation(left, right)
+                if options.get("replaceFields"):
+                    row.clear()
+                row[alias] = value
+        else:
+            raise ValueError(f"transformation {step['id']!r} is not reproduced")
+    if rows is None:
+        raise ValueError("no join: the series stay apart")
+    return rows
+
+
+def _operand(row: dict[str, float | None], name: str) -> float | None:
+    """A field of the row by its display name, or a number written as the operand."""
+    if name in row:
+        return row[name]
+    try:
+        return float(name)
+    except ValueError:
+        raise ValueError(f"no field {name!r} among {sorted(row)}") from None
