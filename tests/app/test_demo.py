@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from click.testing import CliRunner
 
 from linkyflux.app.wiring import Runtime
 from linkyflux.cli import cli
+from linkyflux.simulator.netatmo import NETATMO_CLIENT_ID, NETATMO_CLIENT_SECRET
 from linkyflux.simulator.simulator import Simulator
 from linkyflux.timeutil import FakeClock
 
@@ -39,16 +41,32 @@ def test_demo_writes_what_a_real_fetch_writes(
     home = tmp_path / "user"
     home.mkdir()
     with world(home) as w:
-        config = w.config(tariff={"offpeak": "22h00-6h00"})
+        config = w.config(
+            tariff={"offpeak": "22h00-6h00"},
+            netatmo={  # the simulated Netatmo homes, hanging off the household meter
+                "client_id": NETATMO_CLIENT_ID,
+                "client_secret": NETATMO_CLIENT_SECRET,
+                "url": f"{w.url}/netatmo",
+                "usage_point": "22516914714270",
+                "window_hours": 7 * 24,
+            },
+        )
         config.write_text(  # the demo's example prices
             config.read_text() + "[[tariff.price]]\nfrom = 2020-01-01\nbase = 0.2016\n"
             "hc = 0.1615\nhp = 0.2146\nproduction = 0.1276\nsubscription = 15.65\n"
         )
         assert w.run("auth").exit_code == 0
+        assert w.run("auth", "--netatmo").exit_code == 0
         assert w.run("fetch", "-d", "7", "-q").exit_code == 0
         assert demo_lines == w.output_lines()
-    # and today's contract of the 7 consuming meters, and where each of their 25 series stands
-    assert len(demo_lines) == 3288 + 7 + 25
+    # and today's contract of the 7 consuming meters, where each of their 25 series stands,
+    # and the buckets of the 9 Netatmo circuits that have some: from 7 days before now
+    # (08:00 UTC) to the last upload (06:00 UTC), the workshop's without its Saturday gap
+    netatmo = [line for line in demo_lines if line.startswith("netatmo_energy,")]
+    assert len(demo_lines) - len(netatmo) == 3288 + 7 + 25
+    circuits = Counter(line.split(",module_id=")[1].split(",")[0] for line in netatmo)
+    assert circuits.pop("70:ee:50:00:00:11") == (7 * 24 - 2) * 2 - 4
+    assert len(circuits) == 8 and set(circuits.values()) == {(7 * 24 - 2) * 2}
 
 
 def test_demo_writes_to_the_configured_sink_only_when_asked(
