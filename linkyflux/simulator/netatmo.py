@@ -118,6 +118,7 @@ class Netatmo:
         self.refused: Counter[int] = Counter()
         self.code_grants = 0
         self.refreshes = 0
+        self.on_call: Callable[[str, str], None] | None = None  # (endpoint, moment), tests
         self.measure_queries: list[dict[str, str]] = []
 
     # ----------------------------------------------------------------- test controls
@@ -204,8 +205,26 @@ class Netatmo:
         form: dict[str, str],
         authorization: str | None,
     ) -> Reply:
-        """Answer ``path`` (what follows ``/netatmo``) as Netatmo would."""
+        """Answer ``path`` (what follows ``/netatmo``) as Netatmo would; ``on_call`` (tests)
+        is told of each call as it is ``received`` and once it is ``answered`` (done here,
+        the answer not sent yet): a test kills its client there."""
         name = path.rsplit("/", 1)[-1]
+        if self.on_call is not None:
+            self.on_call(name, "received")
+        reply = self._answer(method, path, name, query, form, authorization)
+        if self.on_call is not None:
+            self.on_call(name, "answered")
+        return reply
+
+    def _answer(
+        self,
+        method: str,
+        path: str,
+        name: str,
+        query: dict[str, str],
+        form: dict[str, str],
+        authorization: str | None,
+    ) -> Reply:
         with self._lock:
             self.calls[name] += 1
             if path == "/oauth2/authorize" and method == "GET":

@@ -193,12 +193,12 @@ def test_the_code_exchange() -> None:
             httpx.Response(400, json={"error": "invalid_grant"}),
             AuthError,
             "Netatmo refused the code (invalid_grant: it expired, was used already, or "
-            "netatmo.redirect_uri differs from the link's): run `linkyflux auth` again",
+            "netatmo.redirect_uri differs from the link's): run `linkyflux auth --netatmo` again",
         ),
         (
             pair(1, scope=["read_station"]),
             AuthError,
-            "Netatmo granted read_station, without read_magellan: run `linkyflux auth` again "
+            "Netatmo granted read_station, without read_magellan: run `linkyflux auth --netatmo` again "
             "and keep read_magellan ticked",
         ),
         (
@@ -282,15 +282,15 @@ def test_a_readable_token_file_is_made_private_again(
         (
             {"version": 1, "access_token": ACCESS, "refresh_token": 5, "expires_at": "x"},
             "netatmo_tokens.json: refresh_token is a number, not a string: run "
-            "`linkyflux auth` to write it again",
+            "`linkyflux auth --netatmo` to write it again",
         ),
         (
             {"version": 1, "access_token": ACCESS, "refresh_token": REFRESH},
-            "netatmo_tokens.json: expires_at is missing: run `linkyflux auth` to write it again",
+            "netatmo_tokens.json: expires_at is missing: run `linkyflux auth --netatmo` to write it again",
         ),
         (
             {"access_token": "", "refresh_token": REFRESH, "expires_at": NOW.isoformat()},
-            "netatmo_tokens.json: access_token is a string, empty: run `linkyflux auth` to "
+            "netatmo_tokens.json: access_token is a string, empty: run `linkyflux auth --netatmo` to "
             "write it again",
         ),
         (
@@ -380,7 +380,7 @@ def test_a_rejected_refresh_token_is_exit_4_with_the_command(tmp_path: Path) -> 
     NetatmoTokenStore(tmp_path).save(NetatmoTokens(ACCESS, "revoked-refresh-token", NOW))
     with pytest.raises(AuthError) as caught:
         keeper(tmp_path, clock).access_token()
-    assert str(caught.value) == ("the Netatmo consent expired or was revoked: run `linkyflux auth`")
+    assert str(caught.value) == ("the Netatmo consent expired or was revoked: run `linkyflux auth --netatmo`")
     assert caught.value.exit_code == 4
 
 
@@ -388,7 +388,7 @@ def test_no_consent_yet(tmp_path: Path) -> None:
     with pytest.raises(AuthError) as caught:
         keeper(tmp_path, FakeClock(NOW)).access_token()
     assert str(caught.value) == (
-        f"no Netatmo consent yet ({tmp_path}/netatmo_tokens.json is missing): run `linkyflux auth`"
+        f"no Netatmo consent yet ({tmp_path}/netatmo_tokens.json is missing): run `linkyflux auth --netatmo`"
     )
 
 
@@ -409,7 +409,7 @@ def test_a_rotated_pair_that_cannot_be_saved_mocked_enospc(
     assert str(caught.value) == (
         f"no space left on device writing {store.path}: free some space; nothing was lost "
         "(the previous file is intact); Netatmo has already replaced the refresh token that "
-        "file holds, so once that is fixed run `linkyflux auth`"
+        "file holds, so once that is fixed run `linkyflux auth --netatmo`"
     )
     monkeypatch.undo()
     assert store.load() == from_pair(ACCESS, REFRESH, NOW)  # the old pair, intact

@@ -21,7 +21,7 @@ from linkyflux.fsutil import Field, read_document, schema_of, warn, write_privat
 
 TOKEN_FILE = "netatmo_tokens.json"
 VERSION = 1
-AUTH_COMMAND = "linkyflux auth"  # the command that writes this file again
+AUTH_COMMAND = "linkyflux auth --netatmo"  # the command that writes this file again
 WHAT_TO_DO = f"run `{AUTH_COMMAND}` to write it again"
 # Refresh when less than this is left (docs/netatmo.md B1: the access token lives 3 h).
 REFRESH_MARGIN = timedelta(minutes=5)
