@@ -269,7 +269,8 @@ def test_a_token_rejected_even_after_a_refresh(netatmo: FakeNetatmo, clock: Fake
     with pytest.raises(AuthError) as caught:
         netatmo.client(clock).circuits()
     assert str(caught.value) == (
-        "Netatmo rejects the access token it has just renewed (error 2): run `linkyflux auth --netatmo`"
+        "Netatmo rejects the access token it has just renewed (error 2): run "
+        "`linkyflux auth --netatmo`"
     )
     assert netatmo.refreshes() == 1
 
@@ -279,7 +280,10 @@ def test_a_rejected_refresh_token(netatmo: FakeNetatmo, clock: FakeClock) -> Non
     clock.advance(4 * 3600)
     with pytest.raises(AuthError) as caught:
         netatmo.client(clock).circuits()
-    assert str(caught.value) == "the Netatmo consent expired or was revoked: run `linkyflux auth --netatmo`"
+    assert (
+        str(caught.value)
+        == "the Netatmo consent expired or was revoked: run `linkyflux auth --netatmo`"
+    )
     assert caught.value.exit_code == 4
 
 
@@ -310,7 +314,8 @@ def test_a_rejected_refresh_token(netatmo: FakeNetatmo, clock: FakeClock) -> Non
         (
             error(403, 13, "Application does not have the good scope rights"),
             AuthError,
-            "the Netatmo token lacks the read_magellan scope (error 13): run `linkyflux auth --netatmo` "
+            "the Netatmo token lacks the read_magellan scope (error 13): run "
+            "`linkyflux auth --netatmo` "
             "and keep read_magellan ticked",
         ),
         (

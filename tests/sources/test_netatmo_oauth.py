@@ -198,7 +198,8 @@ def test_the_code_exchange() -> None:
         (
             pair(1, scope=["read_station"]),
             AuthError,
-            "Netatmo granted read_station, without read_magellan: run `linkyflux auth --netatmo` again "
+            "Netatmo granted read_station, without read_magellan: run "
+            "`linkyflux auth --netatmo` again "
             "and keep read_magellan ticked",
         ),
         (
@@ -286,11 +287,13 @@ def test_a_readable_token_file_is_made_private_again(
         ),
         (
             {"version": 1, "access_token": ACCESS, "refresh_token": REFRESH},
-            "netatmo_tokens.json: expires_at is missing: run `linkyflux auth --netatmo` to write it again",
+            "netatmo_tokens.json: expires_at is missing: run "
+            "`linkyflux auth --netatmo` to write it again",
         ),
         (
             {"access_token": "", "refresh_token": REFRESH, "expires_at": NOW.isoformat()},
-            "netatmo_tokens.json: access_token is a string, empty: run `linkyflux auth --netatmo` to "
+            "netatmo_tokens.json: access_token is a string, empty: run "
+            "`linkyflux auth --netatmo` to "
             "write it again",
         ),
         (
@@ -380,7 +383,9 @@ def test_a_rejected_refresh_token_is_exit_4_with_the_command(tmp_path: Path) -> 
     NetatmoTokenStore(tmp_path).save(NetatmoTokens(ACCESS, "revoked-refresh-token", NOW))
     with pytest.raises(AuthError) as caught:
         keeper(tmp_path, clock).access_token()
-    assert str(caught.value) == ("the Netatmo consent expired or was revoked: run `linkyflux auth --netatmo`")
+    assert str(caught.value) == (
+        "the Netatmo consent expired or was revoked: run `linkyflux auth --netatmo`"
+    )
     assert caught.value.exit_code == 4
 
 
@@ -388,7 +393,8 @@ def test_no_consent_yet(tmp_path: Path) -> None:
     with pytest.raises(AuthError) as caught:
         keeper(tmp_path, FakeClock(NOW)).access_token()
     assert str(caught.value) == (
-        f"no Netatmo consent yet ({tmp_path}/netatmo_tokens.json is missing): run `linkyflux auth --netatmo`"
+        f"no Netatmo consent yet ({tmp_path}/netatmo_tokens.json is missing): run "
+        "`linkyflux auth --netatmo`"
     )
 
 
