@@ -78,3 +78,37 @@ def test_one_fetch_writes_the_linky_and_the_netatmo_series(influx1: Any, tmp_pat
             hour = datetime.fromtimestamp(t, PARIS).hour
             assert tariff == ("HC" if hour < 6 or hour >= 22 else "HP"), (module_id, t)
     assert linky[0]["values"][0][1] > 0  # the same fetch wrote the Linky curve
+
+
+def test_a_stopped_run_and_days_without_runs_are_caught_up(influx1: Any, tmp_path: Path) -> None:
+    """Netatmo's limit stops a run (exit 5, what was written stays); four days without any
+    run, more than the 48-hour window: the next run reads each circuit from its last bucket."""
+    with world(tmp_path, date(2026, 10, 24)) as w:
+        configure(w, influx1, usage_point=HOUSE)
+        assert w.run("auth").exit_code == 0
+        assert w.run("auth", "--netatmo").exit_code == 0
+        first = w.clock.now()
+        assert w.run("fetch", "-q").exit_code == 0
+        w.clock.advance(6 * 3600)
+        w.simulator.netatmo.fail_concurrency(1)  # the first Netatmo call of the run
+        stopped = w.run("fetch", "-q")
+        assert stopped.exit_code == 5, stopped.output
+        assert "Netatmo's rate limit was reached" in stopped.stderr
+        w.clock.advance(4 * 86400)
+        again = w.run("fetch", "-q")
+        assert again.exit_code == 0, again.output
+        now = w.clock.now()
+        truth = {
+            int(start.timestamp()): float(wh)
+            for n in range(10)
+            for start, wh in w.simulator.truth_circuit(
+                f"{NLE}#0", date(2026, 10, 21) + timedelta(days=n)
+            )
+        }
+    got = influx1.query(f"SELECT energy_wh FROM netatmo_energy WHERE module_id = '{NLE}#0'")
+    rows = [(t, float(e)) for t, e in got[0]["values"]]
+    starts = [t for t, _ in rows]
+    assert starts == list(range(starts[0], starts[-1] + 1, 1800))  # no gap, no bucket twice
+    assert rows == [(t, truth[t]) for t in starts]
+    assert starts[0] <= (first - timedelta(hours=48)).timestamp()
+    assert starts[-1] + 1800 >= (now - timedelta(hours=4)).timestamp()  # up to the last upload
