@@ -253,6 +253,7 @@ class NetatmoSettings(_Section):
     url: HttpUrl = ""  # empty: Netatmo's own
     redirect_uri: HttpUrl = "http://localhost/"
     usage_point: Text = ""  # the Linky meter its homes hang off; empty: the only one
+    homes: dict[str, Text] = {}  # a home id -> the Linky meter it hangs off, when they differ
     window_hours: Annotated[Whole, Field(ge=24, le=240)] = 48
     timeout: Seconds = 30.0
 
@@ -264,8 +265,11 @@ class NetatmoSettings(_Section):
     def _an_app_has_both(self) -> NetatmoSettings:
         if self.client_id and not self.client_secret.get_secret_value():
             raise ValueError("client_id needs client_secret (the dev.netatmo.com app's)")
-        if self.usage_point and not (len(self.usage_point) == 14 and self.usage_point.isdigit()):
-            raise ValueError(f"usage_point {excerpt(self.usage_point)!r} is not 14 digits")
+        for name, point in (("usage_point", self.usage_point), *self.homes.items()):
+            if point and not (len(point) == 14 and point.isdigit()):
+                raise ValueError(
+                    f"{excerpt(name)}: {excerpt(point)!r} is not a usage point (14 digits)"
+                )
         return self
 
     def api_url(self) -> str:

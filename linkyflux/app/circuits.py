@@ -17,6 +17,7 @@ import click
 
 from linkyflux.app.wiring import Echo, Runtime
 from linkyflux.errors import ConfigError
+from linkyflux.models import Circuit
 from linkyflux.settings import Settings
 from linkyflux.sinks.writers import Sink
 from linkyflux.sources.netatmo.api import NetatmoClient, paced_http
@@ -32,6 +33,7 @@ from linkyflux.sources.netatmo.tokens import NetatmoTokenStore
 from linkyflux.sync.circuits import CircuitsReport, sync_circuits
 from linkyflux.sync.state import SyncState
 from linkyflux.sync.totals import Pricing
+from linkyflux.text import excerpt
 
 
 @contextmanager
@@ -100,7 +102,10 @@ def run_netatmo_auth(
             echo(f"Netatmo consent saved in {store.path}")
             client = NetatmoClient(http, store, runtime.clock, netatmo.client_id, secret)
             for circuit in client.circuits():
-                echo(f"  {circuit.home_name}: {circuit.name} ({circuit.kind}, {circuit.module_id})")
+                echo(
+                    f"  {circuit.home_name} ({circuit.home_id}): {circuit.name} "
+                    f"({circuit.kind}, {circuit.module_id})"
+                )
     finally:
         log.save(pacer.history, runtime.clock.now())
 
@@ -119,7 +124,21 @@ def run_circuits(
     since: datetime | None,
 ) -> tuple[CircuitsReport, list[str]]:
     """The Netatmo part of a run, into the same sink; the report's lines about it."""
-    usage_point = settings.netatmo.usage_point or _only(usage_points, settings)
+    homes = settings.netatmo.homes
+    usage_point = settings.netatmo.usage_point or (
+        _only(usage_points, settings) if not homes else ""
+    )
+
+    def usage_point_of(circuit: Circuit) -> str:
+        meter = homes.get(circuit.home_id) or usage_point
+        if not meter:
+            raise ConfigError(
+                f"{settings.source}: netatmo.homes has no {circuit.home_id!r} "
+                f"({excerpt(circuit.home_name)}), and netatmo.usage_point is empty: say which "
+                "Linky meter that home hangs off"
+            )
+        return meter
+
     with netatmo_client(settings, runtime) as client:
         report = sync_circuits(
             client,
@@ -127,7 +146,7 @@ def run_circuits(
             pricing,
             settings.state_dir(),
             state.point,
-            lambda circuit: usage_point,
+            usage_point_of,
             runtime.clock.now(),
             timedelta(hours=settings.netatmo.window_hours),
             since,

@@ -15,6 +15,7 @@ from linkyflux.timeutil import PARIS
 from simenv import World, world
 
 HOUSE = "22516914714270"
+WORKSHOP, WORKSHOP_METER = "5f0000000000000000000002", "12655648759651"
 NLE = "70:ee:50:00:00:01"
 CIRCUITS = {
     f"{NLE}#{n}": name
@@ -43,7 +44,10 @@ def test_one_fetch_writes_the_linky_and_the_netatmo_series(influx1: Any, tmp_pat
         assert w.run("auth").exit_code == 0
         result = w.run("auth", "--netatmo")
         assert result.exit_code == 0, result.output
-        assert "Maison: Chauffage (electric, 70:ee:50:00:00:01#0)" in result.output
+        assert (
+            "Maison (5f0000000000000000000001): Chauffage (electric, 70:ee:50:00:00:01#0)"
+            in result.output
+        )
         for _ in range(2):  # a run, then another three hours later: the same points
             result = w.run("fetch", "-d", "7")
             assert result.exit_code == 0, result.output
@@ -112,3 +116,34 @@ def test_a_stopped_run_and_days_without_runs_are_caught_up(influx1: Any, tmp_pat
     assert rows == [(t, truth[t]) for t in starts]
     assert starts[0] <= (first - timedelta(hours=48)).timestamp()
     assert starts[-1] + 1800 >= (now - timedelta(hours=4)).timestamp()  # up to the last upload
+
+
+def test_each_home_is_tagged_with_the_meter_it_hangs_off(tmp_path: Path) -> None:
+    with world(tmp_path, date(2026, 10, 29)) as w:
+        w.consent = (HOUSE, WORKSHOP_METER)
+        w.config(
+            netatmo={
+                "client_id": NETATMO_CLIENT_ID,
+                "client_secret": NETATMO_CLIENT_SECRET,
+                "url": w.url + "/netatmo",
+                "homes": {WORKSHOP: WORKSHOP_METER},
+            },
+        )
+        assert w.run("auth").exit_code == 0
+        assert w.run("auth", "--netatmo").exit_code == 0
+        unnamed = w.run("fetch", "-q")  # Maison is not in homes, and two meters are consented
+        config = w.home / "config.toml"
+        config.write_text(config.read_text() + f'usage_point = "{HOUSE}"\n')
+        named = w.run("fetch", "-q")
+        lines = [line for line in w.output_lines() if line.startswith("netatmo_energy,")]
+    assert unnamed.exit_code == 3
+    assert unnamed.stderr.splitlines()[-1].endswith(
+        "netatmo.homes has no '5f0000000000000000000001' (Maison), and netatmo.usage_point is "
+        "empty: say which Linky meter that home hangs off"
+    )
+    assert named.exit_code == 0, named.output
+    meters = {
+        (line.split(",home_id=")[1].split(",")[0], line.split("usage_point_id=")[1].split(" ")[0])
+        for line in lines
+    }
+    assert meters == {("5f0000000000000000000001", HOUSE), (WORKSHOP, WORKSHOP_METER)}
