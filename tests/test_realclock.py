@@ -104,4 +104,6 @@ def test_demo_from_a_fresh_directory(tmp_path: Path) -> None:
         "linky_max_power",
         "linky_contract",
         "linky_sync",
+        "netatmo_energy",  # the simulated Netatmo circuits: the demo shows both sources
     }
+    assert "Netatmo consent saved in " in out
