@@ -22,12 +22,12 @@ from linkyflux.settings import Settings
 from linkyflux.sinks.writers import Sink
 from linkyflux.sources.netatmo.api import NetatmoClient, paced_http
 from linkyflux.sources.netatmo.oauth import (
-    TokenKeeper,
     authorize_url,
     code_from,
     exchange_code,
     from_pair,
     new_state,
+    refresh,
 )
 from linkyflux.sources.netatmo.tokens import NetatmoTokenStore
 from linkyflux.sync.circuits import CircuitsReport, sync_circuits
@@ -81,9 +81,11 @@ def run_netatmo_auth(
     )
     try:
         with http:
-            if pair is not None:
-                store.save(from_pair(*pair, runtime.clock.now()))
-                TokenKeeper(http, store, runtime.clock, netatmo.client_id, secret).renew()
+            if pair is not None:  # checked (and rotated) before anything is saved
+                given = from_pair(*pair, runtime.clock.now())
+                store.save(
+                    refresh(http, netatmo.client_id, secret, given.refresh_token, runtime.clock)
+                )
             else:
                 state = new_state()
                 link = authorize_url(

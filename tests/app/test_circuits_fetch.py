@@ -4,11 +4,16 @@ the fall-back day included), one point per bucket after repeated runs."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from click.testing import CliRunner
+
+from linkyflux.app.wiring import Runtime
+from linkyflux.cli import cli
 from linkyflux.simulator.netatmo import NETATMO_CLIENT_ID, NETATMO_CLIENT_SECRET
 from linkyflux.timeutil import PARIS
 
@@ -147,3 +152,36 @@ def test_each_home_is_tagged_with_the_meter_it_hangs_off(tmp_path: Path) -> None
         for line in lines
     }
     assert meters == {("5f0000000000000000000001", HOUSE), (WORKSHOP, WORKSHOP_METER)}
+
+
+def test_a_token_pair_from_the_developer_site_is_checked_and_rotated(tmp_path: Path) -> None:
+    with world(tmp_path, date(2026, 10, 29)) as w:
+        w.consent = (HOUSE,)
+        configure_file(w)
+        pair = w.simulator.netatmo_generate_token("read_magellan")
+        typed = f"{pair['access_token']}\n{pair['refresh_token']}\n"
+        runtime = Runtime(clock=w.clock)
+        argv = ["--config", str(w.home / "config.toml"), "auth", "--netatmo", "--pair"]
+        result = CliRunner().invoke(cli, argv, obj=runtime, input=typed)
+        saved = json.loads((w.state_dir / "netatmo_tokens.json").read_text())
+        again = CliRunner().invoke(cli, argv, obj=runtime, input=typed)  # a dead pair now
+        kept = json.loads((w.state_dir / "netatmo_tokens.json").read_text())
+    assert result.exit_code == 0, result.output
+    assert "Maison (5f0000000000000000000001): Chauffage" in result.output
+    assert pair["refresh_token"] not in result.output and pair["access_token"] not in result.output
+    assert saved["refresh_token"] != pair["refresh_token"]  # rotated at once, and saved
+    assert again.exit_code == 4
+    assert kept == saved  # a dead pair pasted again leaves the working consent alone
+    assert again.stderr.splitlines()[-1] == (
+        "linkyflux: the Netatmo consent expired or was revoked: run `linkyflux auth --netatmo`"
+    )
+
+
+def configure_file(w: World) -> None:
+    w.config(
+        netatmo={
+            "client_id": NETATMO_CLIENT_ID,
+            "client_secret": NETATMO_CLIENT_SECRET,
+            "url": w.url + "/netatmo",
+        }
+    )
