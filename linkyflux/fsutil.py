@@ -158,6 +158,26 @@ def read_bytes(path: Path) -> bytes | None:
 # ------------------------------------------------------------------ writing
 
 
+def keep_private(path: Path, holds: str, command: str) -> None:
+    """A secrets file others may read is made 0600 again, and said so: what it ``holds``,
+    and the ``command`` that gives new secrets if others may have read them."""
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+        if mode & 0o077:
+            os.chmod(path, 0o600)
+    except OSError as exc:
+        warn(
+            f"{path} may be readable by other users and could not be made 0600 "
+            f"({exc.strerror}): chmod 600 {path}"
+        )
+        return
+    if mode & 0o077:
+        warn(
+            f"{path} was readable by other users (mode {mode:04o}): it is 0600 now "
+            f"(it holds {holds}: if others may have read them, run `{command}` again)"
+        )
+
+
 def write_private(path: Path, data: bytes) -> None:
     """Replace ``path`` atomically with ``data``; the file is 0600 from its first byte. On any
     failure (a full disk…), the previous file is left as it was, and a StateError says why."""

@@ -8,15 +8,13 @@ that does not fit its schema is named by its field, never quoted. A file others 
 from __future__ import annotations
 
 import json
-import os
-import stat
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from linkyflux.errors import AuthError
-from linkyflux.fsutil import Field, read_document, schema_of, warn, write_private
+from linkyflux.fsutil import Field, keep_private, read_document, schema_of, write_private
 
 TOKEN_FILE = "tokens.json"
 VERSION = 1  # a file without a version is version 1
@@ -83,27 +81,8 @@ class TokenStore:
             raise AuthError(f"no consent yet ({self.path} is missing): run `linkyflux auth`")
         with schema_of(self.path, WHAT_TO_DO):
             tokens = Tokens.from_json(document)
-        self._private()
+        keep_private(self.path, "your tokens", "linkyflux auth")
         return tokens
-
-    def _private(self) -> None:
-        """Tokens are secrets: a file others may read is made 0600 again, and said so."""
-        try:
-            mode = stat.S_IMODE(os.stat(self.path).st_mode)
-            if mode & 0o077:
-                os.chmod(self.path, 0o600)
-        except OSError as exc:
-            warn(
-                f"{self.path} may be readable by other users and could not be made 0600 "
-                f"({exc.strerror}): chmod 600 {self.path}"
-            )
-            return
-        if mode & 0o077:
-            warn(
-                f"{self.path} was readable by other users (mode {mode:04o}): it is 0600 now "
-                "(it holds your tokens: if others may have read them, run `linkyflux auth` "
-                "again)"
-            )
 
     def save(self, tokens: Tokens) -> None:
         write_private(self.path, json.dumps(tokens.to_json(), indent=2).encode())

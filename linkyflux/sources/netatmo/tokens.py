@@ -10,14 +10,12 @@ of the file that does not fit its schema is named by its field, never quoted.
 from __future__ import annotations
 
 import json
-import os
-import stat
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from linkyflux.fsutil import Field, read_document, schema_of, warn, write_private
+from linkyflux.fsutil import Field, keep_private, read_document, schema_of, write_private
 
 TOKEN_FILE = "netatmo_tokens.json"
 VERSION = 1
@@ -76,29 +74,10 @@ class NetatmoTokenStore:
             return None
         with schema_of(self.path, WHAT_TO_DO):
             tokens = NetatmoTokens.from_json(document)
-        self._private()
+        keep_private(self.path, "your Netatmo tokens", AUTH_COMMAND)
         return tokens
 
     def save(self, tokens: NetatmoTokens) -> None:
         """Replace the file atomically (0600 from its first byte): a crash leaves the old
         pair or the new one, never half of each."""
         write_private(self.path, json.dumps(tokens.to_json(), indent=2).encode())
-
-    def _private(self) -> None:
-        """Tokens are secrets: a file others may read is made 0600 again, and said so."""
-        try:
-            mode = stat.S_IMODE(os.stat(self.path).st_mode)
-            if mode & 0o077:
-                os.chmod(self.path, 0o600)
-        except OSError as exc:
-            warn(
-                f"{self.path} may be readable by other users and could not be made 0600 "
-                f"({exc.strerror}): chmod 600 {self.path}"
-            )
-            return
-        if mode & 0o077:
-            warn(
-                f"{self.path} was readable by other users (mode {mode:04o}): it is 0600 now "
-                f"(it holds your Netatmo tokens: if others may have read them, run "
-                f"`{AUTH_COMMAND}` again)"
-            )
