@@ -153,7 +153,6 @@ def run_circuits(
             timedelta(hours=settings.netatmo.window_hours),
             since,
         )
-    state.save()
     return report, format_circuits(report)
 
 

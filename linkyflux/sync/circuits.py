@@ -115,8 +115,7 @@ def sync_circuits(
         return report
     for circuit in circuits:
         summary = report.circuits.setdefault(circuit.module_id, CircuitSummary(circuit))
-        last = state.last.get(circuit.module_id)
-        start = min(last, now) - window if last is not None else now - window
+        start = min(state.last.get(circuit.module_id, now), now) - window
         if since is not None:
             start = min(start, since)
         try:
