@@ -125,22 +125,25 @@ class Pricing:
             for run in self.classifier.runs(usage_point_id, "consumption", curve, schedule_for):
                 per_kwh = None
                 if circuit.kind == "electric":
-                    colour = None
-                    if schedule_for(run.day).tempo and self.colours is not None:
-                        colour = self.colours.colour(tempo_day(run.readings[0].start))
-                    if colour is not None or not schedule_for(run.day).tempo:
+                    tempo = schedule_for(run.day).tempo
+                    colour = self._day_colour(run) if tempo else None
+                    if colour is not None or not tempo:
                         per_kwh = self.prices.per_kwh(run.day, "consumption", run.tariff, colour)
                 energies = [energy[r.timestamp] for r in run.readings]
                 costs = None if per_kwh is None else [energy_cost(e, per_kwh) for e in energies]
                 lines += points.circuit_lines(circuit, run, energies, costs)
         return lines
 
-    def _colour(self, run: TariffRun, out: CurveLines) -> Colour | None:
+    def _day_colour(self, run: TariffRun) -> Colour | None:
         """The colour of the run's Tempo day (a run never crosses 06:00: HC ends there)."""
         day = tempo_day(run.readings[0].start)
-        colour = self.colours.colour(day) if self.colours is not None else None
+        return self.colours.colour(day) if self.colours is not None else None
+
+    def _colour(self, run: TariffRun, out: CurveLines) -> Colour | None:
+        """The run's Tempo colour, remembered for its ``linky_tempo`` point once known."""
+        colour = self._day_colour(run)
         if colour is not None:
-            out.tempo[day] = colour
+            out.tempo[tempo_day(run.readings[0].start)] = colour
         return colour
 
     def daily_lines(
