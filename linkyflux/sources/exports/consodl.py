@@ -30,11 +30,11 @@ from typing import Final
 from linkyflux.errors import BadFile
 from linkyflux.models import CurveReading, Direction
 from linkyflux.sources.enedis import local_to_epoch
+from linkyflux.sources.exports.values import MISSING
 from linkyflux.timeutil import PARIS
 
 HEADERS: Final = ("debut;fin;kW", "debut;fin;kWh")
 DIRECTIONS: Final[dict[str, Direction]] = {"conso": "consumption", "prod": "production"}
-MISSING: Final = frozenset({"", "NA", "-"})
 _NAME = re.compile(r"historique_(conso|prod)_(\d{14})(?!\d).*\.csv$", re.IGNORECASE)
 _TIME = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d)?)([+-]\d\d:\d\d)?")
 
