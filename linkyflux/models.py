@@ -12,6 +12,11 @@ from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 Direction = Literal["consumption", "production"]
+USAGE_POINT = re.compile(r"[0-9]{14}")  # a usage point (PRM, PDL): 14 digits
+
+
+def is_usage_point(text: str) -> bool:
+    return USAGE_POINT.fullmatch(text) is not None
 
 
 @dataclass(frozen=True, slots=True)

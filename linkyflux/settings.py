@@ -43,6 +43,7 @@ from pydantic_settings import (
 )
 
 from linkyflux.errors import ConfigError
+from linkyflux.models import is_usage_point
 from linkyflux.settings_input import ENV_PREFIX, check_environment, problems, read_toml, where
 from linkyflux.settings_values import (
     FIRST_DAY,
@@ -80,7 +81,7 @@ class ConsentSettings(_Section):
     @field_validator("usage_points")
     @classmethod
     def _fourteen_digits(cls, points: list[str]) -> list[str]:
-        bad = [f"'{excerpt(p)}'" for p in points if not (len(p) == 14 and p.isdecimal())]
+        bad = [f"'{excerpt(p)}'" for p in points if not is_usage_point(p)]
         if bad:
             listed = ", ".join(bad[:3]) + (", …" if len(bad) > 3 else "")
             raise ValueError(
@@ -266,7 +267,7 @@ class NetatmoSettings(_Section):
         if self.client_id and not self.client_secret.get_secret_value():
             raise ValueError("client_id needs client_secret (the dev.netatmo.com app's)")
         for name, point in (("usage_point", self.usage_point), *self.homes.items()):
-            if point and not (len(point) == 14 and point.isdigit()):
+            if point and not is_usage_point(point):
                 raise ValueError(
                     f"{excerpt(name)}: {excerpt(point)!r} is not a usage point (14 digits)"
                 )

@@ -17,6 +17,7 @@ from urllib.parse import quote
 import httpx
 
 from linkyflux.errors import AuthError, DataError, LinkyfluxError, UpstreamError
+from linkyflux.models import is_usage_point
 from linkyflux.sources.enedis import error_of
 from linkyflux.sources.tokens import Tokens, TokenStore
 from linkyflux.sources.transport import Pacer
@@ -27,7 +28,6 @@ from linkyflux.urls import public_url
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 SLOW_DOWN_STEP = 5  # RFC 8628 §3.5: add 5 seconds to the interval on slow_down
 MAX_REFRESH_TRIES = 3
-USAGE_POINT = re.compile(r"[0-9]{14}")  # a PRM / PDL: 14 digits
 LONGEST_LIFETIME = timedelta(days=3660)  # of a token a gateway grants: ten years
 # of a device code, and the polling interval, whatever the proxy says (a larger one is a
 # broken proxy, and a sleep that large overflows)
@@ -95,7 +95,7 @@ def usage_points_named(
     points = []
     for value in values:
         point = value.strip() if isinstance(value, str) else value
-        if not (isinstance(point, str) and USAGE_POINT.fullmatch(point)):
+        if not (isinstance(point, str) and is_usage_point(point)):
             raise error(
                 f"{what} names {quoted(value)}, which is not a usage point (14 digits){hint}"
             )

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Final
 
 from linkyflux.errors import BadFile
-from linkyflux.models import CurveReading, Direction
+from linkyflux.models import CurveReading, Direction, is_usage_point
 from linkyflux.sources.enedis import local_to_epoch
 from linkyflux.sources.exports.values import power_w
 from linkyflux.timeutil import PARIS
@@ -71,7 +71,7 @@ def _reading(
     def bad(what: str) -> BadFile:
         return BadFile(f"{path}: line {line}: {what}")
 
-    if not re.fullmatch(r"\d{14}", prm):
+    if not is_usage_point(prm):
         raise bad(f"Identifiant PRM {prm!r} is not 14 digits")
     direction = DIRECTIONS.get(grandeur)
     if direction is None:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Final
 
 from linkyflux.errors import BadFile
-from linkyflux.models import CurveReading, Direction
+from linkyflux.models import CurveReading, Direction, is_usage_point
 from linkyflux.sources.exports.values import power_w
 
 DIRECTIONS: Final[dict[str, Direction]] = {
@@ -76,7 +76,7 @@ def _metadata(path: Path, line: int, meta: dict[str, str]) -> tuple[str, Directi
         return BadFile(f"{path}: line {line}: {what}")
 
     prm = meta.get("Identifiant PRM", "")
-    if not re.fullmatch(r"\d{14}", prm):
+    if not is_usage_point(prm):
         raise bad(f"Identifiant PRM {prm!r} is not 14 digits")
     if meta.get("Type de donnees") != "Courbe de charge":
         raise bad(f"Type de donnees {meta.get('Type de donnees')!r}: only Courbe de charge is read")

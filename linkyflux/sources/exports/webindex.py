@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Final
 
 from linkyflux.errors import BadFile
-from linkyflux.models import DailyReading, Direction
+from linkyflux.models import DailyReading, Direction, is_usage_point
 from linkyflux.timeutil import PARIS
 
 DIRECTIONS: Final[dict[str, Direction]] = {
@@ -93,7 +93,7 @@ def _metadata(path: Path, line: int, meta: dict[str, str]) -> tuple[str, Directi
         return BadFile(f"{path}: line {line}: {what}")
 
     prm = meta.get("Identifiant PRM", "")
-    if not re.fullmatch(r"\d{14}", prm):
+    if not is_usage_point(prm):
         raise bad(f"Identifiant PRM {prm!r} is not 14 digits")
     kind = meta.get("Type de donnees")
     if kind == "Puissance maximale quotidienne":

@@ -41,7 +41,7 @@ from xml.etree.ElementTree import ParseError
 from zipfile import BadZipFile
 
 from linkyflux.errors import BadFile
-from linkyflux.models import CurveReading, DailyReading, Direction
+from linkyflux.models import CurveReading, DailyReading, Direction, is_usage_point
 from linkyflux.sources.enedis import local_to_epoch
 from linkyflux.sources.exports.values import cell_number
 from linkyflux.timeutil import PARIS
@@ -173,7 +173,7 @@ def _prm(where: str, value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     text = _text(value)
-    if not re.fullmatch(r"\d{14}", text):
+    if not is_usage_point(text):
         raise BadFile(f"{where}: PRM {text!r} is not 14 digits")
     return text
 
