@@ -9,7 +9,6 @@ from datetime import date, timedelta
 
 import httpx
 
-from linkyflux.app.circuits import run_circuits
 from linkyflux.app.consent import refresh_contracts
 from linkyflux.app.wiring import (
     Echo,
@@ -155,7 +154,9 @@ def run_sync(
                             catch_up=catch_up,
                             progress=progress,
                         )
-                        if settings.netatmo.enabled:
+                        if settings.netatmo.enabled:  # (its modules only when it is)
+                            from linkyflux.app.circuits import run_circuits
+
                             pricing = Pricing(classifier, make_prices(settings), colours)
                             since = None if catch_up else paris_midnight(start)
                             circuits, rows = run_circuits(
